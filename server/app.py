@@ -1,0 +1,143 @@
+"""The app factory. Redis (embedded or external) and the background loops live in
+``cleanup_ctx`` generators, so they open on start-up and close on shutdown in order."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import socketio
+from aiohttp import web
+from redis.asyncio import Redis
+
+from server.auth import TokenSigner, load_secret
+from server.broadcast import QueueBroadcaster
+from server.clock import Clock, SystemClock
+from server.config import Config
+from server.dropin import DropIn
+from server.embedded_redis import EmbeddedRedis
+from server.notifier import SocketNotifier
+from server.presence import Presence
+from server.queue import SkillQueue
+from server.ratings import Ratings
+from server.rest import json_errors, routes
+from server.scripts import Scripts
+from server.services import SERVICES, Services
+from server.sessions import SessionStore
+from server.signaling import SignalingNamespace
+from server.skills import SkillCatalog
+from server.timer import Timers
+from server.users import Users
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 64 * 1024
+REDIS_URL = web.AppKey("redis_url", str)
+SIO = web.AppKey("sio", socketio.AsyncServer)
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+def create_app(config: Config, *, clock: Clock | None = None) -> web.Application:
+    clock = clock or SystemClock()
+    catalog = SkillCatalog.load(config.skills_file)
+    app = web.Application(client_max_size=MAX_MESSAGE_BYTES, middlewares=[json_errors])
+    # The Redis URL is known only once the embedded server runs; the manager connects lazily.
+    manager = socketio.AsyncRedisManager("redis://127.0.0.1:6379/0", channel="mentorburst")
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=manager,
+        cors_allowed_origins=[],
+        max_http_buffer_size=MAX_MESSAGE_BYTES,
+        ping_interval=10,
+        ping_timeout=10,
+    )
+    sio.attach(app)
+    app[SIO] = sio
+    app.add_routes(routes)
+    web_dir = config.web_dir or WEB_DIR
+    if (web_dir / "index.html").exists():
+        app.router.add_get("/", _index(web_dir / "index.html"))
+        app.router.add_static("/", web_dir, show_index=False)
+    app.cleanup_ctx.append(_redis_ctx(config))
+    app.cleanup_ctx.append(_services_ctx(config, clock, catalog))
+    return app
+
+
+def _index(path: Path) -> web.Handler:
+    async def index(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(path)
+
+    return index
+
+
+def _redis_ctx(config: Config):  # type: ignore[no-untyped-def]
+    async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
+        embedded = None
+        url = config.redis_url
+        if url is None:
+            embedded = EmbeddedRedis(config.data_dir)
+            url = await embedded.start()
+        app[REDIS_URL] = url
+        try:
+            yield
+        finally:
+            if embedded is not None:
+                await embedded.stop()
+
+    return redis_ctx
+
+
+def _services_ctx(config: Config, clock: Clock, catalog: SkillCatalog):  # type: ignore[no-untyped-def]
+    async def services_ctx(app: web.Application) -> AsyncIterator[None]:
+        url = app[REDIS_URL]
+        redis = Redis.from_url(url)
+        await redis.ping()
+        sio = app[SIO]
+        manager = sio.manager
+        manager.redis_url = url
+        sio.manager_initialized = True
+        manager.initialize()
+
+        scripts = Scripts.register(redis)
+        notifier = SocketNotifier(sio)
+        timers = Timers(redis, scripts, clock)
+        users = Users(redis)
+        queue = SkillQueue(redis, scripts, config)
+        sessions = SessionStore(redis, scripts)
+        ratings = Ratings(redis, scripts, sessions, users)
+        broadcaster = QueueBroadcaster(redis, queue, notifier)
+        dropin = DropIn(
+            config=config, clock=clock, catalog=catalog, queue=queue, sessions=sessions,
+            ratings=ratings, users=users, timers=timers, notifier=notifier, broadcaster=broadcaster,
+        )
+        node_id = f"n_{secrets.token_hex(6)}"
+        presence = Presence(
+            redis, timers, clock, node_id, round(config.connect_grace_seconds * 1000), dropin.user_gone
+        )
+        signer = TokenSigner(load_secret(config.secret, config.data_dir), config.token_ttl_seconds)
+        app[SERVICES] = Services(
+            config=config, clock=clock, redis=redis, scripts=scripts, catalog=catalog, signer=signer,
+            users=users, queue=queue, sessions=sessions, ratings=ratings, timers=timers,
+            broadcaster=broadcaster, presence=presence, dropin=dropin,
+        )
+        sio.register_namespace(SignalingNamespace(dropin, presence, signer, clock))
+        await presence.start()
+        timers.start()
+        broadcaster.start()
+        log.info("node %s serving", node_id)
+        try:
+            yield
+        finally:
+            await broadcaster.stop()
+            await timers.stop()
+            await presence.stop()
+            await sio.shutdown()
+            if getattr(manager, "thread", None) is not None:
+                manager.thread.cancel()
+            if manager.redis is not None:
+                await manager.redis.aclose()
+            await redis.aclose()
+
+    return services_ctx

@@ -1,0 +1,78 @@
+"""Signed, expiring bearer tokens (HMAC-SHA256). The one place identity is decided, so SSO can
+replace display-name login later without touching handlers."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from server.errors import Unauthorized
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_id: str
+    name: str
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def load_secret(configured: str | None, data_dir: Path) -> bytes:
+    """MB_SECRET if given, else one generated once and kept in the data dir (mode 0600)."""
+    if configured:
+        return configured.encode()
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_bytes().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_hex(32).encode()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(secret)
+    return secret
+
+
+class TokenSigner:
+    def __init__(self, secret: bytes, ttl_seconds: float) -> None:
+        self._secret = secret
+        self._ttl_ms = round(ttl_seconds * 1000)
+
+    def _mac(self, body: str) -> str:
+        return _b64(hmac.new(self._secret, body.encode(), hashlib.sha256).digest())
+
+    def issue(self, identity: Identity, now_ms: int) -> str:
+        claims = {"sub": identity.user_id, "name": identity.name, "exp": now_ms + self._ttl_ms}
+        body = _b64(json.dumps(claims, separators=(",", ":")).encode())
+        return f"{body}.{self._mac(body)}"
+
+    def verify(self, token: object, now_ms: int) -> Identity:
+        if not isinstance(token, str) or token.count(".") != 1 or len(token) > 1024:
+            raise Unauthorized("A valid token is required; log in again.")
+        body, mac = token.split(".")
+        if not hmac.compare_digest(mac, self._mac(body)):
+            raise Unauthorized("A valid token is required; log in again.")
+        try:
+            claims = json.loads(_unb64(body))
+            user_id, name, expires = str(claims["sub"]), str(claims["name"]), int(claims["exp"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise Unauthorized("A valid token is required; log in again.") from exc
+        if expires < now_ms:
+            raise Unauthorized("Your login has expired; log in again.", code="token_expired")
+        return Identity(user_id, name)
+
+    def bearer(self, header: str | None, now_ms: int) -> Identity:
+        if not header or not header.startswith("Bearer "):
+            raise Unauthorized("Send 'Authorization: Bearer <token>'.")
+        return self.verify(header[len("Bearer ") :].strip(), now_ms)

@@ -1,0 +1,118 @@
+"""Queue transparency: ``queue:update`` to waiting mentees and ``mentor:update`` to online mentors.
+
+Changes mark a skill dirty; a flusher sends at most one round of updates per skill per interval,
+so a burst of joins costs one pass over the queue rather than one per join. A mentee hears only
+when its position, ETA or the waiting count changed since the last update it got.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from redis.asyncio import Redis
+
+from server import keys
+from server.notifier import Notifier
+from server.queue import SkillQueue
+
+log = logging.getLogger(__name__)
+
+
+class QueueBroadcaster:
+    def __init__(self, redis: Redis, queue: SkillQueue, notifier: Notifier, interval: float = 0.1) -> None:
+        self._redis = redis
+        self._queue = queue
+        self._notifier = notifier
+        self._interval = interval
+        self._dirty: set[str] = set()
+        self._signal = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def mark(self, *skills: str) -> None:
+        self._dirty.update(skills)
+        self._signal.set()
+
+    async def flush(self) -> None:
+        skills, self._dirty = sorted(self._dirty), set()
+        if skills:
+            await self._send(skills)
+
+    async def _send(self, skills: list[str]) -> None:
+        counts = await self._queue.counts(skills)
+        for skill in skills:
+            _, online_n, service_s = counts[skill]
+            waiting = await self._queue.waiting(skill)
+            last_key = keys.PREFIX + f"qlast:{skill}"
+            previous = await self._redis.hgetall(last_key)
+            sent: dict[str, str] = {}
+            for position, (mentee_id, ticket_id) in enumerate(waiting, start=1):
+                eta = self._queue.eta(position, online_n, service_s)
+                update: dict[str, Any] = {
+                    "ticket_id": ticket_id,
+                    "skill": skill,
+                    "position": position,
+                    "eta_s": eta.seconds,
+                    "waiting": len(waiting),
+                }
+                if eta.reason:
+                    update["eta_reason"] = eta.reason
+                fingerprint = f"{ticket_id}:{position}:{eta.seconds}:{len(waiting)}"
+                sent[mentee_id] = fingerprint
+                if previous.get(mentee_id.encode(), b"").decode() != fingerprint:
+                    await self._notifier.to_user(mentee_id, "queue:update", update)
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.delete(last_key)
+                if sent:
+                    pipe.hset(last_key, mapping=sent)
+                await pipe.execute()
+        await self._send_mentor_updates(skills)
+
+    async def _send_mentor_updates(self, skills: list[str]) -> None:
+        mentors: set[str] = set()
+        for skill in skills:
+            mentors.update(m.decode() for m in await self._redis.smembers(keys.online(skill)))
+        for mentor_id in mentors:
+            await self.send_mentor_update(mentor_id)
+
+    async def send_mentor_update(self, mentor_id: str) -> None:
+        burst = await self._queue.mentor(mentor_id)
+        if not burst:
+            return
+        skills = [s for s in burst.get("skills", "").split(",") if s]
+        counts = await self._queue.counts(skills) if skills else {}
+        await self._notifier.to_user(
+            mentor_id,
+            "mentor:update",
+            {
+                "burst_ends_at": int(burst.get("burst_ends_at", 0)),
+                "sessions_done": int(burst.get("sessions_done", 0)),
+                "waiting": {skill: counts[skill][0] for skill in skills},
+                "state": burst.get("state", "offline"),
+                "max_sessions": int(burst.get("max_sessions", 0)) or None,
+            },
+        )
+
+    async def run(self) -> None:
+        while True:
+            await self._signal.wait()
+            self._signal.clear()
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("queue broadcast failed")
+            await asyncio.sleep(self._interval)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self.run(), name="mentorburst-broadcast")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass

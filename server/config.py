@@ -1,0 +1,117 @@
+"""One typed, frozen configuration built from flags and ``MB_*`` environment variables.
+
+Nothing else in the project reads ``os.environ`` or ``sys.argv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative")
+    return value
+
+
+def _marks(text: str) -> tuple[float, ...]:
+    marks = tuple(sorted({_seconds(part) for part in text.split(",") if part.strip()}, reverse=True))
+    return marks
+
+
+def _urls(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    redis_url: str | None = None
+    data_dir: Path = Path(".mentorburst")
+    session_seconds: float = 900
+    connect_grace_seconds: float = 30
+    decline_seconds: float = 15
+    rating_seconds: float = 600
+    mentor_cooldown_seconds: float = 60
+    warn_at: tuple[float, ...] = (60, 10)
+    skills_file: Path | None = None
+    # Extensions beyond the shared contract (documented in docs/protocol.md).
+    secret: str | None = field(default=None, repr=False)
+    token_ttl_seconds: float = 7 * 24 * 3600
+    stun_urls: tuple[str, ...] = ()
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str | None = field(default=None, repr=False)
+    turn_ttl_seconds: float = 3600
+    precall_capacity: int = 8
+    precall_seconds: float = 30
+    web_dir: Path | None = None
+
+    @property
+    def session_ms(self) -> int:
+        return round(self.session_seconds * 1000)
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+
+# flag name -> (type, help); every flag also reads MB_<NAME_IN_CAPS>.
+_FLAGS: dict[str, tuple[Any, str]] = {
+    "host": (str, "address to bind"),
+    "port": (int, "port to bind"),
+    "redis-url": (str, "Redis URL (env REDIS_URL); absent = embedded redis-server"),
+    "data-dir": (Path, "where the embedded Redis keeps its AOF and the token secret"),
+    "session-seconds": (_seconds, "the fixed countdown of a drop-in call"),
+    "connect-grace-seconds": (_seconds, "match -> both connected, else no_connection"),
+    "decline-seconds": (_seconds, "a mentor may decline this long after a match"),
+    "rating-seconds": (_seconds, "rating window after a call ends"),
+    "mentor-cooldown-seconds": (_seconds, "after a call a mentor is matchable once it rated, or after this"),
+    "warn-at": (_marks, "session:warning marks, seconds left, comma separated"),
+    "skills-file": (Path, "skills catalog JSON; a built-in default otherwise"),
+    "stun-urls": (_urls, "STUN URLs handed to peers, comma separated (default none)"),
+    "turn-urls": (_urls, "TURN URLs handed to peers, comma separated"),
+    "turn-secret": (str, "TURN REST shared secret: peers get short-lived credentials"),
+    "turn-ttl-seconds": (_seconds, "lifetime of TURN credentials"),
+    "token-ttl-seconds": (_seconds, "lifetime of login tokens"),
+    "precall-capacity": (int, "concurrent pre-call echo checks"),
+    "precall-seconds": (_seconds, "a pre-call echo peer closes itself after this"),
+    "web-dir": (Path, "serve the web client from this folder instead of the packaged one"),
+}
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the ``serve`` flags; defaults stay None so env and dataclass defaults apply."""
+    for flag, (kind, help_text) in _FLAGS.items():
+        parser.add_argument(f"--{flag}", type=kind, default=None, help=help_text)
+
+
+def config_from(args: argparse.Namespace | None, env: Mapping[str, str]) -> Config:
+    """Flags win over ``MB_*`` env vars, which win over the defaults."""
+    values: dict[str, Any] = {}
+    for flag, (kind, _help) in _FLAGS.items():
+        attr = flag.replace("-", "_")
+        given = getattr(args, attr, None) if args is not None else None
+        if given is None:
+            raw = env.get("MB_" + attr.upper())
+            if attr == "redis_url" and raw is None:
+                raw = env.get("REDIS_URL")
+            if raw is not None and raw != "":
+                given = kind(raw)
+        if given is not None:
+            values[attr] = given
+    secret = env.get("MB_SECRET")
+    if secret:
+        values["secret"] = secret
+    return Config(**values)
+
+
+def parse_serve_args(argv: Sequence[str], env: Mapping[str, str]) -> Config:
+    parser = argparse.ArgumentParser(prog="mentorburst serve")
+    add_serve_arguments(parser)
+    return config_from(parser.parse_args(list(argv)), env)

@@ -1,0 +1,357 @@
+"""The drop-in flow: ask -> match -> call on a fixed countdown -> end -> rate.
+
+Handlers call in here; this service drives the skill queue, the session store and the timers,
+and speaks to people only through the notifier. Every transition that could race is a Lua
+script, so this module holds no state of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from server.broadcast import QueueBroadcaster
+from server.clock import Clock
+from server.config import Config
+from server.errors import Conflict, Forbidden, InvalidPayload, NotFound
+from server.ice import ice_servers
+from server.notifier import Notifier
+from server.payloads import Rate
+from server.queue import Match, SkillQueue, Ticket
+from server.ratings import Ratings
+from server.sessions import Session, SessionStore
+from server.skills import SkillCatalog
+from server.timer import Countdown, Timers
+from server.users import Users
+
+log = logging.getLogger(__name__)
+
+
+def seconds(ms: int) -> int | float:
+    value = ms / 1000
+    return int(value) if value.is_integer() else value
+
+
+class DropIn:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        clock: Clock,
+        catalog: SkillCatalog,
+        queue: SkillQueue,
+        sessions: SessionStore,
+        ratings: Ratings,
+        users: Users,
+        timers: Timers,
+        notifier: Notifier,
+        broadcaster: QueueBroadcaster,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.catalog = catalog
+        self.queue = queue
+        self.sessions = sessions
+        self.ratings = ratings
+        self.users = users
+        self.timers = timers
+        self.notifier = notifier
+        self.broadcaster = broadcaster
+        timers.on("connect", self._connect_deadline)
+        timers.on("warn", self._warning)
+        timers.on("end", self._time_up)
+        timers.on("cooldown", self._cooldown_over)
+        timers.on("burst", self._burst_over)
+
+    def _ms(self, seconds_: float) -> int:
+        return round(seconds_ * 1000)
+
+    def _check_skill(self, slug: str) -> None:
+        if slug not in self.catalog:
+            raise InvalidPayload(f"Unknown skill {slug!r}.", code="unknown_skill")
+
+    # -- mentees ---------------------------------------------------------------------------
+
+    async def mentee_join(self, mentee_id: str, skill: str, question: str) -> dict[str, Any]:
+        self._check_skill(skill)
+        result = await self.queue.join(mentee_id, skill, question, self.clock.now_ms())
+        if isinstance(result, Match):
+            session = await self._announce(result)
+            return {"ticket_id": session.id if session else result.session_id, "position": 0,
+                    "eta_s": 0, "session_id": result.session_id}
+        self.broadcaster.mark(skill)
+        return await self._ticket_ack(result)
+
+    async def _ticket_ack(self, ticket: Ticket) -> dict[str, Any]:
+        _, online, service_s = (await self.queue.counts([ticket.skill]))[ticket.skill]
+        eta = self.queue.eta(ticket.position, online, service_s)
+        ack: dict[str, Any] = {"ticket_id": ticket.ticket_id, "position": ticket.position, "eta_s": eta.seconds}
+        if eta.reason:
+            ack["eta_reason"] = eta.reason
+        return ack
+
+    async def mentee_leave(self, mentee_id: str) -> None:
+        skill = await self.queue.leave(mentee_id)
+        if skill:
+            self.broadcaster.mark(skill)
+
+    # -- mentors ---------------------------------------------------------------------------
+
+    async def mentor_online(
+        self, mentor_id: str, skills: list[str], minutes: int, max_sessions: int | None
+    ) -> int:
+        for slug in skills:
+            self._check_skill(slug)
+        skills = list(dict.fromkeys(skills))
+        now = self.clock.now_ms()
+        previous = (await self.queue.mentor(mentor_id)).get("skills", "")
+        burst = await self.queue.mentor_online(mentor_id, skills, now + minutes * 60_000, max_sessions, now)
+        await self.timers.schedule("burst", mentor_id, burst.burst_ends_at)
+        if burst.state == "idle":
+            await self._mentor_ready(mentor_id)
+        self.broadcaster.mark(*skills, *[s for s in previous.split(",") if s])
+        await self.broadcaster.send_mentor_update(mentor_id)
+        return burst.burst_ends_at
+
+    async def mentor_offline(self, mentor_id: str) -> None:
+        skills = [s for s in (await self.queue.mentor(mentor_id)).get("skills", "").split(",") if s]
+        outcome = await self.queue.mentor_offline(mentor_id)
+        if outcome == "offline":
+            await self.timers.cancel("burst", mentor_id)
+            await self.timers.cancel("cooldown", mentor_id)
+        if outcome:
+            self.broadcaster.mark(*skills)
+            await self.broadcaster.send_mentor_update(mentor_id)
+
+    async def _mentor_ready(self, mentor_id: str, *, wake: bool = False) -> None:
+        outcome = await self.queue.mentor_ready(mentor_id, self.clock.now_ms(), wake=wake)
+        if isinstance(outcome, Match):
+            await self._announce(outcome)
+        elif outcome == "offline":
+            await self.timers.cancel("burst", mentor_id)
+            await self.broadcaster.send_mentor_update(mentor_id)
+
+    async def _cooldown_over(self, mentor_id: str) -> None:
+        await self._mentor_ready(mentor_id, wake=True)
+
+    async def _burst_over(self, mentor_id: str) -> None:
+        burst = await self.queue.mentor(mentor_id)
+        if burst and int(burst.get("burst_ends_at", 0)) <= self.clock.now_ms():
+            await self.mentor_offline(mentor_id)
+
+    # -- matching --------------------------------------------------------------------------
+
+    async def _announce(self, match: Match) -> Session | None:
+        """Tell both people they are matched and start the connect grace."""
+        session = await self.sessions.get(match.session_id)
+        if session is None:
+            return None
+        await self.timers.schedule(
+            "connect", session.id, session.matched_at + self._ms(self.config.connect_grace_seconds)
+        )
+        names = await self.users.names([session.mentor_id, session.mentee_id])
+        now = self.clock.now_ms()
+        common = {
+            "session_id": session.id,
+            "skill": session.skill,
+            "question": session.question,
+            "duration_s": seconds(session.duration_ms),
+            "decline_until": session.matched_at + self._ms(self.config.decline_seconds),
+        }
+        for user_id, role in ((session.mentee_id, "mentee"), (session.mentor_id, "mentor")):
+            peer = session.peer_of(user_id)
+            reputation = await self.ratings.reputation(peer)
+            await self.notifier.to_user(
+                user_id,
+                "session:matched",
+                {
+                    **common,
+                    "role": role,
+                    "peer": {"id": peer, "name": names.get(peer, ""), "rating": reputation.as_dict()},
+                    "offerer": role == "mentee",
+                    "ice_servers": ice_servers(self.config, user_id, now),
+                    "server_now": self.clock.now_ms(),
+                },
+            )
+        self.broadcaster.mark(session.skill)
+        await self.broadcaster.send_mentor_update(session.mentor_id)
+        return session
+
+    # -- the call --------------------------------------------------------------------------
+
+    async def _participant(self, user_id: str, session_id: str) -> Session:
+        session = await self.sessions.get(session_id)
+        if session is None or session.role_of(user_id) is None:
+            raise Forbidden("You are not in that session.", code="not_in_session")
+        return session
+
+    async def connected(self, user_id: str, session_id: str) -> None:
+        await self._participant(user_id, session_id)
+        reply = await self.sessions.mark_connected(session_id, user_id, self.clock.now_ms())
+        if reply[0] == b"err":
+            raise Conflict("That session is over.", code="session_over")
+        if reply[0] == b"started":
+            await self._start(session_id, int(reply[1]), int(reply[2]))
+
+    async def _connect_deadline(self, session_id: str) -> None:
+        reply = await self.sessions.mark_connected(session_id, "", self.clock.now_ms(), force=True)
+        if reply[0] == b"started":
+            await self._start(session_id, int(reply[1]), int(reply[2]))
+        elif reply[0] == b"waiting":
+            await self.end(session_id, "no_connection", expect="matched")
+
+    async def _start(self, session_id: str, started_at: int, ends_at: int) -> None:
+        session = await self.sessions.get(session_id)
+        if session is None:
+            return
+        countdown = Countdown(started_at, ends_at - started_at)
+        await self.timers.schedule_many(
+            [("end", session_id, ends_at)]
+            + [("warn", f"{session_id}:{seconds(round(r * 1000))}", at)
+               for r, at in countdown.warnings(self.config.warn_at)]
+        )
+        await self.timers.cancel("connect", session_id)
+        payload = {"session_id": session_id, "started_at": started_at, "ends_at": ends_at}
+        for user_id in (session.mentee_id, session.mentor_id):
+            await self.notifier.to_user(
+                user_id, "session:started", {**payload, "server_now": self.clock.now_ms()}
+            )
+
+    async def _warning(self, arg: str) -> None:
+        session_id, _, remaining = arg.rpartition(":")
+        session = await self.sessions.get(session_id)
+        if session is None or session.state != "live":
+            return
+        value = float(remaining)
+        for user_id in (session.mentee_id, session.mentor_id):
+            await self.notifier.to_user(
+                user_id,
+                "session:warning",
+                {"session_id": session_id, "remaining_s": int(value) if value.is_integer() else value,
+                 "server_now": self.clock.now_ms()},
+            )
+
+    async def _time_up(self, session_id: str) -> None:
+        await self.end(session_id, "time_up", expect="live")
+
+    async def relay_signal(self, sender: str, session_id: str, kind: str, data: dict[str, Any]) -> None:
+        peer = await self.sessions.signal_peer(session_id, sender)
+        if peer is None:
+            raise Forbidden("You are not in that live session.", code="not_in_session")
+        await self.notifier.to_user(
+            peer, "signal", {"session_id": session_id, "from": sender, "type": kind, "data": data}
+        )
+
+    async def decline(self, mentor_id: str, session_id: str) -> None:
+        session = await self._participant(mentor_id, session_id)
+        if session.role_of(mentor_id) != "mentor":
+            raise Forbidden("Only the mentor can decline.", code="not_mentor")
+        if session.state == "ended":
+            raise Conflict("That session is over.", code="session_over")
+        if self.clock.now_ms() > session.matched_at + self._ms(self.config.decline_seconds):
+            raise Conflict("The time to decline has passed; you can leave the call.", code="decline_closed")
+        await self.end(session_id, "declined", actor=mentor_id)
+
+    async def leave(self, user_id: str, session_id: str) -> None:
+        session = await self._participant(user_id, session_id)
+        if session.state != "ended":
+            await self.end(session_id, "left", actor=user_id)
+
+    async def end(self, session_id: str, reason: str, *, actor: str = "", expect: str = "") -> bool:
+        """End a session once and settle both people; False when it had already ended."""
+        now = self.clock.now_ms()
+        ended = await self.sessions.end(
+            session_id, reason, now, self._ms(self.config.rating_seconds), actor=actor, expect=expect
+        )
+        if ended is None:
+            return False
+        warn_marks = [f"{session_id}:{seconds(round(r * 1000))}" for r in self.config.warn_at]
+        await self.timers.cancel("warn", *warn_marks)
+        await self.timers.cancel("end", session_id)
+        await self.timers.cancel("connect", session_id)
+        payload = {"session_id": session_id, "reason": reason, "rate_until": ended.rate_until}
+        for user_id in (ended.mentee_id, ended.mentor_id):
+            await self.notifier.to_user(user_id, "session:ended", payload)
+        session = await self.sessions.get(session_id)
+        if ended.was_live and session and session.started_at and reason not in ("declined", "no_connection"):
+            await self.queue.record_service(ended.skill, (now - session.matched_at) / 1000)
+        if ended.requeued:
+            match = await self.queue.requeued_match(ended.mentee_id, now)
+            if match:
+                await self._announce(match)
+        if ended.mentor_state == "cooldown":
+            await self.timers.schedule(
+                "cooldown", ended.mentor_id, now + self._ms(self.config.mentor_cooldown_seconds)
+            )
+        elif ended.mentor_state == "idle":
+            await self._mentor_ready(ended.mentor_id)
+        elif ended.mentor_state == "offline":
+            await self.timers.cancel("burst", ended.mentor_id)
+        self.broadcaster.mark(ended.skill)
+        await self.broadcaster.send_mentor_update(ended.mentor_id)
+        return True
+
+    # -- after the call --------------------------------------------------------------------
+
+    async def rate(self, rater: str, rating: Rate) -> None:
+        role = await self.ratings.rate(rater, rating, self.clock.now_ms())
+        if role == "mentor":
+            latest = await self.sessions.live_session_id(rater)
+            if latest is None:
+                await self.timers.cancel("cooldown", rater)
+                await self._mentor_ready(rater, wake=True)
+
+    async def report(self, reporter: str, session_id: str, reason: str) -> None:
+        from server.payloads import Report
+
+        await self.ratings.report(reporter, Report(session_id, reason), self.clock.now_ms())
+        session = await self.sessions.get(session_id)
+        if session and session.state != "ended":
+            await self.end(session_id, "left", actor=reporter)
+
+    # -- presence --------------------------------------------------------------------------
+
+    async def user_gone(self, user_id: str) -> None:
+        """The grace after the last socket closed ran out: no ghosts anywhere."""
+        await self.mentee_leave(user_id)
+        await self.mentor_offline(user_id)
+        session_id = await self.sessions.live_session_id(user_id)
+        if session_id:
+            await self.end(session_id, "disconnected", actor=user_id)
+
+    async def resume(self, user_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """What a (re)connecting socket needs to catch up: its ticket, its burst, its live session."""
+        out: list[tuple[str, dict[str, Any]]] = []
+        ticket = await self.queue.ticket(user_id)
+        if ticket:
+            ack = await self._ticket_ack(ticket)
+            out.append(("queue:update", {**ack, "skill": ticket.skill,
+                                          "waiting": (await self.queue.counts([ticket.skill]))[ticket.skill][0]}))
+        session_id = await self.sessions.live_session_id(user_id)
+        session = await self.sessions.get(session_id) if session_id else None
+        if session:
+            peer = session.peer_of(user_id)
+            names = await self.users.names([peer])
+            role = session.role_of(user_id)
+            out.append(("session:matched", {
+                "session_id": session.id, "role": role, "skill": session.skill,
+                "question": session.question, "duration_s": seconds(session.duration_ms),
+                "decline_until": session.matched_at + self._ms(self.config.decline_seconds),
+                "peer": {"id": peer, "name": names.get(peer, ""),
+                         "rating": (await self.ratings.reputation(peer)).as_dict()},
+                "offerer": role == "mentee",
+                "ice_servers": ice_servers(self.config, user_id, self.clock.now_ms()),
+                "server_now": self.clock.now_ms(), "resumed": True,
+            }))
+            if session.state == "live" and session.started_at and session.ends_at:
+                out.append(("session:started", {
+                    "session_id": session.id, "started_at": session.started_at,
+                    "ends_at": session.ends_at, "server_now": self.clock.now_ms(),
+                }))
+        return out
+
+    async def session_or_404(self, session_id: str) -> Session:
+        session = await self.sessions.get(session_id)
+        if session is None:
+            raise NotFound("No such session.")
+        return session

@@ -1,0 +1,57 @@
+"""Domain errors. Each maps to ``{"code", "message"}`` at the handler edge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class MentorburstError(Exception):
+    """A failure a client can understand and act on."""
+
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message}
+
+
+class InvalidPayload(MentorburstError):
+    code = "invalid_payload"
+    status = 400
+
+
+class Unauthorized(MentorburstError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(MentorburstError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(MentorburstError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(MentorburstError):
+    """The request is valid but the state does not allow it now (already waiting, window closed...)."""
+
+    code = "conflict"
+    status = 409
+
+
+class Unavailable(MentorburstError):
+    code = "unavailable"
+    status = 503
+
+
+def internal_error() -> dict[str, Any]:
+    return {"code": "internal_error", "message": "Something went wrong on our side; please try again."}

@@ -1,0 +1,88 @@
+"""Every Redis key the project uses, in one place. Lua scripts receive the prefix as ARGV[1]."""
+
+PREFIX = "mb:"
+
+
+def user(uid: str) -> str:
+    return f"{PREFIX}user:{uid}"
+
+
+def queue(skill: str) -> str:
+    """ZSET of waiting mentee ids, scored by queue order (lower = nearer the front)."""
+    return f"{PREFIX}queue:{skill}"
+
+
+def mentee(uid: str) -> str:
+    """HASH of a waiting mentee's ticket: ticket_id, skill, question, joined_at."""
+    return f"{PREFIX}mentee:{uid}"
+
+
+def mentor(uid: str) -> str:
+    """HASH of a mentor's burst: state, skills, burst_ends_at, max_sessions, sessions_done, burst."""
+    return f"{PREFIX}mentor:{uid}"
+
+
+def idle(skill: str) -> str:
+    """ZSET of idle mentor ids for a skill, scored by idle-since (lower = idle longer)."""
+    return f"{PREFIX}idle:{skill}"
+
+
+def online(skill: str) -> str:
+    """SET of mentor ids online for a skill, whatever their state."""
+    return f"{PREFIX}online:{skill}"
+
+
+def declined(mentor_uid: str, burst: str) -> str:
+    """SET of mentee ids a mentor must not be offered again in this burst."""
+    return f"{PREFIX}declined:{mentor_uid}:{burst}"
+
+
+def blocked(uid: str) -> str:
+    return f"{PREFIX}blocked:{uid}"
+
+
+def session(sid: str) -> str:
+    return f"{PREFIX}session:{sid}"
+
+
+def live_session(uid: str) -> str:
+    """STRING: the one session a user is in now."""
+    return f"{PREFIX}live:{uid}"
+
+
+def ratings(sid: str) -> str:
+    """HASH rater id -> rating JSON."""
+    return f"{PREFIX}ratings:{sid}"
+
+
+def reputation(uid: str) -> str:
+    """HASH count/sum of ratings received as a mentor."""
+    return f"{PREFIX}reputation:{uid}"
+
+
+GLOBAL_REPUTATION = f"{PREFIX}reputation:*all*"
+
+
+def history(uid: str) -> str:
+    """ZSET of session ids a user took part in, scored by matched_at."""
+    return f"{PREFIX}history:{uid}"
+
+
+def service(skill: str) -> str:
+    """HASH of a skill's measured service time (EWMA of seconds a mentor spends per mentee)."""
+    return f"{PREFIX}service:{skill}"
+
+
+REPORTS = f"{PREFIX}reports"
+TIMERS = f"{PREFIX}timers"
+NODES = f"{PREFIX}nodes"
+
+
+def sockets(uid: str) -> str:
+    """SET of "<node>|<sid>" for every socket a user holds on any node."""
+    return f"{PREFIX}sockets:{uid}"
+
+
+def node_users(node: str) -> str:
+    """SET of user ids with a socket on a node, swept when the node stops heartbeating."""
+    return f"{PREFIX}node-users:{node}"

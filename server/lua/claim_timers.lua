@@ -1,0 +1,12 @@
+-- Claim due timers for this node: each due member is re-scored to now+lease, so another node takes
+-- it over if this one dies before completing it. KEYS[1]: timers ZSET. ARGV: now, lease_ms, limit
+-- Returns a flat list: member, lease_score, member, lease_score...
+local now, lease, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, limit)
+local out = {}
+for _, member in ipairs(due) do
+  redis.call('ZADD', KEYS[1], now + lease, member)
+  out[#out + 1] = member
+  out[#out + 1] = tostring(now + lease)
+end
+return out

@@ -1,0 +1,116 @@
+"""Who is connected, across tabs and nodes, and the grace before someone counts as gone.
+
+Each socket is a member ``"<node>|<sid>"`` of the user's set. When the last one closes, a
+``presence`` deadline is set ``connect_grace`` ahead; a reconnect on any node cancels it. Nodes
+heartbeat; sockets of a node that stopped heartbeating are swept by the others, so a crashed
+node leaves no ghosts either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from redis.asyncio import Redis
+
+from server import keys
+from server.clock import Clock
+from server.timer import Timers
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 5
+STALE_MS = 20_000
+
+
+class Presence:
+    def __init__(
+        self,
+        redis: Redis,
+        timers: Timers,
+        clock: Clock,
+        node_id: str,
+        grace_ms: int,
+        on_gone: Callable[[str], Awaitable[None]],
+    ) -> None:
+        self._redis = redis
+        self._timers = timers
+        self._clock = clock
+        self.node_id = node_id
+        self._grace_ms = grace_ms
+        self._on_gone = on_gone
+        self._task: asyncio.Task[None] | None = None
+        timers.on("presence", self._grace_over)
+
+    async def connected(self, user_id: str, sid: str) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(keys.sockets(user_id), f"{self.node_id}|{sid}")
+            pipe.sadd(keys.node_users(self.node_id), user_id)
+            await pipe.execute()
+        await self._timers.cancel("presence", user_id)
+
+    async def disconnected(self, user_id: str, sid: str) -> None:
+        await self._redis.srem(keys.sockets(user_id), f"{self.node_id}|{sid}")
+        if await self.socket_count(user_id) == 0:
+            await self._timers.schedule("presence", user_id, self._clock.now_ms() + self._grace_ms)
+
+    async def socket_count(self, user_id: str) -> int:
+        members = [m.decode() for m in await self._redis.smembers(keys.sockets(user_id))]
+        if not members:
+            return 0
+        alive = await self._alive_nodes({m.split("|", 1)[0] for m in members})
+        return sum(1 for m in members if m.split("|", 1)[0] in alive)
+
+    async def _alive_nodes(self, nodes: set[str]) -> set[str]:
+        cutoff = self._clock.now_ms() - STALE_MS
+        ordered = sorted(nodes)
+        scores = await self._redis.zmscore(keys.NODES, ordered)
+        return {n for n, s in zip(ordered, scores, strict=True) if n == self.node_id or (s and s >= cutoff)}
+
+    async def _grace_over(self, user_id: str) -> None:
+        if await self.socket_count(user_id) == 0:
+            await self._on_gone(user_id)
+
+    async def heartbeat(self) -> None:
+        now = self._clock.now_ms()
+        await self._redis.zadd(keys.NODES, {self.node_id: now})
+        for stale in await self._redis.zrangebyscore(keys.NODES, "-inf", now - STALE_MS):
+            # ZREM decides which surviving node sweeps the dead one.
+            if await self._redis.zrem(keys.NODES, stale):
+                await self._sweep(stale.decode())
+
+    async def _sweep(self, node: str) -> None:
+        users = [u.decode() for u in await self._redis.smembers(keys.node_users(node))]
+        log.warning("node %s stopped heartbeating; sweeping %d users", node, len(users))
+        for user_id in users:
+            for member in await self._redis.smembers(keys.sockets(user_id)):
+                if member.decode().startswith(node + "|"):
+                    await self._redis.srem(keys.sockets(user_id), member)
+            if await self.socket_count(user_id) == 0:
+                await self._timers.schedule("presence", user_id, self._clock.now_ms() + self._grace_ms)
+        await self._redis.delete(keys.node_users(node))
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.heartbeat()
+            except Exception:
+                log.exception("presence heartbeat failed")
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+
+    async def start(self) -> None:
+        await self.heartbeat()
+        self._task = asyncio.create_task(self.run(), name="mentorburst-presence")
+
+    async def stop(self) -> None:
+        """A clean shutdown hands this node's users to the grace logic at once."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        await self._redis.zrem(keys.NODES, self.node_id)
+        await self._sweep(self.node_id)

@@ -1,0 +1,180 @@
+"""Skill queues and the mentor pool, with matching as one atomic Redis script per event.
+
+A mentee waits in at most one FIFO queue (a ZSET scored by a global sequence, so scores compare
+across skills). Idle mentors sit in one ZSET per skill scored by idle-since. A joining mentee
+takes the compatible mentor idle longest (``enqueue_mentee.lua``); a mentor turning idle takes
+the longest-waiting compatible mentee across its skills (``mentor_ready.lua``). Pick and claim
+happen inside one script, so any number of server processes sharing the Redis never double-book.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from server import keys
+from server.config import Config
+from server.errors import Conflict
+from server.scripts import Scripts
+from server.users import new_id
+
+
+@dataclass(frozen=True)
+class Match:
+    session_id: str
+    mentor_id: str
+    mentee_id: str
+    skill: str
+
+
+@dataclass(frozen=True)
+class Ticket:
+    ticket_id: str
+    skill: str
+    position: int
+
+
+@dataclass(frozen=True)
+class Eta:
+    seconds: int | None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class MentorBurst:
+    state: str
+    burst_ends_at: int
+    sessions_done: int
+
+
+_JOIN_ERRORS = {
+    "in_session": "You are already in a session; finish it first.",
+    "already_waiting": "You are already waiting for another skill; leave that queue first.",
+    "mentor_online": "You are online as a mentor; go offline before asking for help.",
+    "mentee_waiting": "You are waiting for help; leave the queue before mentoring.",
+}
+
+
+def _match(reply: list[bytes] | None) -> Match | None:
+    if not reply or reply[0] != b"matched":
+        return None
+    return Match(reply[1].decode(), reply[2].decode(), reply[3].decode(), reply[4].decode())
+
+
+def _decode(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class SkillQueue:
+    def __init__(self, redis: Redis, scripts: Scripts, config: Config) -> None:
+        self._redis = redis
+        self._scripts = scripts
+        self._session_ms = config.session_ms
+        self._default_service_s = config.session_seconds
+
+    async def join(self, mentee_id: str, skill: str, question: str, now_ms: int) -> Match | Ticket:
+        """Match at once with an idle mentor, or wait; a repeated join for the same skill is a no-op."""
+        reply = await Scripts.call(
+            self._scripts.enqueue_mentee,
+            mentee_id, new_id("t"), skill, question, now_ms, self._session_ms, new_id("s"),
+        )
+        kind = reply[0]
+        if kind == b"err":
+            code = reply[1].decode()
+            raise Conflict(_JOIN_ERRORS.get(code, code), code=code)
+        if kind == b"matched":
+            match = _match(reply)
+            assert match is not None
+            return match
+        return Ticket(reply[1].decode(), skill, int(reply[2]))
+
+    async def leave(self, mentee_id: str) -> str | None:
+        """Stop waiting; returns the skill left, None if the mentee was not waiting."""
+        return _decode(await Scripts.call(self._scripts.leave_queue, mentee_id))
+
+    async def requeued_match(self, mentee_id: str, now_ms: int) -> Match | None:
+        reply = await Scripts.call(
+            self._scripts.requeue_mentee, mentee_id, now_ms, self._session_ms, new_id("s")
+        )
+        return _match(reply)
+
+    async def mentor_online(
+        self, mentor_id: str, skills: list[str], burst_ends_at: int, max_sessions: int | None, now_ms: int
+    ) -> MentorBurst:
+        reply = await Scripts.call(
+            self._scripts.mentor_online,
+            mentor_id, ",".join(skills), burst_ends_at, max_sessions or 0, now_ms, new_id("b"),
+        )
+        if reply[0] == b"err":
+            code = reply[1].decode()
+            raise Conflict(_JOIN_ERRORS.get(code, code), code=code)
+        return MentorBurst(reply[0].decode(), int(reply[1]), int(reply[2]))
+
+    async def mentor_ready(self, mentor_id: str, now_ms: int, *, wake: bool = False) -> Match | str:
+        """An idle mentor takes the longest-waiting mentee it may; else 'idle', 'offline' or its state."""
+        reply = await Scripts.call(
+            self._scripts.mentor_ready, mentor_id, now_ms, self._session_ms, new_id("s"), int(wake)
+        )
+        match = _match(reply)
+        if match:
+            return match
+        return str(reply[-1].decode())
+
+    async def mentor_offline(self, mentor_id: str) -> str | None:
+        """'offline' now, 'after_call' when a call is running, None if it was not online."""
+        return _decode(await Scripts.call(self._scripts.mentor_offline, mentor_id))
+
+    async def mentor(self, mentor_id: str) -> dict[str, str]:
+        raw = await self._redis.hgetall(keys.mentor(mentor_id))
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+    async def ticket(self, mentee_id: str) -> Ticket | None:
+        ticket_id, skill = await self._redis.hmget(keys.mentee(mentee_id), "ticket_id", "skill")
+        if skill is None:
+            return None
+        rank = await self._redis.zrank(keys.queue(skill.decode()), mentee_id)
+        if rank is None:
+            return None
+        return Ticket(ticket_id.decode(), skill.decode(), rank + 1)
+
+    async def waiting(self, skill: str) -> list[tuple[str, str]]:
+        """(mentee id, ticket id) in queue order."""
+        members = [m.decode() for m in await self._redis.zrange(keys.queue(skill), 0, -1)]
+        if not members:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for member in members:
+                pipe.hget(keys.mentee(member), "ticket_id")
+            tickets = await pipe.execute()
+        return [(m, t.decode()) for m, t in zip(members, tickets, strict=True) if t is not None]
+
+    async def counts(self, skills: list[str]) -> dict[str, tuple[int, int, float]]:
+        """skill -> (waiting, mentors online, measured seconds per mentee)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for skill in skills:
+                pipe.zcard(keys.queue(skill))
+                pipe.scard(keys.online(skill))
+                pipe.hget(keys.service(skill), "avg_s")
+            values = await pipe.execute()
+        out = {}
+        for i, skill in enumerate(skills):
+            waiting, online, service = values[3 * i : 3 * i + 3]
+            out[skill] = (int(waiting), int(online), float(service) if service else self._default_service_s)
+        return out
+
+    @staticmethod
+    def eta(position: int, mentors_online: int, service_s: float) -> Eta:
+        """Mentors serve in parallel: position p waits about ceil(p / mentors) service times,
+        less half of one because calls in progress are on average half done."""
+        if mentors_online <= 0:
+            return Eta(None, "no_mentors_online")
+        rounds = math.ceil(position / mentors_online)
+        return Eta(max(0, round((rounds - 0.5) * service_s)))
+
+    async def record_service(self, skill: str, seconds: float) -> None:
+        """Fold a finished call's length into the skill's moving average (EWMA, alpha 0.2)."""
+        current = await self._redis.hget(keys.service(skill), "avg_s")
+        value = seconds if current is None else 0.8 * float(current) + 0.2 * seconds
+        await self._redis.hset(keys.service(skill), "avg_s", f"{value:.3f}")

@@ -1,0 +1,149 @@
+"""Ratings after a call, abuse reports, mentor reputation and personal history."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from server import keys
+from server.errors import Conflict, Forbidden, NotFound
+from server.payloads import Rate, Report
+from server.scripts import Scripts
+from server.sessions import SessionStore
+from server.users import Users
+
+# Bayesian average: a mentor's mean is pulled toward the community mean by this many phantom
+# ratings, so one 5-star does not outrank fifty 4.8s.
+PRIOR_WEIGHT = 5
+PRIOR_MEAN = 4.0
+
+_RATE_ERRORS: dict[str, type[Exception]] = {
+    "not_found": NotFound,
+    "not_in_session": Forbidden,
+    "session_live": Conflict,
+    "rating_closed": Conflict,
+    "already_rated": Conflict,
+}
+_RATE_MESSAGES = {
+    "not_found": "No such session.",
+    "not_in_session": "Only the two people in a session can rate it.",
+    "session_live": "You can rate once the call has ended.",
+    "rating_closed": "The rating window for this session has closed.",
+    "already_rated": "You have already rated this session.",
+}
+
+
+@dataclass(frozen=True)
+class Reputation:
+    mean: float | None
+    count: int
+    score: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean, "count": self.count, "score": self.score}
+
+
+def bayesian(count: int, total: float, prior_mean: float) -> Reputation:
+    mean = round(total / count, 3) if count else None
+    score = (PRIOR_WEIGHT * prior_mean + total) / (PRIOR_WEIGHT + count)
+    return Reputation(mean, count, round(score, 3))
+
+
+class Ratings:
+    def __init__(self, redis: Redis, scripts: Scripts, sessions: SessionStore, users: Users) -> None:
+        self._redis = redis
+        self._users = users
+        self._scripts = scripts
+        self._sessions = sessions
+
+    async def rate(self, rater: str, rating: Rate, now_ms: int) -> str:
+        """Stored before this returns; returns the rater's role."""
+        record = {
+            "stars": rating.stars,
+            "tags": rating.tags,
+            "note": rating.note,
+            "follow_up": rating.follow_up,
+            "reflection": rating.reflection,
+            "at": now_ms,
+        }
+        reply = await Scripts.call(
+            self._scripts.rate, rating.session_id, rater, now_ms, json.dumps(record), rating.stars
+        )
+        if reply[0] == b"err":
+            code = reply[1].decode()
+            raise _RATE_ERRORS[code](_RATE_MESSAGES[code], code=code)  # type: ignore[call-arg]
+        return str(reply[1].decode())
+
+    async def report(self, reporter: str, report: Report, now_ms: int) -> str:
+        """Store the report and block the pair for good; returns the reported user."""
+        session = await self._sessions.get(report.session_id)
+        if session is None:
+            raise NotFound("No such session.")
+        if session.role_of(reporter) is None:
+            raise Forbidden("Only the two people in a session can report it.", code="not_in_session")
+        other = session.peer_of(reporter)
+        entry = {"session_id": session.id, "by": reporter, "about": other, "reason": report.reason, "at": now_ms}
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(keys.REPORTS, json.dumps(entry))
+            pipe.sadd(keys.blocked(reporter), other)
+            pipe.sadd(keys.blocked(other), reporter)
+            await pipe.execute()
+        return other
+
+    async def reputation(self, user_id: str) -> Reputation:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hmget(keys.reputation(user_id), "count", "sum")
+            pipe.hmget(keys.GLOBAL_REPUTATION, "count", "sum")
+            (count, total), (all_count, all_total) = await pipe.execute()
+        prior = float(all_total) / int(all_count) if all_count and int(all_count) >= 20 else PRIOR_MEAN
+        return bayesian(int(count or 0), float(total or 0), prior)
+
+    async def ratings_of(self, session_id: str) -> dict[str, dict[str, Any]]:
+        raw = await self._redis.hgetall(keys.ratings(session_id))
+        return {k.decode(): json.loads(v) for k, v in raw.items()}
+
+    async def history(self, user_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The user's sessions, newest first, with the ratings given and received."""
+        ids = [sid.decode() for sid in await self._redis.zrevrange(keys.history(user_id), 0, limit - 1)]
+        sessions = await self._sessions.get_many(ids)
+        names = await self._users.names([s.peer_of(user_id) for s in sessions])
+        out = []
+        for session in sessions:
+            ratings = await self.ratings_of(session.id)
+            peer = session.peer_of(user_id)
+            duration_ms = (
+                (session.ended_at or 0) - session.started_at if session.started_at and session.ended_at else 0
+            )
+            out.append(
+                {
+                    "session_id": session.id,
+                    "role": session.role_of(user_id),
+                    "peer": {"id": peer, "name": names.get(peer, "")},
+                    "skill": session.skill,
+                    "question": session.question,
+                    "state": session.state,
+                    "reason": session.reason,
+                    "matched_at": session.matched_at,
+                    "started_at": session.started_at,
+                    "ended_at": session.ended_at,
+                    "duration_s": round(duration_ms / 1000),
+                    "rate_until": session.rate_until,
+                    "event_id": session.event_id,
+                    "rating_given": ratings.get(user_id),
+                    "rating_received": _public(ratings.get(peer)),
+                }
+            )
+        return out
+
+    async def sessions_count(self, user_id: str) -> int:
+        return int(await self._redis.zcard(keys.history(user_id)))
+
+
+def _public(rating: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the other side sees of a rating: never the rater's private note or reflection."""
+    if rating is None:
+        return None
+    return {k: v for k, v in rating.items() if k not in ("note", "reflection")}

@@ -1,0 +1,130 @@
+"""REST endpoints: validate, call the domain, answer JSON. Errors are always 4xx JSON."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from server import payloads as p
+from server.auth import Identity
+from server.errors import MentorburstError, NotFound, internal_error
+from server.ice import ice_servers
+from server.services import SERVICES, Services
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+@web.middleware
+async def json_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except MentorburstError as exc:
+        return web.json_response({"error": exc.as_dict()}, status=exc.status)
+    except web.HTTPRequestEntityTooLarge:
+        return _error(413, "too_large", "The request body is too large.")
+    except web.HTTPException as exc:
+        if exc.status < 400 or not request.path.startswith("/api/"):
+            raise
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "bad_request")
+        return _error(exc.status, code, exc.reason)
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        return web.json_response({"error": internal_error()}, status=500)
+
+
+def services(request: web.Request) -> Services:
+    return request.app[SERVICES]
+
+
+async def body(request: web.Request) -> Any:
+    try:
+        return await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise p.InvalidPayload("The body must be JSON.") from None
+
+
+def caller(request: web.Request) -> Identity:
+    s = services(request)
+    return s.signer.bearer(request.headers.get("Authorization"), s.clock.now_ms())
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    try:
+        await services(request).redis.ping()
+    except Exception:
+        return web.json_response({"ok": False, "redis": "down"}, status=503)
+    return web.json_response({"ok": True, "redis": "ok"})
+
+
+@routes.post("/api/login")
+async def login(request: web.Request) -> web.Response:
+    s = services(request)
+    msg = p.parse(p.Login, await body(request))
+    name = p.trimmed(msg.name, "name", 1, 60)
+    identity = await s.users.create(name, s.clock.now_ms())
+    token = s.signer.issue(identity, s.clock.now_ms())
+    return web.json_response({"token": token, "user": {"id": identity.user_id, "name": identity.name}})
+
+
+@routes.get("/api/skills")
+async def skills(request: web.Request) -> web.Response:
+    s = services(request)
+    counts = await s.queue.counts(s.catalog.slugs)
+    out = []
+    for skill in s.catalog.skills:
+        waiting, online, service_s = counts[skill.slug]
+        eta = s.queue.eta(waiting + 1, online, service_s)
+        entry: dict[str, Any] = {
+            "slug": skill.slug, "name": skill.name, "waiting": waiting,
+            "mentors_online": online, "eta_s": eta.seconds,
+        }
+        if eta.reason:
+            entry["eta_reason"] = eta.reason
+        out.append(entry)
+    return web.json_response(out)
+
+
+@routes.get("/api/ice")
+async def ice(request: web.Request) -> web.Response:
+    s = services(request)
+    identity = caller(request)
+    return web.json_response({"iceServers": ice_servers(s.config, identity.user_id, s.clock.now_ms())})
+
+
+@routes.get("/api/users/{user_id}")
+async def user(request: web.Request) -> web.Response:
+    s = services(request)
+    user_id = request.match_info["user_id"]
+    name = await s.users.name(user_id) if len(user_id) <= 64 else None
+    if name is None:
+        raise NotFound("No such user.")
+    burst = await s.queue.mentor(user_id)
+    skills = [x for x in burst.get("skills", "").split(",") if x]
+    return web.json_response(
+        {
+            "id": user_id,
+            "name": name,
+            "skills": skills,
+            "rating": (await s.ratings.reputation(user_id)).as_dict(),
+            "sessions": await s.ratings.sessions_count(user_id),
+        }
+    )
+
+
+@routes.get("/api/me/history")
+async def history(request: web.Request) -> web.Response:
+    s = services(request)
+    identity = caller(request)
+    return web.json_response(await s.ratings.history(identity.user_id))

@@ -1,0 +1,43 @@
+"""Everything a request handler may reach, built once per app in ``app.py``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from server.auth import TokenSigner
+from server.broadcast import QueueBroadcaster
+from server.clock import Clock
+from server.config import Config
+from server.dropin import DropIn
+from server.presence import Presence
+from server.queue import SkillQueue
+from server.ratings import Ratings
+from server.scripts import Scripts
+from server.sessions import SessionStore
+from server.skills import SkillCatalog
+from server.timer import Timers
+from server.users import Users
+
+
+@dataclass(frozen=True)
+class Services:
+    config: Config
+    clock: Clock
+    redis: Redis
+    scripts: Scripts
+    catalog: SkillCatalog
+    signer: TokenSigner
+    users: Users
+    queue: SkillQueue
+    sessions: SessionStore
+    ratings: Ratings
+    timers: Timers
+    broadcaster: QueueBroadcaster
+    presence: Presence
+    dropin: DropIn
+
+
+SERVICES = web.AppKey("services", Services)

@@ -1,0 +1,121 @@
+"""Sessions in Redis: what one 1:1 call is, and its guarded state transitions
+(matched -> live -> ended), each one a Lua script so concurrent nodes agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from server import keys
+from server.scripts import Scripts
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    mentor_id: str
+    mentee_id: str
+    skill: str
+    question: str
+    state: str  # matched | live | ended
+    matched_at: int
+    duration_ms: int
+    started_at: int | None = None
+    ends_at: int | None = None
+    ended_at: int | None = None
+    reason: str | None = None
+    rate_until: int | None = None
+    event_id: str | None = None
+
+    def role_of(self, user_id: str) -> str | None:
+        if user_id == self.mentor_id:
+            return "mentor"
+        if user_id == self.mentee_id:
+            return "mentee"
+        return None
+
+    def peer_of(self, user_id: str) -> str:
+        return self.mentee_id if user_id == self.mentor_id else self.mentor_id
+
+
+@dataclass(frozen=True)
+class Ended:
+    mentor_id: str
+    mentee_id: str
+    skill: str
+    mentor_state: str
+    requeued: bool
+    was_live: bool
+    rate_until: int
+
+
+def _int(value: bytes | None) -> int | None:
+    return int(value) if value not in (None, b"") else None
+
+
+class SessionStore:
+    def __init__(self, redis: Redis, scripts: Scripts) -> None:
+        self._redis = redis
+        self._scripts = scripts
+
+    async def get(self, session_id: str) -> Session | None:
+        raw = await self._redis.hgetall(keys.session(session_id))
+        if not raw:
+            return None
+        return self._from_hash(raw)
+
+    async def get_many(self, session_ids: list[str]) -> list[Session]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for sid in session_ids:
+                pipe.hgetall(keys.session(sid))
+            rows = await pipe.execute()
+        return [self._from_hash(row) for row in rows if row]
+
+    @staticmethod
+    def _from_hash(raw: dict[bytes, bytes]) -> Session:
+        h = {k.decode(): v for k, v in raw.items()}
+        return Session(
+            id=h["id"].decode(),
+            mentor_id=h["mentor"].decode(),
+            mentee_id=h["mentee"].decode(),
+            skill=h["skill"].decode(),
+            question=h.get("question", b"").decode(),
+            state=h["state"].decode(),
+            matched_at=int(h["matched_at"]),
+            duration_ms=int(h["duration_ms"]),
+            started_at=_int(h.get("started_at")),
+            ends_at=_int(h.get("ends_at")),
+            ended_at=_int(h.get("ended_at")),
+            reason=h["reason"].decode() if h.get("reason") else None,
+            rate_until=_int(h.get("rate_until")),
+            event_id=h["event_id"].decode() if h.get("event_id") else None,
+        )
+
+    async def live_session_id(self, user_id: str) -> str | None:
+        value = await self._redis.get(keys.live_session(user_id))
+        return value.decode() if value else None
+
+    async def mark_connected(self, session_id: str, user_id: str, now_ms: int, *, force: bool = False) -> list[bytes]:
+        return list(
+            await Scripts.call(self._scripts.connected, session_id, user_id, now_ms, int(force))
+        )
+
+    async def end(
+        self, session_id: str, reason: str, now_ms: int, rating_ms: int, *, actor: str = "", expect: str = ""
+    ) -> Ended | None:
+        """End once; None when someone else ended it first (or it was not in ``expect`` state)."""
+        reply = await Scripts.call(
+            self._scripts.end_session, session_id, reason, now_ms, rating_ms, actor, expect
+        )
+        if reply is None:
+            return None
+        mentor, mentee, skill, mentor_state, requeued, was_live, rate_until = reply
+        return Ended(
+            mentor.decode(), mentee.decode(), skill.decode(), mentor_state.decode(),
+            bool(requeued), bool(was_live), int(rate_until),
+        )
+
+    async def signal_peer(self, session_id: str, sender: str) -> str | None:
+        peer = await Scripts.call(self._scripts.signal_peer, session_id, sender)
+        return peer.decode() if peer else None

@@ -1,0 +1,131 @@
+"""The Socket.IO edge: authenticate sockets, validate every payload, call the domain, and turn
+each outcome into an ack. Handlers own no state; errors never leak a traceback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import socketio
+from msgspec import Struct
+
+from server import payloads as p
+from server.auth import TokenSigner
+from server.clock import Clock
+from server.dropin import DropIn
+from server.errors import MentorburstError, Unauthorized, internal_error
+from server.notifier import user_room
+from server.presence import Presence
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any, str, Any], Awaitable[dict[str, Any] | None]]
+ROUTES: dict[str, tuple[type[Struct], Handler]] = {}
+
+
+def route(event: str, payload: type[Struct]) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        ROUTES[event] = (payload, handler)
+        return handler
+
+    return register
+
+
+class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    def __init__(self, dropin: DropIn, presence: Presence, signer: TokenSigner, clock: Clock) -> None:
+        super().__init__("/")
+        self.dropin = dropin
+        self.presence = presence
+        self.signer = signer
+        self.clock = clock
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event == "connect":
+            return await self.on_connect(*args)
+        if event == "disconnect":
+            return await self.on_disconnect(args[0])
+        sid, data = args[0], (args[1] if len(args) > 1 else None)
+        return await self.dispatch(event, sid, data)
+
+    async def dispatch(self, event: str, sid: str, data: Any) -> dict[str, Any]:
+        entry = ROUTES.get(event)
+        if entry is None:
+            return {"ok": False, "error": {"code": "unknown_event", "message": f"Unknown event {event!r}."}}
+        kind, handler = entry
+        user_id = (await self.get_session(sid)).get("uid")
+        if user_id is None:
+            return {"ok": False, "error": Unauthorized("Connect with a valid token first.").as_dict()}
+        try:
+            result = await handler(self, user_id, p.parse(kind, data))
+            return {"ok": True, **(result or {})}
+        except MentorburstError as exc:
+            return {"ok": False, "error": exc.as_dict()}
+        except Exception:
+            log.exception("handler %s failed", event)
+            return {"ok": False, "error": internal_error()}
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            identity = self.signer.verify(token, self.clock.now_ms())
+        except Unauthorized:
+            raise ConnectionRefusedError("unauthorized") from None
+        await self.save_session(sid, {"uid": identity.user_id, "name": identity.name})
+        await self.enter_room(sid, user_room(identity.user_id))
+        await self.presence.connected(identity.user_id, sid)
+        for event, payload in await self.dropin.resume(identity.user_id):
+            await self.emit(event, payload, to=sid)
+
+    async def on_disconnect(self, sid: str) -> None:
+        user_id = (await self.get_session(sid)).get("uid")
+        if user_id is not None:
+            await self.presence.disconnected(user_id, sid)
+
+    # -- events: one short function each ------------------------------------------------------
+
+    @route("clock", p.ClockSync)
+    async def clock_sync(self, user_id: str, msg: p.ClockSync) -> dict[str, Any]:
+        return {"t0": msg.t0, "server_now": self.clock.now_ms()}
+
+    @route("mentor:online", p.MentorOnline)
+    async def mentor_online(self, user_id: str, msg: p.MentorOnline) -> dict[str, Any]:
+        ends = await self.dropin.mentor_online(user_id, msg.skills, msg.minutes, msg.max_sessions)
+        return {"burst_ends_at": ends}
+
+    @route("mentor:offline", p.Empty)
+    async def mentor_offline(self, user_id: str, msg: p.Empty) -> None:
+        await self.dropin.mentor_offline(user_id)
+
+    @route("mentee:join", p.MenteeJoin)
+    async def mentee_join(self, user_id: str, msg: p.MenteeJoin) -> dict[str, Any]:
+        question = p.trimmed(msg.question, "question", 1, 500)
+        return await self.dropin.mentee_join(user_id, msg.skill, question)
+
+    @route("mentee:leave", p.Empty)
+    async def mentee_leave(self, user_id: str, msg: p.Empty) -> None:
+        await self.dropin.mentee_leave(user_id)
+
+    @route("session:decline", p.SessionRef)
+    async def decline(self, user_id: str, msg: p.SessionRef) -> None:
+        await self.dropin.decline(user_id, msg.session_id)
+
+    @route("session:connected", p.SessionRef)
+    async def connected(self, user_id: str, msg: p.SessionRef) -> None:
+        await self.dropin.connected(user_id, msg.session_id)
+
+    @route("signal", p.Signal)
+    async def signal(self, user_id: str, msg: p.Signal) -> None:
+        await self.dropin.relay_signal(user_id, msg.session_id, msg.type, msg.data)
+
+    @route("session:leave", p.SessionRef)
+    async def leave(self, user_id: str, msg: p.SessionRef) -> None:
+        await self.dropin.leave(user_id, msg.session_id)
+
+    @route("rate", p.Rate)
+    async def rate(self, user_id: str, msg: p.Rate) -> None:
+        await self.dropin.rate(user_id, msg)
+
+    @route("report", p.Report)
+    async def report(self, user_id: str, msg: p.Report) -> None:
+        await self.dropin.report(user_id, msg.session_id, p.trimmed(msg.reason, "reason", 1, 1000))
