@@ -123,7 +123,8 @@ def _services_ctx(config: Config, clock: Clock, catalog: SkillCatalog):  # type:
             broadcaster=broadcaster, presence=presence, dropin=dropin,
         )
         sio.register_namespace(SignalingNamespace(dropin, presence, signer, clock))
-        await presence.start()
+        await presence.heartbeat()
+        presence.start()
         timers.start()
         broadcaster.start()
         log.info("node %s serving", node_id)

@@ -16,23 +16,25 @@ from redis.asyncio import Redis
 from server import keys
 from server.notifier import Notifier
 from server.queue import SkillQueue
+from server.worker import Worker
 
 log = logging.getLogger(__name__)
 
 
-class QueueBroadcaster:
+class QueueBroadcaster(Worker):
+    name = "broadcast"
+
     def __init__(self, redis: Redis, queue: SkillQueue, notifier: Notifier, interval: float = 0.1) -> None:
         self._redis = redis
         self._queue = queue
         self._notifier = notifier
         self._interval = interval
         self._dirty: set[str] = set()
-        self._signal = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        super().__init__()
 
     def mark(self, *skills: str) -> None:
         self._dirty.update(skills)
-        self._signal.set()
+        self.wake()
 
     async def flush(self) -> None:
         skills, self._dirty = sorted(self._dirty), set()
@@ -95,24 +97,12 @@ class QueueBroadcaster:
         )
 
     async def run(self) -> None:
-        while True:
-            await self._signal.wait()
-            self._signal.clear()
+        while not self.stopping:
+            if not self._dirty:
+                await self.pause(60)
+                continue
             try:
                 await self.flush()
             except Exception:
                 log.exception("queue broadcast failed")
             await asyncio.sleep(self._interval)
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self.run(), name="mentorburst-broadcast")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass

@@ -8,7 +8,6 @@ node leaves no ghosts either.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -17,6 +16,7 @@ from redis.asyncio import Redis
 from server import keys
 from server.clock import Clock
 from server.timer import Timers
+from server.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,9 @@ HEARTBEAT_SECONDS = 5
 STALE_MS = 20_000
 
 
-class Presence:
+class Presence(Worker):
+    name = "presence"
+
     def __init__(
         self,
         redis: Redis,
@@ -40,7 +42,7 @@ class Presence:
         self.node_id = node_id
         self._grace_ms = grace_ms
         self._on_gone = on_gone
-        self._task: asyncio.Task[None] | None = None
+        super().__init__()
         timers.on("presence", self._grace_over)
 
     async def connected(self, user_id: str, sid: str) -> None:
@@ -82,7 +84,8 @@ class Presence:
 
     async def _sweep(self, node: str) -> None:
         users = [u.decode() for u in await self._redis.smembers(keys.node_users(node))]
-        log.warning("node %s stopped heartbeating; sweeping %d users", node, len(users))
+        if node != self.node_id:
+            log.warning("node %s stopped heartbeating; sweeping %d users", node, len(users))
         for user_id in users:
             for member in await self._redis.smembers(keys.sockets(user_id)):
                 if member.decode().startswith(node + "|"):
@@ -92,25 +95,15 @@ class Presence:
         await self._redis.delete(keys.node_users(node))
 
     async def run(self) -> None:
-        while True:
+        while not self.stopping:
             try:
                 await self.heartbeat()
             except Exception:
                 log.exception("presence heartbeat failed")
-            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await self.pause(HEARTBEAT_SECONDS)
 
-    async def start(self) -> None:
-        await self.heartbeat()
-        self._task = asyncio.create_task(self.run(), name="mentorburst-presence")
-
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 5.0) -> None:
         """A clean shutdown hands this node's users to the grace logic at once."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await super().stop(timeout)
         await self._redis.zrem(keys.NODES, self.node_id)
         await self._sweep(self.node_id)

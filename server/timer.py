@@ -20,6 +20,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from server import keys
 from server.clock import Clock
 from server.scripts import Scripts
+from server.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,9 @@ class Countdown:
         return out
 
 
-class Timers:
+class Timers(Worker):
+    name = "timers"
+
     def __init__(
         self,
         redis: Redis,
@@ -65,9 +68,7 @@ class Timers:
         self._poll = poll_seconds
         self._batch = batch
         self._handlers: dict[str, TimerHandler] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._inflight: set[asyncio.Task[None]] = set()
+        super().__init__()
 
     def on(self, kind: str, handler: TimerHandler) -> None:
         self._handlers[kind] = handler
@@ -80,7 +81,7 @@ class Timers:
         if not mapping:
             return
         await self._redis.zadd(keys.TIMERS, mapping)
-        self._wake.set()
+        self.wake()
 
     async def cancel(self, kind: str, *args: str) -> None:
         if args:
@@ -121,7 +122,7 @@ class Timers:
         return max(0.0, min(self._poll, (head[0][1] - self._clock.now_ms()) / 1000))
 
     async def run(self) -> None:
-        while True:
+        while not self.stopping:
             try:
                 fired = await self.fire_due()
                 if fired >= self._batch:
@@ -131,21 +132,4 @@ class Timers:
                 log.warning("timers: Redis unreachable, retrying")
                 delay = 0.5
             if delay > 0:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), delay)
-                except TimeoutError:
-                    pass
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self.run(), name="mentorburst-timers")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+                await self.pause(delay)

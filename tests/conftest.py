@@ -1,0 +1,126 @@
+"""Fixtures: one real redis-server for the run (flushed per test), servers built by the real app
+factory on free loopback ports, and real Socket.IO clients over real sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from redis.asyncio import Redis
+
+from server.app import create_app
+from server.client import MentorburstClient
+from server.config import Config
+from server.embedded_redis import EmbeddedRedis, free_port
+from server.services import SERVICES, Services
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    if os.environ.get("MB_TEST_REDIS_URL"):
+        yield os.environ["MB_TEST_REDIS_URL"]
+        return
+    with tempfile.TemporaryDirectory(prefix="mb-redis-") as folder:
+        embedded = EmbeddedRedis(Path(folder), appendonly=False)
+        url = asyncio.run(embedded.start())
+        try:
+            yield url
+        finally:
+            embedded._terminate()
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    await client.flushall()
+    yield client
+    await client.aclose()
+
+
+@dataclass
+class RunningServer:
+    url: str
+    app: web.Application
+    runner: web.AppRunner
+
+    @property
+    def services(self) -> Services:
+        return self.app[SERVICES]
+
+
+ServerFactory = Callable[..., Awaitable[RunningServer]]
+ClientFactory = Callable[..., Awaitable[MentorburstClient]]
+
+FAST = {
+    "session_seconds": 2,
+    "connect_grace_seconds": 2,
+    "decline_seconds": 5,
+    "rating_seconds": 30,
+    "mentor_cooldown_seconds": 30,
+    "warn_at": (1,),
+}
+
+
+@pytest.fixture
+async def start_server(
+    redis: Redis, redis_url: str, tmp_path: Path, running: list[RunningServer]
+) -> AsyncIterator[ServerFactory]:
+
+    async def start(**overrides: Any) -> RunningServer:
+        config = Config(
+            host="127.0.0.1", port=free_port(), redis_url=redis_url, data_dir=tmp_path / "data",
+            secret="test-secret", **{**FAST, **overrides},
+        )
+        app = create_app(config)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, config.host, config.port).start()
+        started = RunningServer(f"http://{config.host}:{config.port}", app, runner)
+        running.append(started)
+        return started
+
+    yield start
+    for started in reversed(running):
+        await started.runner.cleanup()
+
+
+@pytest.fixture
+def running() -> list[RunningServer]:
+    """Servers this test started, oldest first."""
+    return []
+
+
+@pytest.fixture
+async def server(start_server: ServerFactory) -> RunningServer:
+    return await start_server()
+
+
+@pytest.fixture
+async def make_client(
+    start_server: ServerFactory, running: list[RunningServer]
+) -> AsyncIterator[ClientFactory]:
+    """Clients of the newest server this test started (a default one if none)."""
+    clients: list[MentorburstClient] = []
+
+    async def make(name: str = "Ada", *, url: str | None = None, connect: bool = True) -> MentorburstClient:
+        if url is None and not running:
+            await start_server()
+        client = MentorburstClient(url or running[-1].url)
+        await client.login(name)
+        if connect:
+            await client.connect()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
