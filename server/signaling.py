@@ -70,7 +70,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         try:
             identity = self.signer.verify(token, self.clock.now_ms())
         except Unauthorized:
-            raise ConnectionRefusedError("unauthorized") from None
+            raise socketio.exceptions.ConnectionRefusedError("unauthorized") from None
         await self.save_session(sid, {"uid": identity.user_id, "name": identity.name})
         await self.enter_room(sid, user_room(identity.user_id))
         await self.presence.connected(identity.user_id, sid)

@@ -1,0 +1,113 @@
+"""One side of a mentorburst call on aiortc, negotiated over the server's ``signal`` relay.
+
+The mentee offers, the mentor answers. aiortc gathers its candidates before the description is
+set, so ours travel inside the SDP; candidates the other side trickles (browsers do) are added
+as they arrive. ICE servers are exactly those the server handed out: never a public default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.sdp import candidate_from_sdp
+
+from server.client import MentorburstClient
+
+log = logging.getLogger(__name__)
+
+
+def rtc_configuration(ice_servers: list[dict[str, Any]]) -> RTCConfiguration:
+    """An explicit list, possibly empty: aiortc falls back to a public STUN server on None."""
+    servers = [
+        RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
+        for s in ice_servers
+    ]
+    return RTCConfiguration(iceServers=servers)
+
+
+class CallPeer:
+    def __init__(
+        self, client: MentorburstClient, matched: dict[str, Any], tracks: list[MediaStreamTrack]
+    ) -> None:
+        self.client = client
+        self.session_id: str = matched["session_id"]
+        self.offerer: bool = matched["offerer"]
+        self.pc = RTCPeerConnection(rtc_configuration(matched.get("ice_servers") or []))
+        self.remote_tracks: asyncio.Queue[MediaStreamTrack] = asyncio.Queue()
+        self.connected = asyncio.Event()
+        self.failed = asyncio.Event()
+        self._signals: asyncio.Task[None] | None = None
+        self._closed = False
+        for track in tracks:
+            self.pc.addTrack(track)
+        self.pc.on("track", self.remote_tracks.put_nowait)
+        self.pc.on("connectionstatechange", self._state_changed)
+
+    async def _state_changed(self) -> None:
+        state = self.pc.connectionState
+        log.debug("%s: connection %s", self.session_id, state)
+        if state == "connected" and not self.connected.is_set():
+            self.connected.set()
+            with contextlib.suppress(Exception):
+                await self.client.call("session:connected", {"session_id": self.session_id})
+        elif state == "failed":
+            self.failed.set()
+
+    async def start(self) -> None:
+        """Negotiate: the offerer sends its offer now; both then follow the relay."""
+        self._signals = asyncio.create_task(self._follow_signals(), name=f"signals-{self.session_id}")
+        if self.offerer:
+            await self.pc.setLocalDescription(await self.pc.createOffer())
+            await self._send("offer", self._local())
+
+    def _local(self) -> dict[str, str]:
+        description = self.pc.localDescription
+        return {"type": description.type, "sdp": description.sdp}
+
+    async def _send(self, kind: str, data: dict[str, Any]) -> None:
+        await self.client.must("signal", {"session_id": self.session_id, "type": kind, "data": data})
+
+    async def _follow_signals(self) -> None:
+        mine = self.session_id
+        while not self._closed:
+            message = await self.client.next("signal", timeout=3600, where=lambda m: m["session_id"] == mine)
+            try:
+                await self._handle(message["type"], message["data"])
+            except Exception:
+                log.exception("%s: bad %s from peer", mine, message["type"])
+
+    async def _handle(self, kind: str, data: dict[str, Any]) -> None:
+        if kind in ("offer", "answer"):
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=data["sdp"], type=data["type"]))
+            if kind == "offer":
+                await self.pc.setLocalDescription(await self.pc.createAnswer())
+                await self._send("answer", self._local())
+        elif kind == "candidate":
+            line = (data or {}).get("candidate")
+            if not line:
+                return  # end of candidates
+            candidate = candidate_from_sdp(line.removeprefix("candidate:"))
+            candidate.sdpMid = data.get("sdpMid")
+            candidate.sdpMLineIndex = data.get("sdpMLineIndex")
+            await self.pc.addIceCandidate(candidate)
+
+    async def close(self) -> None:
+        """Idempotent: stop following signals and close the peer connection."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._signals is not None:
+            self._signals.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._signals
+        await self.pc.close()

@@ -1,0 +1,130 @@
+"""Whatever a client sends, it gets a clear error and nothing is lost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.conftest import ClientFactory, RunningServer
+from tests.helpers import ask, go_online
+
+LONG = "x" * 2001
+BAD_EVENTS: list[tuple[str, Any, str]] = [
+    ("clock", {"t0": "soon"}, "invalid_payload"),
+    ("clock", "t0", "invalid_payload"),
+    ("mentor:online", {"skills": [], "minutes": 30}, "invalid_payload"),
+    ("mentor:online", {"skills": ["python"], "minutes": 4}, "invalid_payload"),
+    ("mentor:online", {"skills": ["python"], "minutes": 241}, "invalid_payload"),
+    ("mentor:online", {"skills": ["python"], "minutes": 30.5}, "invalid_payload"),
+    ("mentor:online", {"skills": ["python"], "minutes": True}, "invalid_payload"),
+    ("mentor:online", {"skills": ["python"], "minutes": 30, "max_sessions": 0}, "invalid_payload"),
+    ("mentor:online", {"skills": ["Not A Slug"], "minutes": 30}, "invalid_payload"),
+    ("mentor:online", {"skills": ["cooking"], "minutes": 30}, "unknown_skill"),
+    ("mentor:online", {"skills": "python", "minutes": 30}, "invalid_payload"),
+    ("mentor:online", None, "invalid_payload"),
+    ("mentor:offline", [1], "invalid_payload"),
+    ("mentee:join", {"skill": "python"}, "invalid_payload"),
+    ("mentee:join", {"skill": "python", "question": ""}, "invalid_payload"),
+    ("mentee:join", {"skill": "python", "question": "   "}, "invalid_payload"),
+    ("mentee:join", {"skill": "python", "question": "x" * 501}, "invalid_payload"),
+    ("mentee:join", {"skill": "python", "question": LONG}, "invalid_payload"),
+    ("mentee:join", {"skill": "cooking", "question": "?"}, "unknown_skill"),
+    ("mentee:join", {"skill": 7, "question": "?"}, "invalid_payload"),
+    ("mentee:leave", "now", "invalid_payload"),
+    ("session:decline", {}, "invalid_payload"),
+    ("session:decline", {"session_id": "s_unknown"}, "not_in_session"),
+    ("session:connected", {"session_id": 5}, "invalid_payload"),
+    ("session:connected", {"session_id": "s_unknown"}, "not_in_session"),
+    ("signal", {"session_id": "s_x", "type": "hello", "data": {}}, "invalid_payload"),
+    ("signal", {"session_id": "s_x", "type": "offer", "data": "sdp"}, "invalid_payload"),
+    ("signal", {"session_id": "s_x", "type": "offer", "data": {}}, "not_in_session"),
+    ("session:leave", {"session_id": ""}, "invalid_payload"),
+    ("session:leave", {"session_id": "s_unknown"}, "not_in_session"),
+    ("rate", {"session_id": "s_x", "stars": 0}, "invalid_payload"),
+    ("rate", {"session_id": "s_x", "stars": 6}, "invalid_payload"),
+    ("rate", {"session_id": "s_x", "stars": "5"}, "invalid_payload"),
+    ("rate", {"session_id": "s_x", "stars": 5, "note": "x" * 1001}, "invalid_payload"),
+    ("rate", {"session_id": "s_x", "stars": 5, "tags": ["ok"] * 11}, "invalid_payload"),
+    ("rate", {"session_id": "s_x", "stars": 5, "follow_up": "yes"}, "invalid_payload"),
+    ("rate", {"session_id": "s_x", "stars": 5}, "not_found"),
+    ("report", {"session_id": "s_x", "reason": ""}, "invalid_payload"),
+    ("report", {"session_id": "s_x", "reason": "x" * 1001}, "invalid_payload"),
+    ("report", {"session_id": "s_x", "reason": "rude"}, "not_found"),
+    ("no:such:event", {}, "unknown_event"),
+]
+
+
+@pytest.mark.parametrize(("event", "payload", "code"), BAD_EVENTS)
+async def test_every_event_refuses_bad_payloads_clearly(
+    make_client: ClientFactory, event: str, payload: Any, code: str
+) -> None:
+    client = await make_client()
+    ack = await client.call(event, payload)
+    assert ack["ok"] is False
+    assert ack["error"]["code"] == code
+    assert isinstance(ack["error"]["message"], str) and ack["error"]["message"]
+    assert "Traceback" not in ack["error"]["message"]
+
+
+async def test_bad_input_loses_nothing(make_client: ClientFactory) -> None:
+    mentor, mentee = await make_client("Grace"), await make_client("Ada")
+    await ask(mentee)
+    for event, payload, _ in BAD_EVENTS:
+        await mentee.call(event, payload)
+        await mentor.call(event, payload)
+    skills = {s["slug"]: s for s in await mentee.rest("GET", "/api/skills")}
+    assert skills["python"]["waiting"] == 1
+    await go_online(mentor, "python")
+    assert (await mentee.next("session:matched"))["peer"]["id"] == mentor.user_id
+
+
+BAD_REST = [
+    ("POST", "/api/login", b"not json", 400, "invalid_payload"),
+    ("POST", "/api/login", b"[]", 400, "invalid_payload"),
+    ("POST", "/api/login", b'{"name": ""}', 400, "invalid_payload"),
+    ("POST", "/api/login", b'{"name": "   "}', 400, "invalid_payload"),
+    ("POST", "/api/login", b'{"name": 42}', 400, "invalid_payload"),
+    ("POST", "/api/login", ('{"name": "' + "x" * 61 + '"}').encode(), 400, "invalid_payload"),
+    ("POST", "/api/login", b'{"name": "' + b"x" * 70_000 + b'"}', 413, "too_large"),
+    ("GET", "/api/login", None, 405, "method_not_allowed"),
+    ("GET", "/api/ice", None, 401, "unauthorized"),
+    ("GET", "/api/me/history", None, 401, "unauthorized"),
+    ("GET", "/api/users/u_nobody", None, 404, "not_found"),
+    ("GET", "/api/users/" + "u" * 300, None, 404, "not_found"),
+    ("GET", "/api/nothing-here", None, 404, "not_found"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "code"), BAD_REST)
+async def test_rest_answers_bad_requests_with_4xx_json(
+    server: RunningServer, method: str, path: str, body: bytes | None, status: int, code: str
+) -> None:
+    async with aiohttp.ClientSession() as http, http.request(
+        method, server.url + path, data=body, headers={"Content-Type": "application/json"}
+    ) as response:
+        assert response.status == status
+        answer = await response.json()
+    assert answer["error"]["code"] == code and answer["error"]["message"]
+
+
+async def test_a_forged_bearer_token_is_refused(server: RunningServer) -> None:
+    async with aiohttp.ClientSession() as http, http.get(
+        server.url + "/api/ice", headers={"Authorization": "Bearer abc.def"}
+    ) as response:
+        assert response.status == 401
+        assert (await response.json())["error"]["code"] == "unauthorized"
+
+
+async def test_ice_servers_come_from_config_with_short_lived_turn_credentials(
+    start_server, make_client: ClientFactory  # type: ignore[no-untyped-def]
+) -> None:
+    await start_server(stun_urls=("stun:stun.example.org:3478",), turn_urls=("turn:turn.example.org",),
+                       turn_secret="s3cret", turn_ttl_seconds=600)
+    client = await make_client()
+    answer = await client.rest("GET", "/api/ice", auth=True)
+    stun, turn = answer["iceServers"]
+    assert stun == {"urls": ["stun:stun.example.org:3478"]}
+    expires, user = turn["username"].split(":")
+    assert user == client.user_id and int(expires) > 0 and turn["credential"]

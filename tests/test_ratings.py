@@ -1,0 +1,81 @@
+"""After the call both leave a rating; reputation is earned, not gamed."""
+
+from __future__ import annotations
+
+import asyncio
+
+from server.ratings import bayesian
+from tests.conftest import ClientFactory, ServerFactory
+from tests.helpers import ask, go_online, matched_pair, start_call
+
+
+async def finished_call(make_client: ClientFactory) -> tuple[object, object, str]:
+    mentor, mentee = await make_client("Grace"), await make_client("Ada")
+    to_mentor, _ = await matched_pair(mentor, mentee)
+    sid = to_mentor["session_id"]
+    await start_call(mentor, mentee, sid)
+    await mentee.next("session:ended", timeout=5)
+    return mentor, mentee, sid
+
+
+async def test_each_side_rates_once(make_client: ClientFactory) -> None:
+    mentor, mentee, sid = await finished_call(make_client)
+    await mentee.must("rate", {"session_id": sid, "stars": 4})  # type: ignore[attr-defined]
+    again = await mentee.call("rate", {"session_id": sid, "stars": 1})  # type: ignore[attr-defined]
+    assert again["error"]["code"] == "already_rated"
+    profile = await mentee.rest("GET", f"/api/users/{mentor.user_id}")  # type: ignore[attr-defined]
+    assert profile["rating"] == {"mean": 4.0, "count": 1, "score": round((5 * 4.0 + 4) / 6, 3)}
+
+
+async def test_outsiders_cannot_rate_and_nobody_rates_a_live_call(make_client: ClientFactory) -> None:
+    mentor, mentee = await make_client("Grace"), await make_client("Ada")
+    to_mentor, _ = await matched_pair(mentor, mentee)
+    sid = to_mentor["session_id"]
+    early = await mentee.call("rate", {"session_id": sid, "stars": 5})
+    assert early["error"]["code"] == "session_live"
+    await mentee.must("session:leave", {"session_id": sid})
+    outsider = await make_client("Eve")
+    ack = await outsider.call("rate", {"session_id": sid, "stars": 5})
+    assert ack["error"]["code"] == "not_in_session"
+
+
+async def test_the_rating_window_closes(start_server: ServerFactory, make_client: ClientFactory) -> None:
+    await start_server(rating_seconds=0.2)
+    mentor, mentee, sid = await finished_call(make_client)
+    await asyncio.sleep(0.3)
+    ack = await mentee.call("rate", {"session_id": sid, "stars": 5})  # type: ignore[attr-defined]
+    assert ack["error"]["code"] == "rating_closed"
+
+
+async def test_concurrent_double_submits_store_exactly_one_rating(make_client: ClientFactory) -> None:
+    mentor, mentee, sid = await finished_call(make_client)
+    acks = await asyncio.gather(
+        *(mentee.call("rate", {"session_id": sid, "stars": s}) for s in (5, 4, 3, 2, 1))  # type: ignore[attr-defined]
+    )
+    assert sum(1 for a in acks if a["ok"]) == 1
+    profile = await mentee.rest("GET", f"/api/users/{mentor.user_id}")  # type: ignore[attr-defined]
+    assert profile["rating"]["count"] == 1
+
+
+def test_one_five_star_does_not_outrank_fifty_four_point_eights() -> None:
+    lucky = bayesian(1, 5, 4.0)
+    steady = bayesian(50, 50 * 4.8, 4.0)
+    assert lucky.mean == 5 and steady.mean == 4.8
+    assert steady.score > lucky.score
+
+
+async def test_a_report_blocks_the_pair_for_good(make_client: ClientFactory) -> None:
+    mentor, mentee = await make_client("Grace"), await make_client("Ada")
+    to_mentor, _ = await matched_pair(mentor, mentee)
+    sid = to_mentor["session_id"]
+    await mentee.must("report", {"session_id": sid, "reason": "Rude and off-topic"})
+    assert (await mentor.next("session:ended"))["reason"] == "left"
+    await mentor.must("rate", {"session_id": sid, "stars": 1})
+    await mentor.must("mentor:offline", {})
+    await go_online(mentor, "python")
+    await ask(mentee)
+    await asyncio.sleep(0.3)
+    assert mentor.received("session:matched") == []
+    other = await make_client("Other")
+    await go_online(other, "python")
+    assert (await mentee.next("session:matched"))["peer"]["id"] == other.user_id
