@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import socketio
@@ -65,7 +65,7 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     return app
 
 
-def _index(path: Path) -> web.Handler:
+def _index(path: Path) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
     async def index(request: web.Request) -> web.FileResponse:
         return web.FileResponse(path)
 
@@ -92,7 +92,7 @@ def _redis_ctx(config: Config):  # type: ignore[no-untyped-def]
 def _services_ctx(config: Config, clock: Clock, catalog: SkillCatalog):  # type: ignore[no-untyped-def]
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         url = app[REDIS_URL]
-        redis = Redis.from_url(url)
+        redis = Redis.from_url(url, decode_responses=True)
         await redis.ping()
         sio = app[SIO]
         manager = sio.manager
@@ -109,18 +109,42 @@ def _services_ctx(config: Config, clock: Clock, catalog: SkillCatalog):  # type:
         ratings = Ratings(redis, scripts, sessions, users)
         broadcaster = QueueBroadcaster(redis, queue, notifier)
         dropin = DropIn(
-            config=config, clock=clock, catalog=catalog, queue=queue, sessions=sessions,
-            ratings=ratings, users=users, timers=timers, notifier=notifier, broadcaster=broadcaster,
+            config=config,
+            clock=clock,
+            catalog=catalog,
+            queue=queue,
+            sessions=sessions,
+            ratings=ratings,
+            users=users,
+            timers=timers,
+            notifier=notifier,
+            broadcaster=broadcaster,
         )
         node_id = f"n_{secrets.token_hex(6)}"
         presence = Presence(
-            redis, timers, clock, node_id, round(config.connect_grace_seconds * 1000), dropin.user_gone
+            redis,
+            timers,
+            clock,
+            node_id,
+            round(config.connect_grace_seconds * 1000),
+            dropin.user_gone,
         )
         signer = TokenSigner(load_secret(config.secret, config.data_dir), config.token_ttl_seconds)
         app[SERVICES] = Services(
-            config=config, clock=clock, redis=redis, scripts=scripts, catalog=catalog, signer=signer,
-            users=users, queue=queue, sessions=sessions, ratings=ratings, timers=timers,
-            broadcaster=broadcaster, presence=presence, dropin=dropin,
+            config=config,
+            clock=clock,
+            redis=redis,
+            scripts=scripts,
+            catalog=catalog,
+            signer=signer,
+            users=users,
+            queue=queue,
+            sessions=sessions,
+            ratings=ratings,
+            timers=timers,
+            broadcaster=broadcaster,
+            presence=presence,
+            dropin=dropin,
         )
         sio.register_namespace(SignalingNamespace(dropin, presence, signer, clock))
         await presence.heartbeat()

@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 class QueueBroadcaster(Worker):
     name = "broadcast"
 
-    def __init__(self, redis: Redis, queue: SkillQueue, notifier: Notifier, interval: float = 0.1) -> None:
+    def __init__(
+        self, redis: Redis, queue: SkillQueue, notifier: Notifier, interval: float = 0.1
+    ) -> None:
         self._redis = redis
         self._queue = queue
         self._notifier = notifier
@@ -62,7 +64,7 @@ class QueueBroadcaster(Worker):
                     update["eta_reason"] = eta.reason
                 fingerprint = f"{ticket_id}:{position}:{eta.seconds}:{len(waiting)}"
                 sent[mentee_id] = fingerprint
-                if previous.get(mentee_id.encode(), b"").decode() != fingerprint:
+                if previous.get(mentee_id, "") != fingerprint:
                     await self._notifier.to_user(mentee_id, "queue:update", update)
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.delete(last_key)
@@ -74,7 +76,7 @@ class QueueBroadcaster(Worker):
     async def _send_mentor_updates(self, skills: list[str]) -> None:
         mentors: set[str] = set()
         for skill in skills:
-            mentors.update(m.decode() for m in await self._redis.smembers(keys.online(skill)))
+            mentors.update(m for m in await self._redis.smembers(keys.online(skill)))
         for mentor_id in mentors:
             await self.send_mentor_update(mentor_id)
 

@@ -14,7 +14,9 @@ from server.config import add_serve_arguments, config_from
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="mentorburst", description="Real-time video micro-mentoring.")
+    parser = argparse.ArgumentParser(
+        prog="mentorburst", description="Real-time video micro-mentoring."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the server (embedded Redis unless --redis-url)")
     add_serve_arguments(serve)

@@ -39,15 +39,16 @@ class MentorburstClient:
             self._arrived.notify_all()
 
     async def login(self, name: str) -> dict[str, Any]:
-        answer = await self.rest("POST", "/api/login", {"name": name})
+        answer: dict[str, Any] = await self.rest("POST", "/api/login", {"name": name})
         self.token, self.user = answer["token"], answer["user"]
         return answer
 
     async def rest(self, method: str, path: str, body: Any = None, *, auth: bool = False) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"} if auth and self.token else {}
-        async with aiohttp.ClientSession() as http, http.request(
-            method, self.base_url + path, json=body, headers=headers
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.request(method, self.base_url + path, json=body, headers=headers) as response,
+        ):
             data = await response.json()
             if response.status >= 400:
                 raise ProtocolError(f"{method} {path}: {response.status} {data}")
@@ -55,7 +56,10 @@ class MentorburstClient:
 
     async def connect(self, token: str | None = None) -> None:
         await self.sio.connect(
-            self.base_url, auth={"token": token or self.token}, transports=["websocket"], wait_timeout=5
+            self.base_url,
+            auth={"token": token or self.token},
+            transports=["websocket"],
+            wait_timeout=5,
         )
 
     async def call(self, event: str, payload: Any = None, timeout: float = 5.0) -> dict[str, Any]:

@@ -21,7 +21,9 @@ def _seconds(text: str) -> float:
 
 
 def _marks(text: str) -> tuple[float, ...]:
-    marks = tuple(sorted({_seconds(part) for part in text.split(",") if part.strip()}, reverse=True))
+    marks = tuple(
+        sorted({_seconds(part) for part in text.split(",") if part.strip()}, reverse=True)
+    )
     return marks
 
 
@@ -71,7 +73,10 @@ _FLAGS: dict[str, tuple[Any, str]] = {
     "connect-grace-seconds": (_seconds, "match -> both connected, else no_connection"),
     "decline-seconds": (_seconds, "a mentor may decline this long after a match"),
     "rating-seconds": (_seconds, "rating window after a call ends"),
-    "mentor-cooldown-seconds": (_seconds, "after a call a mentor is matchable once it rated, or after this"),
+    "mentor-cooldown-seconds": (
+        _seconds,
+        "after a call a mentor is matchable once it rated, or after this",
+    ),
     "warn-at": (_marks, "session:warning marks, seconds left, comma separated"),
     "skills-file": (Path, "skills catalog JSON; a built-in default otherwise"),
     "stun-urls": (_urls, "STUN URLs handed to peers, comma separated (default none)"),

@@ -77,15 +77,23 @@ class DropIn:
         result = await self.queue.join(mentee_id, skill, question, self.clock.now_ms())
         if isinstance(result, Match):
             session = await self._announce(result)
-            return {"ticket_id": session.id if session else result.session_id, "position": 0,
-                    "eta_s": 0, "session_id": result.session_id}
+            return {
+                "ticket_id": session.id if session else result.session_id,
+                "position": 0,
+                "eta_s": 0,
+                "session_id": result.session_id,
+            }
         self.broadcaster.mark(skill)
         return await self._ticket_ack(result)
 
     async def _ticket_ack(self, ticket: Ticket) -> dict[str, Any]:
         _, online, service_s = (await self.queue.counts([ticket.skill]))[ticket.skill]
         eta = self.queue.eta(ticket.position, online, service_s)
-        ack: dict[str, Any] = {"ticket_id": ticket.ticket_id, "position": ticket.position, "eta_s": eta.seconds}
+        ack: dict[str, Any] = {
+            "ticket_id": ticket.ticket_id,
+            "position": ticket.position,
+            "eta_s": eta.seconds,
+        }
         if eta.reason:
             ack["eta_reason"] = eta.reason
         return ack
@@ -105,7 +113,9 @@ class DropIn:
         skills = list(dict.fromkeys(skills))
         now = self.clock.now_ms()
         previous = (await self.queue.mentor(mentor_id)).get("skills", "")
-        burst = await self.queue.mentor_online(mentor_id, skills, now + minutes * 60_000, max_sessions, now)
+        burst = await self.queue.mentor_online(
+            mentor_id, skills, now + minutes * 60_000, max_sessions, now
+        )
         await self.timers.schedule("burst", mentor_id, burst.burst_ends_at)
         if burst.state == "idle":
             await self._mentor_ready(mentor_id)
@@ -167,7 +177,11 @@ class DropIn:
                 {
                     **common,
                     "role": role,
-                    "peer": {"id": peer, "name": names.get(peer, ""), "rating": reputation.as_dict()},
+                    "peer": {
+                        "id": peer,
+                        "name": names.get(peer, ""),
+                        "rating": reputation.as_dict(),
+                    },
                     "offerer": role == "mentee",
                     "ice_servers": ice_servers(self.config, user_id, now),
                     "server_now": self.clock.now_ms(),
@@ -188,16 +202,16 @@ class DropIn:
     async def connected(self, user_id: str, session_id: str) -> None:
         await self._participant(user_id, session_id)
         reply = await self.sessions.mark_connected(session_id, user_id, self.clock.now_ms())
-        if reply[0] == b"err":
+        if reply[0] == "err":
             raise Conflict("That session is over.", code="session_over")
-        if reply[0] == b"started":
+        if reply[0] == "started":
             await self._start(session_id, int(reply[1]), int(reply[2]))
 
     async def _connect_deadline(self, session_id: str) -> None:
         reply = await self.sessions.mark_connected(session_id, "", self.clock.now_ms(), force=True)
-        if reply[0] == b"started":
+        if reply[0] == "started":
             await self._start(session_id, int(reply[1]), int(reply[2]))
-        elif reply[0] == b"waiting":
+        elif reply[0] == "waiting":
             await self.end(session_id, "no_connection", expect="matched")
 
     async def _start(self, session_id: str, started_at: int, ends_at: int) -> None:
@@ -207,8 +221,10 @@ class DropIn:
         countdown = Countdown(started_at, ends_at - started_at)
         await self.timers.schedule_many(
             [("end", session_id, ends_at)]
-            + [("warn", f"{session_id}:{seconds(round(r * 1000))}", at)
-               for r, at in countdown.warnings(self.config.warn_at)]
+            + [
+                ("warn", f"{session_id}:{seconds(round(r * 1000))}", at)
+                for r, at in countdown.warnings(self.config.warn_at)
+            ]
         )
         await self.timers.cancel("connect", session_id)
         payload = {"session_id": session_id, "started_at": started_at, "ends_at": ends_at}
@@ -227,14 +243,19 @@ class DropIn:
             await self.notifier.to_user(
                 user_id,
                 "session:warning",
-                {"session_id": session_id, "remaining_s": int(value) if value.is_integer() else value,
-                 "server_now": self.clock.now_ms()},
+                {
+                    "session_id": session_id,
+                    "remaining_s": int(value) if value.is_integer() else value,
+                    "server_now": self.clock.now_ms(),
+                },
             )
 
     async def _time_up(self, session_id: str) -> None:
         await self.end(session_id, "time_up", expect="live")
 
-    async def relay_signal(self, sender: str, session_id: str, kind: str, data: dict[str, Any]) -> None:
+    async def relay_signal(
+        self, sender: str, session_id: str, kind: str, data: dict[str, Any]
+    ) -> None:
         peer = await self.sessions.signal_peer(session_id, sender)
         if peer is None:
             raise Forbidden("You are not in that live session.", code="not_in_session")
@@ -249,7 +270,9 @@ class DropIn:
         if session.state == "ended":
             raise Conflict("That session is over.", code="session_over")
         if self.clock.now_ms() > session.matched_at + self._ms(self.config.decline_seconds):
-            raise Conflict("The time to decline has passed; you can leave the call.", code="decline_closed")
+            raise Conflict(
+                "The time to decline has passed; you can leave the call.", code="decline_closed"
+            )
         await self.end(session_id, "declined", actor=mentor_id)
 
     async def leave(self, user_id: str, session_id: str) -> None:
@@ -261,7 +284,12 @@ class DropIn:
         """End a session once and settle both people; False when it had already ended."""
         now = self.clock.now_ms()
         ended = await self.sessions.end(
-            session_id, reason, now, self._ms(self.config.rating_seconds), actor=actor, expect=expect
+            session_id,
+            reason,
+            now,
+            self._ms(self.config.rating_seconds),
+            actor=actor,
+            expect=expect,
         )
         if ended is None:
             return False
@@ -273,7 +301,12 @@ class DropIn:
         for user_id in (ended.mentee_id, ended.mentor_id):
             await self.notifier.to_user(user_id, "session:ended", payload)
         session = await self.sessions.get(session_id)
-        if ended.was_live and session and session.started_at and reason not in ("declined", "no_connection"):
+        if (
+            ended.was_live
+            and session
+            and session.started_at
+            and reason not in ("declined", "no_connection")
+        ):
             await self.queue.record_service(ended.skill, (now - session.matched_at) / 1000)
         if ended.requeued:
             match = await self.queue.requeued_match(ended.mentee_id, now)
@@ -325,29 +358,56 @@ class DropIn:
         ticket = await self.queue.ticket(user_id)
         if ticket:
             ack = await self._ticket_ack(ticket)
-            out.append(("queue:update", {**ack, "skill": ticket.skill,
-                                          "waiting": (await self.queue.counts([ticket.skill]))[ticket.skill][0]}))
+            out.append(
+                (
+                    "queue:update",
+                    {
+                        **ack,
+                        "skill": ticket.skill,
+                        "waiting": (await self.queue.counts([ticket.skill]))[ticket.skill][0],
+                    },
+                )
+            )
         session_id = await self.sessions.live_session_id(user_id)
         session = await self.sessions.get(session_id) if session_id else None
         if session:
             peer = session.peer_of(user_id)
             names = await self.users.names([peer])
             role = session.role_of(user_id)
-            out.append(("session:matched", {
-                "session_id": session.id, "role": role, "skill": session.skill,
-                "question": session.question, "duration_s": seconds(session.duration_ms),
-                "decline_until": session.matched_at + self._ms(self.config.decline_seconds),
-                "peer": {"id": peer, "name": names.get(peer, ""),
-                         "rating": (await self.ratings.reputation(peer)).as_dict()},
-                "offerer": role == "mentee",
-                "ice_servers": ice_servers(self.config, user_id, self.clock.now_ms()),
-                "server_now": self.clock.now_ms(), "resumed": True,
-            }))
+            out.append(
+                (
+                    "session:matched",
+                    {
+                        "session_id": session.id,
+                        "role": role,
+                        "skill": session.skill,
+                        "question": session.question,
+                        "duration_s": seconds(session.duration_ms),
+                        "decline_until": session.matched_at + self._ms(self.config.decline_seconds),
+                        "peer": {
+                            "id": peer,
+                            "name": names.get(peer, ""),
+                            "rating": (await self.ratings.reputation(peer)).as_dict(),
+                        },
+                        "offerer": role == "mentee",
+                        "ice_servers": ice_servers(self.config, user_id, self.clock.now_ms()),
+                        "server_now": self.clock.now_ms(),
+                        "resumed": True,
+                    },
+                )
+            )
             if session.state == "live" and session.started_at and session.ends_at:
-                out.append(("session:started", {
-                    "session_id": session.id, "started_at": session.started_at,
-                    "ends_at": session.ends_at, "server_now": self.clock.now_ms(),
-                }))
+                out.append(
+                    (
+                        "session:started",
+                        {
+                            "session_id": session.id,
+                            "started_at": session.started_at,
+                            "ends_at": session.ends_at,
+                            "server_now": self.clock.now_ms(),
+                        },
+                    )
+                )
         return out
 
     async def session_or_404(self, session_id: str) -> Session:

@@ -75,15 +75,24 @@ class EmbeddedRedis:
             port = self.port or free_port()
             command = [
                 binary,
-                "--bind", "127.0.0.1",
-                "--port", str(port),
-                "--dir", str(self.data_dir.resolve()),
-                "--appendonly", "yes" if self.appendonly else "no",
-                "--appendfsync", "everysec",
-                "--save", "",
-                "--protected-mode", "yes",
-                "--loglevel", "warning",
-                "--logfile", str((self.data_dir / "redis.log").resolve()),
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dir",
+                str(self.data_dir.resolve()),
+                "--appendonly",
+                "yes" if self.appendonly else "no",
+                "--appendfsync",
+                "everysec",
+                "--save",
+                "",
+                "--protected-mode",
+                "yes",
+                "--loglevel",
+                "warning",
+                "--logfile",
+                str((self.data_dir / "redis.log").resolve()),
             ]
             self._process = subprocess.Popen(  # noqa: ASYNC220 - a quick fork, not a wait
                 command, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent
@@ -112,7 +121,7 @@ class EmbeddedRedis:
                 if reply.startswith(b"+PONG"):
                     return True
                 # -LOADING while the AOF replays: keep waiting.
-            except (OSError, asyncio.TimeoutError):
+            except (TimeoutError, OSError):
                 pass
             await asyncio.sleep(0.05)
         return False

@@ -54,4 +54,7 @@ class Unavailable(MentorburstError):
 
 
 def internal_error() -> dict[str, Any]:
-    return {"code": "internal_error", "message": "Something went wrong on our side; please try again."}
+    return {
+        "code": "internal_error",
+        "message": "Something went wrong on our side; please try again.",
+    }

@@ -65,7 +65,9 @@ class CallPeer:
 
     async def start(self) -> None:
         """Negotiate: the offerer sends its offer now; both then follow the relay."""
-        self._signals = asyncio.create_task(self._follow_signals(), name=f"signals-{self.session_id}")
+        self._signals = asyncio.create_task(
+            self._follow_signals(), name=f"signals-{self.session_id}"
+        )
         if self.offerer:
             await self.pc.setLocalDescription(await self.pc.createOffer())
             await self._send("offer", self._local())
@@ -75,12 +77,16 @@ class CallPeer:
         return {"type": description.type, "sdp": description.sdp}
 
     async def _send(self, kind: str, data: dict[str, Any]) -> None:
-        await self.client.must("signal", {"session_id": self.session_id, "type": kind, "data": data})
+        await self.client.must(
+            "signal", {"session_id": self.session_id, "type": kind, "data": data}
+        )
 
     async def _follow_signals(self) -> None:
         mine = self.session_id
         while not self._closed:
-            message = await self.client.next("signal", timeout=3600, where=lambda m: m["session_id"] == mine)
+            message = await self.client.next(
+                "signal", timeout=3600, where=lambda m: m["session_id"] == mine
+            )
             try:
                 await self._handle(message["type"], message["data"])
             except Exception:
@@ -88,7 +94,9 @@ class CallPeer:
 
     async def _handle(self, kind: str, data: dict[str, Any]) -> None:
         if kind in ("offer", "answer"):
-            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=data["sdp"], type=data["type"]))
+            await self.pc.setRemoteDescription(
+                RTCSessionDescription(sdp=data["sdp"], type=data["type"])
+            )
             if kind == "offer":
                 await self.pc.setLocalDescription(await self.pc.createAnswer())
                 await self._send("answer", self._local())

@@ -58,7 +58,7 @@ class Presence(Worker):
             await self._timers.schedule("presence", user_id, self._clock.now_ms() + self._grace_ms)
 
     async def socket_count(self, user_id: str) -> int:
-        members = [m.decode() for m in await self._redis.smembers(keys.sockets(user_id))]
+        members = [m for m in await self._redis.smembers(keys.sockets(user_id))]
         if not members:
             return 0
         alive = await self._alive_nodes({m.split("|", 1)[0] for m in members})
@@ -68,7 +68,11 @@ class Presence(Worker):
         cutoff = self._clock.now_ms() - STALE_MS
         ordered = sorted(nodes)
         scores = await self._redis.zmscore(keys.NODES, ordered)
-        return {n for n, s in zip(ordered, scores, strict=True) if n == self.node_id or (s and s >= cutoff)}
+        return {
+            n
+            for n, s in zip(ordered, scores, strict=True)
+            if n == self.node_id or (s and s >= cutoff)
+        }
 
     async def _grace_over(self, user_id: str) -> None:
         if await self.socket_count(user_id) == 0:
@@ -80,18 +84,20 @@ class Presence(Worker):
         for stale in await self._redis.zrangebyscore(keys.NODES, "-inf", now - STALE_MS):
             # ZREM decides which surviving node sweeps the dead one.
             if await self._redis.zrem(keys.NODES, stale):
-                await self._sweep(stale.decode())
+                await self._sweep(stale)
 
     async def _sweep(self, node: str) -> None:
-        users = [u.decode() for u in await self._redis.smembers(keys.node_users(node))]
+        users = [u for u in await self._redis.smembers(keys.node_users(node))]
         if node != self.node_id:
             log.warning("node %s stopped heartbeating; sweeping %d users", node, len(users))
         for user_id in users:
             for member in await self._redis.smembers(keys.sockets(user_id)):
-                if member.decode().startswith(node + "|"):
+                if member.startswith(node + "|"):
                     await self._redis.srem(keys.sockets(user_id), member)
             if await self.socket_count(user_id) == 0:
-                await self._timers.schedule("presence", user_id, self._clock.now_ms() + self._grace_ms)
+                await self._timers.schedule(
+                    "presence", user_id, self._clock.now_ms() + self._grace_ms
+                )
         await self._redis.delete(keys.node_users(node))
 
     async def run(self) -> None:

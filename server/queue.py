@@ -57,14 +57,10 @@ _JOIN_ERRORS = {
 }
 
 
-def _match(reply: list[bytes] | None) -> Match | None:
-    if not reply or reply[0] != b"matched":
+def _match(reply: list[str] | None) -> Match | None:
+    if not reply or reply[0] != "matched":
         return None
-    return Match(reply[1].decode(), reply[2].decode(), reply[3].decode(), reply[4].decode())
-
-
-def _decode(value: bytes | str | None) -> str | None:
-    return value.decode() if isinstance(value, bytes) else value
+    return Match(reply[1], reply[2], reply[3], reply[4])
 
 
 class SkillQueue:
@@ -78,21 +74,28 @@ class SkillQueue:
         """Match at once with an idle mentor, or wait; a repeated join for the same skill is a no-op."""
         reply = await Scripts.call(
             self._scripts.enqueue_mentee,
-            mentee_id, new_id("t"), skill, question, now_ms, self._session_ms, new_id("s"),
+            mentee_id,
+            new_id("t"),
+            skill,
+            question,
+            now_ms,
+            self._session_ms,
+            new_id("s"),
         )
         kind = reply[0]
-        if kind == b"err":
-            code = reply[1].decode()
+        if kind == "err":
+            code = reply[1]
             raise Conflict(_JOIN_ERRORS.get(code, code), code=code)
-        if kind == b"matched":
+        if kind == "matched":
             match = _match(reply)
             assert match is not None
             return match
-        return Ticket(reply[1].decode(), skill, int(reply[2]))
+        return Ticket(reply[1], skill, int(reply[2]))
 
     async def leave(self, mentee_id: str) -> str | None:
         """Stop waiting; returns the skill left, None if the mentee was not waiting."""
-        return _decode(await Scripts.call(self._scripts.leave_queue, mentee_id))
+        skill: str | None = await Scripts.call(self._scripts.leave_queue, mentee_id)
+        return skill
 
     async def requeued_match(self, mentee_id: str, now_ms: int) -> Match | None:
         reply = await Scripts.call(
@@ -101,16 +104,26 @@ class SkillQueue:
         return _match(reply)
 
     async def mentor_online(
-        self, mentor_id: str, skills: list[str], burst_ends_at: int, max_sessions: int | None, now_ms: int
+        self,
+        mentor_id: str,
+        skills: list[str],
+        burst_ends_at: int,
+        max_sessions: int | None,
+        now_ms: int,
     ) -> MentorBurst:
         reply = await Scripts.call(
             self._scripts.mentor_online,
-            mentor_id, ",".join(skills), burst_ends_at, max_sessions or 0, now_ms, new_id("b"),
+            mentor_id,
+            ",".join(skills),
+            burst_ends_at,
+            max_sessions or 0,
+            now_ms,
+            new_id("b"),
         )
-        if reply[0] == b"err":
-            code = reply[1].decode()
+        if reply[0] == "err":
+            code = reply[1]
             raise Conflict(_JOIN_ERRORS.get(code, code), code=code)
-        return MentorBurst(reply[0].decode(), int(reply[1]), int(reply[2]))
+        return MentorBurst(reply[0], int(reply[1]), int(reply[2]))
 
     async def mentor_ready(self, mentor_id: str, now_ms: int, *, wake: bool = False) -> Match | str:
         """An idle mentor takes the longest-waiting mentee it may; else 'idle', 'offline' or its state."""
@@ -120,35 +133,36 @@ class SkillQueue:
         match = _match(reply)
         if match:
             return match
-        return str(reply[-1].decode())
+        return str(reply[-1])
 
     async def mentor_offline(self, mentor_id: str) -> str | None:
         """'offline' now, 'after_call' when a call is running, None if it was not online."""
-        return _decode(await Scripts.call(self._scripts.mentor_offline, mentor_id))
+        outcome: str | None = await Scripts.call(self._scripts.mentor_offline, mentor_id)
+        return outcome
 
     async def mentor(self, mentor_id: str) -> dict[str, str]:
         raw = await self._redis.hgetall(keys.mentor(mentor_id))
-        return {k.decode(): v.decode() for k, v in raw.items()}
+        return dict(raw)
 
     async def ticket(self, mentee_id: str) -> Ticket | None:
         ticket_id, skill = await self._redis.hmget(keys.mentee(mentee_id), "ticket_id", "skill")
         if skill is None:
             return None
-        rank = await self._redis.zrank(keys.queue(skill.decode()), mentee_id)
+        rank = await self._redis.zrank(keys.queue(skill), mentee_id)
         if rank is None:
             return None
-        return Ticket(ticket_id.decode(), skill.decode(), rank + 1)
+        return Ticket(ticket_id, skill, rank + 1)
 
     async def waiting(self, skill: str) -> list[tuple[str, str]]:
         """(mentee id, ticket id) in queue order."""
-        members = [m.decode() for m in await self._redis.zrange(keys.queue(skill), 0, -1)]
+        members = [m for m in await self._redis.zrange(keys.queue(skill), 0, -1)]
         if not members:
             return []
         async with self._redis.pipeline(transaction=False) as pipe:
             for member in members:
                 pipe.hget(keys.mentee(member), "ticket_id")
             tickets = await pipe.execute()
-        return [(m, t.decode()) for m, t in zip(members, tickets, strict=True) if t is not None]
+        return [(m, t) for m, t in zip(members, tickets, strict=True) if t is not None]
 
     async def counts(self, skills: list[str]) -> dict[str, tuple[int, int, float]]:
         """skill -> (waiting, mentors online, measured seconds per mentee)."""
@@ -161,7 +175,11 @@ class SkillQueue:
         out = {}
         for i, skill in enumerate(skills):
             waiting, online, service = values[3 * i : 3 * i + 3]
-            out[skill] = (int(waiting), int(online), float(service) if service else self._default_service_s)
+            out[skill] = (
+                int(waiting),
+                int(online),
+                float(service) if service else self._default_service_s,
+            )
         return out
 
     @staticmethod

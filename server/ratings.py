@@ -53,7 +53,9 @@ def bayesian(count: int, total: float, prior_mean: float) -> Reputation:
 
 
 class Ratings:
-    def __init__(self, redis: Redis, scripts: Scripts, sessions: SessionStore, users: Users) -> None:
+    def __init__(
+        self, redis: Redis, scripts: Scripts, sessions: SessionStore, users: Users
+    ) -> None:
         self._redis = redis
         self._users = users
         self._scripts = scripts
@@ -72,10 +74,10 @@ class Ratings:
         reply = await Scripts.call(
             self._scripts.rate, rating.session_id, rater, now_ms, json.dumps(record), rating.stars
         )
-        if reply[0] == b"err":
-            code = reply[1].decode()
+        if reply[0] == "err":
+            code = reply[1]
             raise _RATE_ERRORS[code](_RATE_MESSAGES[code], code=code)  # type: ignore[call-arg]
-        return str(reply[1].decode())
+        return str(reply[1])
 
     async def report(self, reporter: str, report: Report, now_ms: int) -> str:
         """Store the report and block the pair for good; returns the reported user."""
@@ -83,9 +85,17 @@ class Ratings:
         if session is None:
             raise NotFound("No such session.")
         if session.role_of(reporter) is None:
-            raise Forbidden("Only the two people in a session can report it.", code="not_in_session")
+            raise Forbidden(
+                "Only the two people in a session can report it.", code="not_in_session"
+            )
         other = session.peer_of(reporter)
-        entry = {"session_id": session.id, "by": reporter, "about": other, "reason": report.reason, "at": now_ms}
+        entry = {
+            "session_id": session.id,
+            "by": reporter,
+            "about": other,
+            "reason": report.reason,
+            "at": now_ms,
+        }
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.rpush(keys.REPORTS, json.dumps(entry))
             pipe.sadd(keys.blocked(reporter), other)
@@ -98,16 +108,18 @@ class Ratings:
             pipe.hmget(keys.reputation(user_id), "count", "sum")
             pipe.hmget(keys.GLOBAL_REPUTATION, "count", "sum")
             (count, total), (all_count, all_total) = await pipe.execute()
-        prior = float(all_total) / int(all_count) if all_count and int(all_count) >= 20 else PRIOR_MEAN
+        prior = (
+            float(all_total) / int(all_count) if all_count and int(all_count) >= 20 else PRIOR_MEAN
+        )
         return bayesian(int(count or 0), float(total or 0), prior)
 
     async def ratings_of(self, session_id: str) -> dict[str, dict[str, Any]]:
         raw = await self._redis.hgetall(keys.ratings(session_id))
-        return {k.decode(): json.loads(v) for k, v in raw.items()}
+        return {k: json.loads(v) for k, v in raw.items()}
 
     async def history(self, user_id: str, limit: int = 100) -> list[dict[str, Any]]:
         """The user's sessions, newest first, with the ratings given and received."""
-        ids = [sid.decode() for sid in await self._redis.zrevrange(keys.history(user_id), 0, limit - 1)]
+        ids = [sid for sid in await self._redis.zrevrange(keys.history(user_id), 0, limit - 1)]
         sessions = await self._sessions.get_many(ids)
         names = await self._users.names([s.peer_of(user_id) for s in sessions])
         out = []
@@ -115,7 +127,9 @@ class Ratings:
             ratings = await self.ratings_of(session.id)
             peer = session.peer_of(user_id)
             duration_ms = (
-                (session.ended_at or 0) - session.started_at if session.started_at and session.ended_at else 0
+                (session.ended_at or 0) - session.started_at
+                if session.started_at and session.ended_at
+                else 0
             )
             out.append(
                 {

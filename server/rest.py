@@ -11,7 +11,7 @@ from aiohttp import web
 
 from server import payloads as p
 from server.auth import Identity
-from server.errors import MentorburstError, NotFound, internal_error
+from server.errors import InvalidPayload, MentorburstError, NotFound, internal_error
 from server.ice import ice_servers
 from server.services import SERVICES, Services
 
@@ -51,7 +51,7 @@ async def body(request: web.Request) -> Any:
     try:
         return await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise p.InvalidPayload("The body must be JSON.") from None
+        raise InvalidPayload("The body must be JSON.") from None
 
 
 def caller(request: web.Request) -> Identity:
@@ -75,7 +75,9 @@ async def login(request: web.Request) -> web.Response:
     name = p.trimmed(msg.name, "name", 1, 60)
     identity = await s.users.create(name, s.clock.now_ms())
     token = s.signer.issue(identity, s.clock.now_ms())
-    return web.json_response({"token": token, "user": {"id": identity.user_id, "name": identity.name}})
+    return web.json_response(
+        {"token": token, "user": {"id": identity.user_id, "name": identity.name}}
+    )
 
 
 @routes.get("/api/skills")
@@ -87,8 +89,11 @@ async def skills(request: web.Request) -> web.Response:
         waiting, online, service_s = counts[skill.slug]
         eta = s.queue.eta(waiting + 1, online, service_s)
         entry: dict[str, Any] = {
-            "slug": skill.slug, "name": skill.name, "waiting": waiting,
-            "mentors_online": online, "eta_s": eta.seconds,
+            "slug": skill.slug,
+            "name": skill.name,
+            "waiting": waiting,
+            "mentors_online": online,
+            "eta_s": eta.seconds,
         }
         if eta.reason:
             entry["eta_reason"] = eta.reason
@@ -100,7 +105,9 @@ async def skills(request: web.Request) -> web.Response:
 async def ice(request: web.Request) -> web.Response:
     s = services(request)
     identity = caller(request)
-    return web.json_response({"iceServers": ice_servers(s.config, identity.user_id, s.clock.now_ms())})
+    return web.json_response(
+        {"iceServers": ice_servers(s.config, identity.user_id, s.clock.now_ms())}
+    )
 
 
 @routes.get("/api/users/{user_id}")

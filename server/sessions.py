@@ -50,8 +50,8 @@ class Ended:
     rate_until: int
 
 
-def _int(value: bytes | None) -> int | None:
-    return int(value) if value not in (None, b"") else None
+def _int(value: str | None) -> int | None:
+    return int(value) if value not in (None, "") else None
 
 
 class SessionStore:
@@ -73,36 +73,44 @@ class SessionStore:
         return [self._from_hash(row) for row in rows if row]
 
     @staticmethod
-    def _from_hash(raw: dict[bytes, bytes]) -> Session:
-        h = {k.decode(): v for k, v in raw.items()}
+    def _from_hash(h: dict[str, str]) -> Session:
         return Session(
-            id=h["id"].decode(),
-            mentor_id=h["mentor"].decode(),
-            mentee_id=h["mentee"].decode(),
-            skill=h["skill"].decode(),
-            question=h.get("question", b"").decode(),
-            state=h["state"].decode(),
+            id=h["id"],
+            mentor_id=h["mentor"],
+            mentee_id=h["mentee"],
+            skill=h["skill"],
+            question=h.get("question", ""),
+            state=h["state"],
             matched_at=int(h["matched_at"]),
             duration_ms=int(h["duration_ms"]),
             started_at=_int(h.get("started_at")),
             ends_at=_int(h.get("ends_at")),
             ended_at=_int(h.get("ended_at")),
-            reason=h["reason"].decode() if h.get("reason") else None,
+            reason=h["reason"] if h.get("reason") else None,
             rate_until=_int(h.get("rate_until")),
-            event_id=h["event_id"].decode() if h.get("event_id") else None,
+            event_id=h["event_id"] if h.get("event_id") else None,
         )
 
     async def live_session_id(self, user_id: str) -> str | None:
         value = await self._redis.get(keys.live_session(user_id))
-        return value.decode() if value else None
+        return value if value else None
 
-    async def mark_connected(self, session_id: str, user_id: str, now_ms: int, *, force: bool = False) -> list[bytes]:
+    async def mark_connected(
+        self, session_id: str, user_id: str, now_ms: int, *, force: bool = False
+    ) -> list[str]:
         return list(
             await Scripts.call(self._scripts.connected, session_id, user_id, now_ms, int(force))
         )
 
     async def end(
-        self, session_id: str, reason: str, now_ms: int, rating_ms: int, *, actor: str = "", expect: str = ""
+        self,
+        session_id: str,
+        reason: str,
+        now_ms: int,
+        rating_ms: int,
+        *,
+        actor: str = "",
+        expect: str = "",
     ) -> Ended | None:
         """End once; None when someone else ended it first (or it was not in ``expect`` state)."""
         reply = await Scripts.call(
@@ -112,10 +120,15 @@ class SessionStore:
             return None
         mentor, mentee, skill, mentor_state, requeued, was_live, rate_until = reply
         return Ended(
-            mentor.decode(), mentee.decode(), skill.decode(), mentor_state.decode(),
-            bool(requeued), bool(was_live), int(rate_until),
+            mentor,
+            mentee,
+            skill,
+            mentor_state,
+            bool(requeued),
+            bool(was_live),
+            int(rate_until),
         )
 
     async def signal_peer(self, session_id: str, sender: str) -> str | None:
         peer = await Scripts.call(self._scripts.signal_peer, session_id, sender)
-        return peer.decode() if peer else None
+        return peer if peer else None

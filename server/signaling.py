@@ -33,7 +33,9 @@ def route(event: str, payload: type[Struct]) -> Callable[[Handler], Handler]:
 
 
 class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
-    def __init__(self, dropin: DropIn, presence: Presence, signer: TokenSigner, clock: Clock) -> None:
+    def __init__(
+        self, dropin: DropIn, presence: Presence, signer: TokenSigner, clock: Clock
+    ) -> None:
         super().__init__("/")
         self.dropin = dropin
         self.presence = presence
@@ -51,11 +53,17 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def dispatch(self, event: str, sid: str, data: Any) -> dict[str, Any]:
         entry = ROUTES.get(event)
         if entry is None:
-            return {"ok": False, "error": {"code": "unknown_event", "message": f"Unknown event {event!r}."}}
+            return {
+                "ok": False,
+                "error": {"code": "unknown_event", "message": f"Unknown event {event!r}."},
+            }
         kind, handler = entry
         user_id = (await self.get_session(sid)).get("uid")
         if user_id is None:
-            return {"ok": False, "error": Unauthorized("Connect with a valid token first.").as_dict()}
+            return {
+                "ok": False,
+                "error": Unauthorized("Connect with a valid token first.").as_dict(),
+            }
         try:
             result = await handler(self, user_id, p.parse(kind, data))
             return {"ok": True, **(result or {})}

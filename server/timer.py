@@ -96,7 +96,7 @@ class Timers(Worker):
         claimed = await self._scripts.claim_timers(
             keys=[keys.TIMERS], args=[self._clock.now_ms(), self._lease_ms, self._batch]
         )
-        pairs = [(claimed[i].decode(), claimed[i + 1].decode()) for i in range(0, len(claimed), 2)]
+        pairs = [(claimed[i], claimed[i + 1]) for i in range(0, len(claimed), 2)]
         await asyncio.gather(*(self._fire(member, lease) for member, lease in pairs))
         return len(pairs)
 
@@ -119,7 +119,8 @@ class Timers(Worker):
         head = await self._redis.zrange(keys.TIMERS, 0, 0, withscores=True)
         if not head:
             return self._poll
-        return max(0.0, min(self._poll, (head[0][1] - self._clock.now_ms()) / 1000))
+        due_in = (float(head[0][1]) - self._clock.now_ms()) / 1000
+        return max(0.0, min(self._poll, due_in))
 
     async def run(self) -> None:
         while not self.stopping:

@@ -20,16 +20,18 @@ class Users:
 
     async def create(self, name: str, now_ms: int) -> Identity:
         identity = Identity(new_id("u"), name)
-        await self._redis.hset(keys.user(identity.user_id), mapping={"name": name, "created_at": now_ms})
+        await self._redis.hset(
+            keys.user(identity.user_id), mapping={"name": name, "created_at": now_ms}
+        )
         return identity
 
     async def name(self, user_id: str) -> str | None:
         value = await self._redis.hget(keys.user(user_id), "name")
-        return value.decode() if isinstance(value, bytes) else value
+        return str(value) if value is not None else None
 
     async def names(self, user_ids: list[str]) -> dict[str, str]:
         async with self._redis.pipeline(transaction=False) as pipe:
             for uid in user_ids:
                 pipe.hget(keys.user(uid), "name")
             values = await pipe.execute()
-        return {uid: (v.decode() if isinstance(v, bytes) else v or "") for uid, v in zip(user_ids, values, strict=True)}
+        return {uid: v or "" for uid, v in zip(user_ids, values, strict=True)}

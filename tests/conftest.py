@@ -40,7 +40,7 @@ def redis_url() -> Iterator[str]:
 
 @pytest.fixture
 async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
+    client = Redis.from_url(redis_url, decode_responses=True)
     await client.flushall()
     yield client
     await client.aclose()
@@ -77,8 +77,12 @@ async def start_server(
 
     async def start(**overrides: Any) -> RunningServer:
         config = Config(
-            host="127.0.0.1", port=free_port(), redis_url=redis_url, data_dir=tmp_path / "data",
-            secret="test-secret", **{**FAST, **overrides},
+            host="127.0.0.1",
+            port=free_port(),
+            redis_url=redis_url,
+            data_dir=tmp_path / "data",
+            secret="test-secret",
+            **{**FAST, **overrides},
         )
         app = create_app(config)
         runner = web.AppRunner(app, access_log=None)
@@ -111,7 +115,9 @@ async def make_client(
     """Clients of the newest server this test started (a default one if none)."""
     clients: list[MentorburstClient] = []
 
-    async def make(name: str = "Ada", *, url: str | None = None, connect: bool = True) -> MentorburstClient:
+    async def make(
+        name: str = "Ada", *, url: str | None = None, connect: bool = True
+    ) -> MentorburstClient:
         if url is None and not running:
             await start_server()
         client = MentorburstClient(url or running[-1].url)

@@ -7,11 +7,19 @@ from typing import Any
 from server.client import MentorburstClient
 
 
-async def go_online(mentor: MentorburstClient, *skills: str, minutes: int = 30, **extra: Any) -> dict[str, Any]:
-    return await mentor.must("mentor:online", {"skills": list(skills or ("python",)), "minutes": minutes, **extra})
+async def go_online(
+    mentor: MentorburstClient, *skills: str, minutes: int = 30, **extra: Any
+) -> dict[str, Any]:
+    return await mentor.must(
+        "mentor:online", {"skills": list(skills or ("python",)), "minutes": minutes, **extra}
+    )
 
 
-async def ask(mentee: MentorburstClient, skill: str = "python", question: str = "How do I profile asyncio code?") -> dict[str, Any]:
+async def ask(
+    mentee: MentorburstClient,
+    skill: str = "python",
+    question: str = "How do I profile asyncio code?",
+) -> dict[str, Any]:
     return await mentee.must("mentee:join", {"skill": skill, "question": question})
 
 
@@ -24,7 +32,9 @@ async def matched_pair(
     return await mentor.next("session:matched"), await mentee.next("session:matched")
 
 
-async def start_call(mentor: MentorburstClient, mentee: MentorburstClient, session_id: str) -> dict[str, Any]:
+async def start_call(
+    mentor: MentorburstClient, mentee: MentorburstClient, session_id: str
+) -> dict[str, Any]:
     """Both report media flowing; returns the mentee's session:started."""
     await mentee.must("session:connected", {"session_id": session_id})
     await mentor.must("session:connected", {"session_id": session_id})

@@ -101,27 +101,36 @@ BAD_REST = [
 async def test_rest_answers_bad_requests_with_4xx_json(
     server: RunningServer, method: str, path: str, body: bytes | None, status: int, code: str
 ) -> None:
-    async with aiohttp.ClientSession() as http, http.request(
-        method, server.url + path, data=body, headers={"Content-Type": "application/json"}
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(
+            method, server.url + path, data=body, headers={"Content-Type": "application/json"}
+        ) as response,
+    ):
         assert response.status == status
         answer = await response.json()
     assert answer["error"]["code"] == code and answer["error"]["message"]
 
 
 async def test_a_forged_bearer_token_is_refused(server: RunningServer) -> None:
-    async with aiohttp.ClientSession() as http, http.get(
-        server.url + "/api/ice", headers={"Authorization": "Bearer abc.def"}
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(server.url + "/api/ice", headers={"Authorization": "Bearer abc.def"}) as response,
+    ):
         assert response.status == 401
         assert (await response.json())["error"]["code"] == "unauthorized"
 
 
 async def test_ice_servers_come_from_config_with_short_lived_turn_credentials(
-    start_server, make_client: ClientFactory  # type: ignore[no-untyped-def]
+    start_server,
+    make_client: ClientFactory,  # type: ignore[no-untyped-def]
 ) -> None:
-    await start_server(stun_urls=("stun:stun.example.org:3478",), turn_urls=("turn:turn.example.org",),
-                       turn_secret="s3cret", turn_ttl_seconds=600)
+    await start_server(
+        stun_urls=("stun:stun.example.org:3478",),
+        turn_urls=("turn:turn.example.org",),
+        turn_secret="s3cret",
+        turn_ttl_seconds=600,
+    )
     client = await make_client()
     answer = await client.rest("GET", "/api/ice", auth=True)
     stun, turn = answer["iceServers"]

@@ -36,7 +36,12 @@ async def test_a_mentee_and_a_mentor_meet_talk_and_rate_each_other(
     # The relay carries the offer to the one peer, tagged with who sent it.
     await mentee.must("signal", {"session_id": sid, "type": "offer", "data": {"sdp": "v=0..."}})
     relayed = await mentor.next("signal")
-    assert relayed == {"session_id": sid, "from": mentee.user_id, "type": "offer", "data": {"sdp": "v=0..."}}
+    assert relayed == {
+        "session_id": sid,
+        "from": mentee.user_id,
+        "type": "offer",
+        "data": {"sdp": "v=0..."},
+    }
 
     started = await start_call(mentor, mentee, sid)
     assert started["ends_at"] - started["started_at"] == 2000
@@ -46,8 +51,17 @@ async def test_a_mentee_and_a_mentor_meet_talk_and_rate_each_other(
     assert ended["reason"] == "time_up"
     assert (await mentor.next("session:ended"))["rate_until"] == ended["rate_until"]
 
-    await mentee.must("rate", {"session_id": sid, "stars": 5, "tags": ["clear"], "follow_up": True,
-                               "note": "private", "reflection": "Try py-spy tomorrow"})
+    await mentee.must(
+        "rate",
+        {
+            "session_id": sid,
+            "stars": 5,
+            "tags": ["clear"],
+            "follow_up": True,
+            "note": "private",
+            "reflection": "Try py-spy tomorrow",
+        },
+    )
     await mentor.must("rate", {"session_id": sid, "stars": 4, "tags": ["prepared"]})
 
     profile = await mentee.rest("GET", f"/api/users/{mentor.user_id}")
@@ -59,7 +73,10 @@ async def test_a_mentee_and_a_mentor_meet_talk_and_rate_each_other(
     entry = history[0]
     assert entry["question"] == "How do I profile asyncio code?" and entry["skill"] == "python"
     assert entry["reason"] == "time_up" and entry["duration_s"] == 2
-    assert entry["rating_given"]["stars"] == 5 and entry["rating_given"]["reflection"] == "Try py-spy tomorrow"
+    assert (
+        entry["rating_given"]["stars"] == 5
+        and entry["rating_given"]["reflection"] == "Try py-spy tomorrow"
+    )
     assert entry["rating_received"]["stars"] == 4 and "note" not in entry["rating_received"]
 
 
@@ -71,7 +88,11 @@ async def test_waiting_mentees_see_their_place_and_move_up(make_client: ClientFa
     assert third_ack["position"] == 3 and third_ack["eta_s"] is None
     assert third_ack["eta_reason"] == "no_mentors_online"
     update = await third.next("queue:update")
-    assert update["position"] == 3 and update["waiting"] == 3 and update["ticket_id"] == third_ack["ticket_id"]
+    assert (
+        update["position"] == 3
+        and update["waiting"] == 3
+        and update["ticket_id"] == third_ack["ticket_id"]
+    )
 
     await first.must("mentee:leave", {})
     moved = await third.next("queue:update", where=lambda u: u["position"] == 2)
@@ -84,7 +105,9 @@ async def test_waiting_mentees_see_their_place_and_move_up(make_client: ClientFa
     assert update["eta_s"] is not None
 
 
-async def test_joining_twice_keeps_one_place_and_other_skills_are_refused(make_client: ClientFactory) -> None:
+async def test_joining_twice_keeps_one_place_and_other_skills_are_refused(
+    make_client: ClientFactory,
+) -> None:
     mentee = await make_client()
     first = await ask(mentee, "python")
     again = await ask(mentee, "python")
@@ -116,7 +139,9 @@ async def test_a_declined_mentee_goes_back_to_the_front_and_is_not_offered_again
     assert (await mentee.next("session:matched"))["peer"]["id"] == helper.user_id
 
 
-async def test_declining_after_the_window_is_refused(start_server, make_client: ClientFactory) -> None:  # type: ignore[no-untyped-def]
+async def test_declining_after_the_window_is_refused(
+    start_server, make_client: ClientFactory
+) -> None:  # type: ignore[no-untyped-def]
     server = await start_server(decline_seconds=0.2)
     mentor = await make_client("Grace", url=server.url)
     mentee = await make_client("Ada", url=server.url)
@@ -132,7 +157,7 @@ async def test_nobody_connects_so_the_mentee_is_requeued_first_and_the_absent_me
     make_client: ClientFactory,
 ) -> None:
     ghost, mentee = await make_client("Ghost"), await make_client("Ada")
-    to_mentor, _ = await matched_pair(ghost, mentee)
+    await matched_pair(ghost, mentee)
     behind = await make_client("Behind")
     await ask(behind)
     ended = await mentee.next("session:ended", timeout=5)
@@ -145,7 +170,9 @@ async def test_nobody_connects_so_the_mentee_is_requeued_first_and_the_absent_me
     assert skills["python"]["mentors_online"] == 0 and skills["python"]["waiting"] == 2
 
 
-async def test_one_side_connected_when_the_grace_ran_out_starts_the_countdown(make_client: ClientFactory) -> None:
+async def test_one_side_connected_when_the_grace_ran_out_starts_the_countdown(
+    make_client: ClientFactory,
+) -> None:
     mentor, mentee = await make_client("Grace"), await make_client("Ada")
     _, to_mentee = await matched_pair(mentor, mentee)
     await mentee.must("session:connected", {"session_id": to_mentee["session_id"]})
@@ -155,7 +182,8 @@ async def test_one_side_connected_when_the_grace_ran_out_starts_the_countdown(ma
 
 
 async def test_a_mentor_whose_burst_ends_before_the_call_would_is_not_matched(
-    start_server, make_client: ClientFactory  # type: ignore[no-untyped-def]
+    start_server,
+    make_client: ClientFactory,  # type: ignore[no-untyped-def]
 ) -> None:
     server = await start_server(session_seconds=600)
     short = await make_client("Short", url=server.url)
@@ -186,7 +214,9 @@ async def test_a_mentor_stops_at_max_sessions_and_goes_offline(make_client: Clie
     assert mentor.received("session:matched") == []
 
 
-async def test_a_multi_skill_mentor_takes_whoever_waited_longest(make_client: ClientFactory) -> None:
+async def test_a_multi_skill_mentor_takes_whoever_waited_longest(
+    make_client: ClientFactory,
+) -> None:
     early = await make_client("Early")
     await ask(early, "devops", "How do I shrink my Docker image?")
     late = await make_client("Late")
@@ -206,7 +236,9 @@ async def test_a_new_mentee_gets_the_mentor_idle_longest(make_client: ClientFact
     assert (await mentee.next("session:matched"))["peer"]["id"] == first.user_id
 
 
-async def test_after_a_call_the_mentor_is_matchable_again_once_it_rated(make_client: ClientFactory) -> None:
+async def test_after_a_call_the_mentor_is_matchable_again_once_it_rated(
+    make_client: ClientFactory,
+) -> None:
     mentor, mentee = await make_client("Grace"), await make_client("Ada")
     to_mentor, _ = await matched_pair(mentor, mentee)
     sid = to_mentor["session_id"]
@@ -220,7 +252,9 @@ async def test_after_a_call_the_mentor_is_matchable_again_once_it_rated(make_cli
     assert (await mentor.next("session:matched"))["peer"]["id"] == next_mentee.user_id
 
 
-async def test_a_mentor_is_matchable_again_after_the_cooldown(start_server, make_client: ClientFactory) -> None:  # type: ignore[no-untyped-def]
+async def test_a_mentor_is_matchable_again_after_the_cooldown(
+    start_server, make_client: ClientFactory
+) -> None:  # type: ignore[no-untyped-def]
     server = await start_server(mentor_cooldown_seconds=0.5)
     mentor = await make_client("Grace", url=server.url)
     mentee = await make_client("Ada", url=server.url)
@@ -247,10 +281,14 @@ async def test_only_the_two_participants_may_signal(make_client: ClientFactory) 
     mentor, mentee = await make_client("Grace"), await make_client("Ada")
     to_mentor, _ = await matched_pair(mentor, mentee)
     outsider = await make_client("Eve")
-    ack = await outsider.call("signal", {"session_id": to_mentor["session_id"], "type": "offer", "data": {}})
+    ack = await outsider.call(
+        "signal", {"session_id": to_mentor["session_id"], "type": "offer", "data": {}}
+    )
     assert ack["error"]["code"] == "not_in_session"
     await mentee.must("session:leave", {"session_id": to_mentor["session_id"]})
-    ack = await mentee.call("signal", {"session_id": to_mentor["session_id"], "type": "offer", "data": {}})
+    ack = await mentee.call(
+        "signal", {"session_id": to_mentor["session_id"], "type": "offer", "data": {}}
+    )
     assert ack["error"]["code"] == "not_in_session"
     assert mentor.received("signal") == []
 

@@ -110,13 +110,17 @@ async def test_a_reconnect_mid_call_gets_the_session_and_countdown_back(
     try:
         assert (await back.next("session:matched"))["session_id"] == to_mentor["session_id"]
         assert (await back.next("session:started"))["ends_at"] == started["ends_at"]
-        await back.must("signal", {"session_id": to_mentor["session_id"], "type": "offer", "data": {}})
+        await back.must(
+            "signal", {"session_id": to_mentor["session_id"], "type": "offer", "data": {}}
+        )
         assert (await mentor.next("signal"))["type"] == "offer"
     finally:
         await back.close()
 
 
-async def test_a_missing_or_bad_token_is_refused_as_unauthorized(make_client: ClientFactory) -> None:
+async def test_a_missing_or_bad_token_is_refused_as_unauthorized(
+    make_client: ClientFactory,
+) -> None:
     client = await make_client(connect=False)
     assert client.token
     for auth in ({"token": "nope"}, {"token": client.token[:-2] + "xx"}, {}, None):

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+from server.client import MentorburstClient
 from server.ratings import bayesian
 from tests.conftest import ClientFactory, ServerFactory
 from tests.helpers import ask, go_online, matched_pair, start_call
 
 
-async def finished_call(make_client: ClientFactory) -> tuple[object, object, str]:
+async def finished_call(
+    make_client: ClientFactory,
+) -> tuple[MentorburstClient, MentorburstClient, str]:
     mentor, mentee = await make_client("Grace"), await make_client("Ada")
     to_mentor, _ = await matched_pair(mentor, mentee)
     sid = to_mentor["session_id"]
@@ -20,14 +23,16 @@ async def finished_call(make_client: ClientFactory) -> tuple[object, object, str
 
 async def test_each_side_rates_once(make_client: ClientFactory) -> None:
     mentor, mentee, sid = await finished_call(make_client)
-    await mentee.must("rate", {"session_id": sid, "stars": 4})  # type: ignore[attr-defined]
-    again = await mentee.call("rate", {"session_id": sid, "stars": 1})  # type: ignore[attr-defined]
+    await mentee.must("rate", {"session_id": sid, "stars": 4})
+    again = await mentee.call("rate", {"session_id": sid, "stars": 1})
     assert again["error"]["code"] == "already_rated"
-    profile = await mentee.rest("GET", f"/api/users/{mentor.user_id}")  # type: ignore[attr-defined]
+    profile = await mentee.rest("GET", f"/api/users/{mentor.user_id}")
     assert profile["rating"] == {"mean": 4.0, "count": 1, "score": round((5 * 4.0 + 4) / 6, 3)}
 
 
-async def test_outsiders_cannot_rate_and_nobody_rates_a_live_call(make_client: ClientFactory) -> None:
+async def test_outsiders_cannot_rate_and_nobody_rates_a_live_call(
+    make_client: ClientFactory,
+) -> None:
     mentor, mentee = await make_client("Grace"), await make_client("Ada")
     to_mentor, _ = await matched_pair(mentor, mentee)
     sid = to_mentor["session_id"]
@@ -39,21 +44,25 @@ async def test_outsiders_cannot_rate_and_nobody_rates_a_live_call(make_client: C
     assert ack["error"]["code"] == "not_in_session"
 
 
-async def test_the_rating_window_closes(start_server: ServerFactory, make_client: ClientFactory) -> None:
+async def test_the_rating_window_closes(
+    start_server: ServerFactory, make_client: ClientFactory
+) -> None:
     await start_server(rating_seconds=0.2)
-    mentor, mentee, sid = await finished_call(make_client)
+    _, mentee, sid = await finished_call(make_client)
     await asyncio.sleep(0.3)
-    ack = await mentee.call("rate", {"session_id": sid, "stars": 5})  # type: ignore[attr-defined]
+    ack = await mentee.call("rate", {"session_id": sid, "stars": 5})
     assert ack["error"]["code"] == "rating_closed"
 
 
-async def test_concurrent_double_submits_store_exactly_one_rating(make_client: ClientFactory) -> None:
+async def test_concurrent_double_submits_store_exactly_one_rating(
+    make_client: ClientFactory,
+) -> None:
     mentor, mentee, sid = await finished_call(make_client)
     acks = await asyncio.gather(
-        *(mentee.call("rate", {"session_id": sid, "stars": s}) for s in (5, 4, 3, 2, 1))  # type: ignore[attr-defined]
+        *(mentee.call("rate", {"session_id": sid, "stars": s}) for s in (5, 4, 3, 2, 1))
     )
     assert sum(1 for a in acks if a["ok"]) == 1
-    profile = await mentee.rest("GET", f"/api/users/{mentor.user_id}")  # type: ignore[attr-defined]
+    profile = await mentee.rest("GET", f"/api/users/{mentor.user_id}")
     assert profile["rating"]["count"] == 1
 
 

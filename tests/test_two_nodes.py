@@ -30,8 +30,19 @@ async def start_node(redis: Redis, redis_url: str, tmp_path: Path) -> AsyncItera
         port = free_port()
         env = {**os.environ, "MB_SECRET": "two-node-secret", "MB_LOG_LEVEL": "WARNING"}
         process = subprocess.Popen(  # noqa: ASYNC220
-            [sys.executable, "-m", "server", "serve", "--port", str(port), "--redis-url", redis_url,
-             "--data-dir", str(tmp_path / "data"), *flags],
+            [
+                sys.executable,
+                "-m",
+                "server",
+                "serve",
+                "--port",
+                str(port),
+                "--redis-url",
+                redis_url,
+                "--data-dir",
+                str(tmp_path / "data"),
+                *flags,
+            ],
             env=env,
         )
         processes.append(process)
@@ -74,7 +85,10 @@ async def test_thirty_mentees_and_ten_mentors_at_once_across_two_nodes_never_dou
     mentors = [await client_of((url_b, url_a)[i % 2], f"mentor{i}") for i in range(10)]
     try:
         acks = await asyncio.gather(
-            *(m.call("mentee:join", {"skill": "python", "question": f"q{i}"}) for i, m in enumerate(mentees)),
+            *(
+                m.call("mentee:join", {"skill": "python", "question": f"q{i}"})
+                for i, m in enumerate(mentees)
+            ),
             *(m.call("mentor:online", {"skills": ["python"], "minutes": 60}) for m in mentors),
         )
         assert all(ack["ok"] for ack in acks), acks
@@ -102,7 +116,9 @@ async def test_thirty_mentees_and_ten_mentors_at_once_across_two_nodes_never_dou
             await client.close()
 
 
-async def test_a_countdown_created_on_a_node_that_dies_still_ends_the_call(start_node: NodeFactory) -> None:
+async def test_a_countdown_created_on_a_node_that_dies_still_ends_the_call(
+    start_node: NodeFactory,
+) -> None:
     (url_a, node_a), (url_b, _) = (
         await start_node("--session-seconds", "2", "--warn-at", ""),
         await start_node("--session-seconds", "2", "--warn-at", ""),

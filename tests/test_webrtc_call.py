@@ -33,7 +33,9 @@ async def test_two_aiortc_peers_complete_a_call_through_the_relay(
     try:
         await mentor_peer.start()
         await mentee_peer.start()
-        await asyncio.wait_for(asyncio.gather(mentor_peer.connected.wait(), mentee_peer.connected.wait()), 15)
+        await asyncio.wait_for(
+            asyncio.gather(mentor_peer.connected.wait(), mentee_peer.connected.wait()), 15
+        )
         # Media flowing both ways is what starts the server's countdown.
         started = await mentee.next("session:started", timeout=5)
         assert started["ends_at"] - started["started_at"] == 4000
