@@ -21,13 +21,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     serve = commands.add_parser("serve", help="run the server (embedded Redis unless --redis-url)")
     add_serve_arguments(serve)
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    logging.basicConfig(
-        level=os.environ.get("MB_LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     if args.command == "serve":
         from server.app import create_app
 
         config = config_from(args, os.environ)
+        logging.basicConfig(
+            level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
         print(f"mentorburst serving on http://{config.host}:{config.port}/", flush=True)
         web.run_app(create_app(config), host=config.host, port=config.port, print=None)

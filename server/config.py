@@ -54,6 +54,7 @@ class Config:
     precall_capacity: int = 8
     precall_seconds: float = 30
     web_dir: Path | None = None
+    log_level: str = "INFO"
 
     @property
     def session_ms(self) -> int:
@@ -87,6 +88,7 @@ _FLAGS: dict[str, tuple[Any, str]] = {
     "precall-capacity": (int, "concurrent pre-call echo checks"),
     "precall-seconds": (_seconds, "a pre-call echo peer closes itself after this"),
     "web-dir": (Path, "serve the web client from this folder instead of the packaged one"),
+    "log-level": (str, "DEBUG, INFO, WARNING or ERROR"),
 }
 
 

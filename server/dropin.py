@@ -16,7 +16,7 @@ from server.config import Config
 from server.errors import Conflict, Forbidden, InvalidPayload, NotFound
 from server.ice import ice_servers
 from server.notifier import Notifier
-from server.payloads import Rate
+from server.payloads import Rate, Report
 from server.queue import Match, SkillQueue, Ticket
 from server.ratings import Ratings
 from server.sessions import Session, SessionStore
@@ -77,8 +77,9 @@ class DropIn:
         result = await self.queue.join(mentee_id, skill, question, self.clock.now_ms())
         if isinstance(result, Match):
             session = await self._announce(result)
+            ticket_id = session.ticket_id if session else ""
             return {
-                "ticket_id": session.id if session else result.session_id,
+                "ticket_id": ticket_id,
                 "position": 0,
                 "eta_s": 0,
                 "session_id": result.session_id,
@@ -159,37 +160,36 @@ class DropIn:
         await self.timers.schedule(
             "connect", session.id, session.matched_at + self._ms(self.config.connect_grace_seconds)
         )
-        names = await self.users.names([session.mentor_id, session.mentee_id])
-        now = self.clock.now_ms()
-        common = {
-            "session_id": session.id,
-            "skill": session.skill,
-            "question": session.question,
-            "duration_s": seconds(session.duration_ms),
-            "decline_until": session.matched_at + self._ms(self.config.decline_seconds),
-        }
-        for user_id, role in ((session.mentee_id, "mentee"), (session.mentor_id, "mentor")):
-            peer = session.peer_of(user_id)
-            reputation = await self.ratings.reputation(peer)
+        for user_id in (session.mentee_id, session.mentor_id):
             await self.notifier.to_user(
-                user_id,
-                "session:matched",
-                {
-                    **common,
-                    "role": role,
-                    "peer": {
-                        "id": peer,
-                        "name": names.get(peer, ""),
-                        "rating": reputation.as_dict(),
-                    },
-                    "offerer": role == "mentee",
-                    "ice_servers": ice_servers(self.config, user_id, now),
-                    "server_now": self.clock.now_ms(),
-                },
+                user_id, "session:matched", await self._matched(session, user_id)
             )
         self.broadcaster.mark(session.skill)
         await self.broadcaster.send_mentor_update(session.mentor_id)
         return session
+
+    async def _matched(self, session: Session, user_id: str) -> dict[str, Any]:
+        """The ``session:matched`` payload as ``user_id`` sees it."""
+        role = session.role_of(user_id)
+        peer = session.peer_of(user_id)
+        names = await self.users.names([peer])
+        reputation = await self.ratings.reputation(peer)
+        now = self.clock.now_ms()
+        payload: dict[str, Any] = {
+            "session_id": session.id,
+            "role": role,
+            "peer": {"id": peer, "name": names.get(peer, ""), "rating": reputation.as_dict()},
+            "skill": session.skill,
+            "question": session.question,
+            "duration_s": seconds(session.duration_ms),
+            "offerer": role == "mentee",
+            "ice_servers": ice_servers(self.config, user_id, now),
+            "server_now": now,
+            "decline_until": session.matched_at + self._ms(self.config.decline_seconds),
+        }
+        if session.event_id:
+            payload["event_id"] = session.event_id
+        return payload
 
     # -- the call --------------------------------------------------------------------------
 
@@ -334,10 +334,9 @@ class DropIn:
                 await self.timers.cancel("cooldown", rater)
                 await self._mentor_ready(rater, wake=True)
 
-    async def report(self, reporter: str, session_id: str, reason: str) -> None:
-        from server.payloads import Report
-
-        await self.ratings.report(reporter, Report(session_id, reason), self.clock.now_ms())
+    async def report(self, reporter: str, report: Report) -> None:
+        await self.ratings.report(reporter, report, self.clock.now_ms())
+        session_id = report.session_id
         session = await self.sessions.get(session_id)
         if session and session.state != "ended":
             await self.end(session_id, "left", actor=reporter)
@@ -371,30 +370,8 @@ class DropIn:
         session_id = await self.sessions.live_session_id(user_id)
         session = await self.sessions.get(session_id) if session_id else None
         if session:
-            peer = session.peer_of(user_id)
-            names = await self.users.names([peer])
-            role = session.role_of(user_id)
             out.append(
-                (
-                    "session:matched",
-                    {
-                        "session_id": session.id,
-                        "role": role,
-                        "skill": session.skill,
-                        "question": session.question,
-                        "duration_s": seconds(session.duration_ms),
-                        "decline_until": session.matched_at + self._ms(self.config.decline_seconds),
-                        "peer": {
-                            "id": peer,
-                            "name": names.get(peer, ""),
-                            "rating": (await self.ratings.reputation(peer)).as_dict(),
-                        },
-                        "offerer": role == "mentee",
-                        "ice_servers": ice_servers(self.config, user_id, self.clock.now_ms()),
-                        "server_now": self.clock.now_ms(),
-                        "resumed": True,
-                    },
-                )
+                ("session:matched", {**await self._matched(session, user_id), "resumed": True})
             )
             if session.state == "live" and session.started_at and session.ends_at:
                 out.append(

@@ -18,6 +18,7 @@ class Session:
     mentee_id: str
     skill: str
     question: str
+    ticket_id: str
     state: str  # matched | live | ended
     matched_at: int
     duration_ms: int
@@ -80,6 +81,7 @@ class SessionStore:
             mentee_id=h["mentee"],
             skill=h["skill"],
             question=h.get("question", ""),
+            ticket_id=h.get("ticket_id", ""),
             state=h["state"],
             matched_at=int(h["matched_at"]),
             duration_ms=int(h["duration_ms"]),

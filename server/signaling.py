@@ -136,4 +136,5 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     @route("report", p.Report)
     async def report(self, user_id: str, msg: p.Report) -> None:
-        await self.dropin.report(user_id, msg.session_id, p.trimmed(msg.reason, "reason", 1, 1000))
+        reason = p.trimmed(msg.reason, "reason", 1, 1000)
+        await self.dropin.report(user_id, p.Report(msg.session_id, reason))

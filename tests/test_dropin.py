@@ -18,11 +18,12 @@ async def test_a_mentee_and_a_mentor_meet_talk_and_rate_each_other(
     online = await go_online(mentor, "python", minutes=30)
     assert online["burst_ends_at"] > 0
     joined = await ask(mentee, "python", "  How do I profile asyncio code?  ")
-    assert joined["ok"] is True and joined["ticket_id"]
+    assert joined["ok"] is True and joined["ticket_id"].startswith("t_")
+    assert joined["position"] == 0 and joined["session_id"].startswith("s_")
 
     to_mentor = await mentor.next("session:matched")
     to_mentee = await mentee.next("session:matched")
-    assert to_mentor["session_id"] == to_mentee["session_id"]
+    assert to_mentor["session_id"] == to_mentee["session_id"] == joined["session_id"]
     sid = to_mentee["session_id"]
     assert to_mentee["role"] == "mentee" and to_mentee["offerer"] is True
     assert to_mentor["role"] == "mentor" and to_mentor["offerer"] is False

@@ -4,70 +4,28 @@ node's death loses no countdown."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
+import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
-import aiohttp
 import pytest
 from redis.asyncio import Redis
 
+from bench.harness import Node, server_process
 from server.client import MentorburstClient
-from server.embedded_redis import free_port
 
-NodeFactory = Callable[..., Awaitable[tuple[str, subprocess.Popen[bytes]]]]
+NodeFactory = Callable[..., Awaitable[Node]]
 
 
 @pytest.fixture
-async def start_node(redis: Redis, redis_url: str, tmp_path: Path) -> AsyncIterator[NodeFactory]:
-    processes: list[subprocess.Popen[bytes]] = []
+async def start_node(redis: Redis, redis_url: str) -> AsyncIterator[NodeFactory]:
+    """Real `mentorburst serve` processes sharing the test Redis."""
+    async with contextlib.AsyncExitStack() as stack:
 
-    async def start(*flags: str) -> tuple[str, subprocess.Popen[bytes]]:
-        port = free_port()
-        env = {**os.environ, "MB_SECRET": "two-node-secret", "MB_LOG_LEVEL": "WARNING"}
-        process = subprocess.Popen(  # noqa: ASYNC220
-            [
-                sys.executable,
-                "-m",
-                "server",
-                "serve",
-                "--port",
-                str(port),
-                "--redis-url",
-                redis_url,
-                "--data-dir",
-                str(tmp_path / "data"),
-                *flags,
-            ],
-            env=env,
-        )
-        processes.append(process)
-        url = f"http://127.0.0.1:{port}"
-        async with aiohttp.ClientSession() as http:
-            for _ in range(200):
-                try:
-                    async with http.get(url + "/healthz") as response:
-                        if response.status == 200:
-                            return url, process
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise RuntimeError("node did not come up")
+        async def start(*flags: str) -> Node:
+            return await stack.enter_async_context(server_process(*flags, redis_url=redis_url))
 
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-    for process in processes:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        yield start
 
 
 async def client_of(url: str, name: str) -> MentorburstClient:
@@ -80,7 +38,7 @@ async def client_of(url: str, name: str) -> MentorburstClient:
 async def test_thirty_mentees_and_ten_mentors_at_once_across_two_nodes_never_double_book(
     start_node: NodeFactory,
 ) -> None:
-    (url_a, _), (url_b, _) = await start_node(), await start_node()
+    url_a, url_b = (await start_node()).url, (await start_node()).url
     mentees = [await client_of((url_a, url_b)[i % 2], f"mentee{i}") for i in range(30)]
     mentors = [await client_of((url_b, url_a)[i % 2], f"mentor{i}") for i in range(10)]
     try:
@@ -119,10 +77,8 @@ async def test_thirty_mentees_and_ten_mentors_at_once_across_two_nodes_never_dou
 async def test_a_countdown_created_on_a_node_that_dies_still_ends_the_call(
     start_node: NodeFactory,
 ) -> None:
-    (url_a, node_a), (url_b, _) = (
-        await start_node("--session-seconds", "2", "--warn-at", ""),
-        await start_node("--session-seconds", "2", "--warn-at", ""),
-    )
+    node_a = await start_node("--session-seconds", "2", "--warn-at", "")
+    url_a, url_b = node_a.url, (await start_node("--session-seconds", "2", "--warn-at", "")).url
     mentor_a, mentee_a = await client_of(url_a, "Grace"), await client_of(url_a, "Ada")
     # The same two people also have a tab on node B, which is all that will survive.
     mentor_b, mentee_b = MentorburstClient(url_b), MentorburstClient(url_b)
@@ -137,8 +93,8 @@ async def test_a_countdown_created_on_a_node_that_dies_still_ends_the_call(
         await mentor_a.must("session:connected", {"session_id": sid})
         started = await mentee_b.next("session:started")
 
-        node_a.kill()  # no cleanup, no goodbye: the node that created the deadline is gone
-        node_a.wait()
+        node_a.process.kill()  # no cleanup, no goodbye: the node that created the deadline is gone
+        await node_a.process.wait()
 
         ended = await mentee_b.next("session:ended", timeout=10)
         assert ended["reason"] == "time_up" and ended["session_id"] == sid

@@ -1,0 +1,28 @@
+"""``python -m bench [--quick] [NAME ...]``: run benchmarks and print one line per figure."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from bench import dropin
+
+BENCHMARKS = {"dropin": (dropin.run, {"runs": 20}, {"runs": 5})}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="tiny configurations, a smoke run")
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help=f"any of {', '.join(BENCHMARKS)}; default all"
+    )
+    args = parser.parse_args()
+    unknown = set(args.names) - set(BENCHMARKS)
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    for name in args.names or list(BENCHMARKS):
+        run, full, quick = BENCHMARKS[name]
+        asyncio.run(run(**(quick if args.quick else full)))
+
+
+main()
