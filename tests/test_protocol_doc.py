@@ -25,10 +25,19 @@ def test_every_flag_is_documented() -> None:
 
 def test_every_error_code_the_code_raises_is_documented() -> None:
     source = "\n".join(p.read_text() for p in (ROOT / "server").rglob("*.[pl][yu]*"))
-    codes = set(re.findall(r'code="([a-z_]+)"', source)) | set(re.findall(r"\{'err', '([a-z_]+)'\}", source))
-    for cls_code in re.findall(r'^    code = "([a-z_]+)"', (ROOT / "server" / "errors.py").read_text(), re.M):
+    codes = set(re.findall(r'code="([a-z_]+)"', source)) | set(
+        re.findall(r"\{'err', '([a-z_]+)'\}", source)
+    )
+    for cls_code in re.findall(
+        r'^    code = "([a-z_]+)"', (ROOT / "server" / "errors.py").read_text(), re.M
+    ):
         codes.add(cls_code)
-    codes -= {"error", "conflict", "forbidden", "unavailable"}  # base classes, always subclassed in use
+    codes -= {
+        "error",
+        "conflict",
+        "forbidden",
+        "unavailable",
+    }  # base classes, always subclassed in use
     assert codes, "found no error codes; the pattern is stale"
     for code in sorted(codes):
         assert f"`{code}`" in DOC, code
