@@ -83,7 +83,7 @@ class Presence(Worker):
         await self._redis.zadd(keys.NODES, {self.node_id: now})
         for stale in await self._redis.zrangebyscore(keys.NODES, "-inf", now - STALE_MS):
             # ZREM decides which surviving node sweeps the dead one.
-            if await self._redis.zrem(keys.NODES, stale):
+            if stale != self.node_id and await self._redis.zrem(keys.NODES, stale):
                 await self._sweep(stale)
 
     async def _sweep(self, node: str) -> None:

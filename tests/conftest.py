@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from server.app import create_app
 from server.client import MentorburstClient
+from server.clock import Clock
 from server.config import Config
 from server.embedded_redis import EmbeddedRedis, free_port
 from server.services import SERVICES, Services
@@ -75,7 +76,7 @@ async def start_server(
     redis: Redis, redis_url: str, tmp_path: Path, running: list[RunningServer]
 ) -> AsyncIterator[ServerFactory]:
 
-    async def start(**overrides: Any) -> RunningServer:
+    async def start(*, clock: Clock | None = None, **overrides: Any) -> RunningServer:
         config = Config(
             host="127.0.0.1",
             port=free_port(),
@@ -84,7 +85,7 @@ async def start_server(
             secret="test-secret",
             **{**FAST, **overrides},
         )
-        app = create_app(config)
+        app = create_app(config, clock=clock)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, config.host, config.port).start()

@@ -40,3 +40,15 @@ async def start_call(
     await mentor.must("session:connected", {"session_id": session_id})
     await mentor.next("session:started")
     return await mentee.next("session:started")
+
+
+async def finished_call(
+    mentor: MentorburstClient, mentee: MentorburstClient, skill: str = "python"
+) -> str:
+    """Match, connect, and let the countdown run out; returns the session id."""
+    to_mentor, _ = await matched_pair(mentor, mentee, skill)
+    sid: str = to_mentor["session_id"]
+    await start_call(mentor, mentee, sid)
+    await mentee.next("session:ended", timeout=5)
+    await mentor.next("session:ended", timeout=5)
+    return sid

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
@@ -137,3 +138,24 @@ async def test_ice_servers_come_from_config_with_short_lived_turn_credentials(
     assert stun == {"urls": ["stun:stun.example.org:3478"]}
     expires, user = turn["username"].split(":")
     assert user == client.user_id and int(expires) > 0 and turn["credential"]
+
+
+async def test_an_oversized_message_drops_only_that_socket(make_client: ClientFactory) -> None:
+    flooder, bystander = await make_client("Flood"), await make_client("Calm")
+    await ask(bystander)
+    try:
+        await flooder.call(
+            "signal",
+            {"session_id": "s", "type": "offer", "data": {"sdp": "x" * 100_000}},
+            timeout=2,
+        )
+    except Exception:
+        pass  # the server closes the socket instead of answering
+    for _ in range(50):
+        if not flooder.sio.connected:
+            break
+        await asyncio.sleep(0.05)
+    assert not flooder.sio.connected
+    assert (await bystander.must("clock", {"t0": 1}))["ok"]
+    skills = {s["slug"]: s for s in await bystander.rest("GET", "/api/skills")}
+    assert skills["python"]["waiting"] == 1

@@ -6,7 +6,7 @@ import asyncio
 
 from server.client import MentorburstClient
 from tests.conftest import ClientFactory, RunningServer
-from tests.helpers import ask, go_online, matched_pair, start_call
+from tests.helpers import ask, finished_call, go_online, matched_pair, start_call
 
 
 async def test_a_mentee_and_a_mentor_meet_talk_and_rate_each_other(
@@ -241,10 +241,7 @@ async def test_after_a_call_the_mentor_is_matchable_again_once_it_rated(
     make_client: ClientFactory,
 ) -> None:
     mentor, mentee = await make_client("Grace"), await make_client("Ada")
-    to_mentor, _ = await matched_pair(mentor, mentee)
-    sid = to_mentor["session_id"]
-    await start_call(mentor, mentee, sid)
-    await mentor.next("session:ended", timeout=5)
+    sid = await finished_call(mentor, mentee)
     next_mentee = await make_client("Bob")
     await ask(next_mentee)
     await asyncio.sleep(0.2)

@@ -7,22 +7,18 @@ import asyncio
 from server.client import MentorburstClient
 from server.ratings import bayesian
 from tests.conftest import ClientFactory, ServerFactory
-from tests.helpers import ask, go_online, matched_pair, start_call
+from tests.helpers import ask, finished_call, go_online, matched_pair
 
 
-async def finished_call(
+async def two_after_a_call(
     make_client: ClientFactory,
 ) -> tuple[MentorburstClient, MentorburstClient, str]:
     mentor, mentee = await make_client("Grace"), await make_client("Ada")
-    to_mentor, _ = await matched_pair(mentor, mentee)
-    sid = to_mentor["session_id"]
-    await start_call(mentor, mentee, sid)
-    await mentee.next("session:ended", timeout=5)
-    return mentor, mentee, sid
+    return mentor, mentee, await finished_call(mentor, mentee)
 
 
 async def test_each_side_rates_once(make_client: ClientFactory) -> None:
-    mentor, mentee, sid = await finished_call(make_client)
+    mentor, mentee, sid = await two_after_a_call(make_client)
     await mentee.must("rate", {"session_id": sid, "stars": 4})
     again = await mentee.call("rate", {"session_id": sid, "stars": 1})
     assert again["error"]["code"] == "already_rated"
@@ -48,7 +44,7 @@ async def test_the_rating_window_closes(
     start_server: ServerFactory, make_client: ClientFactory
 ) -> None:
     await start_server(rating_seconds=0.2)
-    _, mentee, sid = await finished_call(make_client)
+    _, mentee, sid = await two_after_a_call(make_client)
     await asyncio.sleep(0.3)
     ack = await mentee.call("rate", {"session_id": sid, "stars": 5})
     assert ack["error"]["code"] == "rating_closed"
@@ -57,7 +53,7 @@ async def test_the_rating_window_closes(
 async def test_concurrent_double_submits_store_exactly_one_rating(
     make_client: ClientFactory,
 ) -> None:
-    mentor, mentee, sid = await finished_call(make_client)
+    mentor, mentee, sid = await two_after_a_call(make_client)
     acks = await asyncio.gather(
         *(mentee.call("rate", {"session_id": sid, "stars": s}) for s in (5, 4, 3, 2, 1))
     )
