@@ -81,22 +81,24 @@ class QueueBroadcaster(Worker):
             await self.send_mentor_update(mentor_id)
 
     async def send_mentor_update(self, mentor_id: str) -> None:
+        update = await self.mentor_update(mentor_id)
+        if update:
+            await self._notifier.to_user(mentor_id, "mentor:update", update)
+
+    async def mentor_update(self, mentor_id: str) -> dict[str, Any]:
+        """The ``mentor:update`` payload for a mentor; empty if it never went online."""
         burst = await self._queue.mentor(mentor_id)
         if not burst:
-            return
+            return {}
         skills = [s for s in burst.get("skills", "").split(",") if s]
         counts = await self._queue.counts(skills) if skills else {}
-        await self._notifier.to_user(
-            mentor_id,
-            "mentor:update",
-            {
-                "burst_ends_at": int(burst.get("burst_ends_at", 0)),
-                "sessions_done": int(burst.get("sessions_done", 0)),
-                "waiting": {skill: counts[skill][0] for skill in skills},
-                "state": burst.get("state", "offline"),
-                "max_sessions": int(burst.get("max_sessions", 0)) or None,
-            },
-        )
+        return {
+            "burst_ends_at": int(burst.get("burst_ends_at", 0)),
+            "sessions_done": int(burst.get("sessions_done", 0)),
+            "waiting": {skill: counts[skill][0] for skill in skills},
+            "state": burst.get("state", "offline"),
+            "max_sessions": int(burst.get("max_sessions", 0)) or None,
+        }
 
     async def run(self) -> None:
         while not self.stopping:

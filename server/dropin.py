@@ -118,10 +118,11 @@ class DropIn:
             mentor_id, skills, now + minutes * 60_000, max_sessions, now
         )
         await self.timers.schedule("burst", mentor_id, burst.burst_ends_at)
-        if burst.state == "idle":
-            await self._mentor_ready(mentor_id)
         self.broadcaster.mark(*skills, *[s for s in previous.split(",") if s])
-        await self.broadcaster.send_mentor_update(mentor_id)
+        if burst.state == "idle":
+            await self._mentor_ready(mentor_id)  # tells the mentor, matched or not
+        else:
+            await self.broadcaster.send_mentor_update(mentor_id)
         return burst.burst_ends_at
 
     async def mentor_offline(self, mentor_id: str) -> None:
@@ -138,9 +139,10 @@ class DropIn:
         outcome = await self.queue.mentor_ready(mentor_id, self.clock.now_ms(), wake=wake)
         if isinstance(outcome, Match):
             await self._announce(outcome)
-        elif outcome == "offline":
+            return
+        if outcome == "offline":
             await self.timers.cancel("burst", mentor_id)
-            await self.broadcaster.send_mentor_update(mentor_id)
+        await self.broadcaster.send_mentor_update(mentor_id)
 
     async def _cooldown_over(self, mentor_id: str) -> None:
         await self._mentor_ready(mentor_id, wake=True)
@@ -312,15 +314,16 @@ class DropIn:
             match = await self.queue.requeued_match(ended.mentee_id, now)
             if match:
                 await self._announce(match)
+        self.broadcaster.mark(ended.skill)
+        if ended.mentor_state == "idle":
+            await self._mentor_ready(ended.mentor_id)
+            return True
         if ended.mentor_state == "cooldown":
             await self.timers.schedule(
                 "cooldown", ended.mentor_id, now + self._ms(self.config.mentor_cooldown_seconds)
             )
-        elif ended.mentor_state == "idle":
-            await self._mentor_ready(ended.mentor_id)
         elif ended.mentor_state == "offline":
             await self.timers.cancel("burst", ended.mentor_id)
-        self.broadcaster.mark(ended.skill)
         await self.broadcaster.send_mentor_update(ended.mentor_id)
         return True
 
@@ -367,6 +370,9 @@ class DropIn:
                     },
                 )
             )
+        burst = await self.queue.mentor(user_id)
+        if burst and burst.get("state", "offline") != "offline":
+            out.append(("mentor:update", await self.broadcaster.mentor_update(user_id)))
         session_id = await self.sessions.live_session_id(user_id)
         session = await self.sessions.get(session_id) if session_id else None
         if session:

@@ -135,3 +135,16 @@ async def history(request: web.Request) -> web.Response:
     s = services(request)
     identity = caller(request)
     return web.json_response(await s.ratings.history(identity.user_id))
+
+
+@routes.post("/api/sessions/{session_id}/rating")
+async def rate(request: web.Request) -> web.Response:
+    """The ``rate`` event over HTTP, so a closing tab can still deliver (fetch keepalive)."""
+    s = services(request)
+    identity = caller(request)
+    data = await body(request)
+    if not isinstance(data, dict):
+        raise InvalidPayload("The payload must be a JSON object.")
+    rating = p.parse(p.Rate, {**data, "session_id": request.match_info["session_id"]})
+    await s.dropin.rate(identity.user_id, rating)
+    return web.json_response({"ok": True})

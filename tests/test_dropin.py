@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from server.client import MentorburstClient
+from server.client import MentorburstClient, ProtocolError
 from tests.conftest import ClientFactory, RunningServer
 from tests.helpers import ask, finished_call, go_online, matched_pair, start_call
 
@@ -306,3 +306,33 @@ async def test_clock_sync_answers_with_server_time(make_client: ClientFactory) -
     client: MentorburstClient = await make_client()
     ack = await client.must("clock", {"t0": 123.5})
     assert ack["t0"] == 123.5 and isinstance(ack["server_now"], int)
+
+
+async def test_a_mentor_hears_it_is_idle_again_after_rating(make_client: ClientFactory) -> None:
+    mentor, mentee = await make_client("Grace"), await make_client("Ada")
+    sid = await finished_call(mentor, mentee)
+    await mentor.next("mentor:update", where=lambda u: u["state"] == "cooldown")
+    mentor.drain("mentor:update")
+    await mentor.must("rate", {"session_id": sid, "stars": 5})
+    update = await mentor.next("mentor:update")
+    assert update["state"] == "idle" and update["sessions_done"] == 1
+
+
+async def test_a_rating_can_arrive_over_http_when_the_socket_is_gone(
+    make_client: ClientFactory,
+) -> None:
+    mentor, mentee = await make_client("Grace"), await make_client("Ada")
+    sid = await finished_call(mentor, mentee)
+    await mentee.close()
+    path = f"/api/sessions/{sid}/rating"
+    assert (await mentee.rest("POST", path, {"stars": 5, "reflection": "ship it"}, auth=True)) == {
+        "ok": True
+    }
+    try:
+        await mentee.rest("POST", path, {"stars": 4}, auth=True)
+    except ProtocolError as exc:
+        assert "409" in str(exc) and "already_rated" in str(exc)
+    else:
+        raise AssertionError("a second rating was accepted")
+    profile = await mentor.rest("GET", f"/api/users/{mentor.user_id}")
+    assert profile["rating"]["count"] == 1

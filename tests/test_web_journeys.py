@@ -1,0 +1,214 @@
+"""Two people on two laptops: one asks for help, one mentors, they meet on video, then rate."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.browser import launch, screenshot
+from tests.conftest import RunningServer, ServerFactory
+
+QUESTION = "My asyncio service stalls under load. How do I find what blocks the event loop?"
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async for running in launch():
+        yield running
+
+
+async def open_page(
+    browser: Browser, server: RunningServer, width: int = 1280, height: int = 860
+) -> Page:
+    context = await browser.new_context(viewport={"width": width, "height": height})
+    page = await context.new_page()
+    page.on("pageerror", lambda error: print("page error:", error))
+    await page.goto(server.url)
+    return page
+
+
+async def sign_in(page: Page, name: str, role: str) -> None:
+    await page.get_by_label("Your name").fill(name)
+    await page.get_by_role(
+        "button", name="Get help now" if role == "mentee" else "Mentor now"
+    ).click()
+    await expect(page.locator("#view-setup")).to_be_visible()
+
+
+async def go_online(page: Page, skill: str = "Python", minutes: str = "30 min") -> None:
+    await page.locator("#mentor-skills label", has_text=skill).click()
+    await page.get_by_label(minutes).check()
+    await page.get_by_role("button", name="Go online").click()
+    await expect(page.locator("#view-mentor")).to_be_visible()
+
+
+async def ask(page: Page, skill: str = "Python", question: str = QUESTION) -> None:
+    await page.locator("#mentee-skills label", has_text=skill).first.click()
+    await page.get_by_label("Your question").fill(question)
+    await page.get_by_role("button", name="Join the queue").click()
+
+
+async def frames_decoded(page: Page) -> int:
+    return int(await page.locator("#remote-video").get_attribute("data-frames-decoded") or 0)
+
+
+async def wait_for_video(page: Page) -> None:
+    await page.wait_for_function(
+        "Number(document.querySelector('#remote-video').dataset.framesDecoded || 0) > 0",
+        timeout=20_000,
+    )
+
+
+async def user_id(page: Page) -> str:
+    return str(await page.evaluate("JSON.parse(localStorage.getItem('mentorburst.user')).id"))
+
+
+async def get_json(server: RunningServer, path: str) -> dict:  # type: ignore[type-arg]
+    async with aiohttp.ClientSession() as http, http.get(server.url + path) as response:
+        return await response.json()  # type: ignore[no-any-return]
+
+
+async def test_a_mentee_and_a_mentor_meet_on_video_and_rate_each_other(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server(session_seconds=8, connect_grace_seconds=15, warn_at=(4,))
+    mentee = await open_page(browser, server)
+    await screenshot(mentee, "01-landing")
+    await sign_in(mentee, "Ada", "mentee")
+    await expect(mentee.locator("#mentee-skills label").first).to_be_visible()
+    await expect(mentee.locator("#precall-status")).to_contain_text("Camera ok")
+    await mentee.locator("#mentee-skills label", has_text="Python").first.click()
+    await mentee.get_by_label("Your question").fill(QUESTION)
+    await screenshot(mentee, "02-mentee-setup")
+    await mentee.get_by_role("button", name="Join the queue").click()
+    await expect(mentee.locator("#view-waiting")).to_be_visible()
+    await expect(mentee.locator("#wait-position")).to_have_text("You're next")
+    await expect(mentee.locator("#wait-nomentor")).to_be_visible()
+    await screenshot(mentee, "03-waiting-no-mentor")
+
+    mentor = await open_page(browser, server)
+    await sign_in(mentor, "Grace", "mentor")
+    await mentor.locator("#mentor-skills label", has_text="Python").click()
+    await screenshot(mentor, "04-mentor-setup")
+    await mentor.get_by_role("button", name="Go online").click()
+
+    for page in (mentor, mentee):
+        await expect(page.locator("#view-call")).to_be_visible(timeout=10_000)
+    await expect(mentor.locator("#call-question")).to_have_text(QUESTION)
+    await expect(mentor.locator("#decline-box")).to_be_visible()
+    await wait_for_video(mentee)
+    await wait_for_video(mentor)
+    assert await frames_decoded(mentee) > 0 and await frames_decoded(mentor) > 0
+    await expect(mentee.locator("#timer-caption")).to_have_text("left", timeout=10_000)
+    await expect(mentee.locator("#call-warning")).to_have_text("4 seconds left", timeout=10_000)
+    await screenshot(mentor, "05-call-mentor")
+    await screenshot(mentee, "06-call-mentee")
+
+    for page in (mentee, mentor):
+        await expect(page.locator("#view-rating")).to_be_visible(timeout=15_000)
+    await expect(mentee.locator("#rating-reason")).to_contain_text("Time's up")
+    await mentee.locator("label[for=star5]").click()
+    await mentee.get_by_label("Actionable").check()
+    await mentee.get_by_label("What will you do with this in the next 48 hours?").fill(
+        "Run py-spy on staging"
+    )
+    await mentee.get_by_label("I'd like to follow up").check()
+    await screenshot(mentee, "07-rating")
+    await mentee.get_by_role("button", name="Send rating").click()
+    await expect(mentee.locator("#rating-done")).to_be_visible()
+    await mentor.locator("label[for=star4]").click()
+    await mentor.get_by_role("button", name="Send rating").click()
+    await expect(mentor.locator("#rating-done")).to_be_visible()
+    await expect(mentor.locator("#after-again")).to_have_text("Back to my burst")
+
+    profile = await get_json(server, f"/api/users/{await user_id(mentor)}")
+    assert profile["rating"]["count"] == 1 and profile["rating"]["mean"] == 5
+
+    await mentee.get_by_role("button", name="My sessions").first.click()
+    await expect(mentee.locator("#history-list li")).to_have_count(1)
+    await expect(mentee.locator("#history-list")).to_contain_text("Run py-spy on staging")
+    await expect(mentee.locator("#history-list")).to_contain_text("Grace mentored you")
+    await screenshot(mentee, "08-history")
+
+    await mentor.get_by_role("button", name="Back to my burst").click()
+    await expect(mentor.locator("#burst-done")).to_have_text("1")
+    await screenshot(mentor, "09-mentor-online")
+
+
+async def test_a_mentor_declines_and_the_mentee_is_first_in_line_again(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server(session_seconds=60, connect_grace_seconds=30, decline_seconds=30)
+    mentor = await open_page(browser, server)
+    await sign_in(mentor, "Grace", "mentor")
+    await go_online(mentor)
+    mentee = await open_page(browser, server)
+    await sign_in(mentee, "Ada", "mentee")
+    await ask(mentee)
+    await expect(mentor.locator("#decline-box")).to_be_visible(timeout=10_000)
+    await mentor.get_by_role("button", name="Decline").click()
+    await expect(mentee.locator("#view-waiting")).to_be_visible()
+    await expect(mentee.locator("#notice")).to_contain_text("back at the front")
+    await expect(mentee.locator("#wait-position")).to_have_text("You're next")
+    await expect(mentor.locator("#view-mentor")).to_be_visible()
+
+
+async def test_a_mentee_cancels_while_waiting(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server()
+    mentee = await open_page(browser, server)
+    await sign_in(mentee, "Ada", "mentee")
+    await ask(mentee)
+    await expect(mentee.locator("#view-waiting")).to_be_visible()
+    await mentee.get_by_role("button", name="Cancel and leave the queue").click()
+    await expect(mentee.locator("#view-setup")).to_be_visible()
+    skills = {s["slug"]: s for s in await get_json(server, "/api/skills")}  # type: ignore[attr-defined]
+    assert skills["python"]["waiting"] == 0
+
+
+async def test_hanging_up_mid_call_ends_it_for_both(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server(session_seconds=120, connect_grace_seconds=15)
+    mentor = await open_page(browser, server)
+    await sign_in(mentor, "Grace", "mentor")
+    await go_online(mentor)
+    mentee = await open_page(browser, server)
+    await sign_in(mentee, "Ada", "mentee")
+    await ask(mentee)
+    await wait_for_video(mentee)
+    await expect(mentee.locator("#timer-caption")).to_have_text("left", timeout=10_000)
+    await mentee.get_by_role("button", name="Hang up").click()
+    for page in (mentee, mentor):
+        await expect(page.locator("#view-rating")).to_be_visible(timeout=10_000)
+        await expect(page.locator("#rating-reason")).to_have_text("The call has ended.")
+
+
+async def test_the_site_works_at_phone_width(start_server: ServerFactory, browser: Browser) -> None:
+    server = await start_server()
+    phone = await open_page(browser, server, width=390, height=844)
+    await screenshot(phone, "10-phone-landing")
+    await sign_in(phone, "Ada", "mentee")
+    scroll_width = await phone.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= 390
+    await screenshot(phone, "11-phone-setup")
+
+
+async def test_denied_camera_permission_is_explained_and_joining_still_works(
+    start_server: ServerFactory,
+) -> None:
+    server = await start_server()
+    async for browser in launch(fake_media=False, extra=["--deny-permission-prompts"]):
+        page = await open_page(browser, server)
+        await sign_in(page, "Ada", "mentee")
+        message = page.locator("#media-message")
+        await expect(message).to_be_visible(timeout=10_000)
+        await expect(message).to_contain_text("blocked")
+        await expect(page.get_by_role("button", name="Try again")).to_be_visible()
+        await screenshot(page, "12-permission-denied")
+        await ask(page)
+        await expect(page.locator("#view-waiting")).to_be_visible()

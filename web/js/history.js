@@ -1,0 +1,39 @@
+// "My sessions": the journal of past calls, with questions, partners, ratings and reflections.
+import { api } from "./api.js";
+import { $, el, formatDuration, show } from "./dom.js";
+
+const REASONS = {
+  time_up: "ran the full time", left: "ended early", disconnected: "connection dropped",
+  declined: "declined by the mentor", no_connection: "couldn't connect", event_round_over: "event round ended",
+};
+
+function stars(rating) {
+  return rating ? `${"★".repeat(rating.stars)}${"☆".repeat(5 - rating.stars)}` : "not rated";
+}
+
+export async function openHistory(app) {
+  show("history");
+  let sessions = [];
+  try {
+    sessions = await api.history();
+  } catch (failure) {
+    app.notice(failure.message, { error: true });
+  }
+  $("#history-empty").hidden = sessions.length > 0;
+  $("#history-list").replaceChildren(...sessions.map((s) => {
+    const when = new Date(s.matched_at).toLocaleString();
+    const skill = app.skills.find((k) => k.slug === s.skill);
+    const role = s.role === "mentor" ? `You mentored ${s.peer.name}` : `${s.peer.name} mentored you`;
+    const parts = [
+      el("p", { class: "meta", text: `${when} · ${skill ? skill.name : s.skill} · ${s.duration_s ? formatDuration(s.duration_s) : "–"} · ${REASONS[s.reason] || s.state}` }),
+      el("strong", { text: role }),
+      el("blockquote", { class: "question-card", text: s.question }),
+      el("p", { class: "meta", text: `You gave: ${stars(s.rating_given)} · You got: ${stars(s.rating_received)}` }),
+    ];
+    if (s.rating_given && s.rating_given.reflection) {
+      parts.push(el("p", { class: "reflection", text: `Next 48 hours: ${s.rating_given.reflection}` }));
+    }
+    if (s.rating_given && s.rating_given.note) parts.push(el("p", { class: "meta", text: `Private note: ${s.rating_given.note}` }));
+    return el("li", {}, parts);
+  }));
+}

@@ -1,0 +1,122 @@
+// One 1:1 call over RTCPeerConnection with "perfect negotiation" (webrtc/samples): candidates
+// are sent as they are found, collisions are settled by politeness, and a failed or stalled
+// connection restarts ICE while the session lives. The mentee offers; the mentor is polite.
+
+export class CallConnection {
+  constructor({ polite, iceServers, stream, send, onTrack, onState }) {
+    this.polite = polite;
+    this.send = send;
+    this.stream = stream;
+    this.onState = onState;
+    this.makingOffer = false;
+    this.ignoreOffer = false;
+    this.tracksAdded = false;
+    this.closed = false;
+    this.disconnectTimer = null;
+    this.pc = new RTCPeerConnection({ iceServers: iceServers || [] });
+
+    this.pc.onicecandidate = ({ candidate }) => {
+      this.send("candidate", candidate ? candidate.toJSON() : { candidate: "" });
+    };
+    this.pc.onnegotiationneeded = async () => {
+      try {
+        this.makingOffer = true;
+        await this.pc.setLocalDescription();
+        const { type, sdp } = this.pc.localDescription;
+        await this.send(type, { type, sdp });
+      } catch (error) {
+        console.warn("negotiation failed", error);
+      } finally {
+        this.makingOffer = false;
+      }
+    };
+    this.pc.ontrack = ({ track, streams }) => onTrack(streams[0] || new MediaStream([track]));
+    this.pc.onconnectionstatechange = () => this.stateChanged();
+  }
+
+  /** The offerer adds its media now, which triggers the offer; the answerer waits for it. */
+  start(isOfferer) {
+    if (isOfferer) this.addTracks();
+  }
+
+  addTracks() {
+    if (this.tracksAdded) return;
+    this.tracksAdded = true;
+    const kinds = new Set();
+    for (const track of this.stream.getTracks()) {
+      this.pc.addTrack(track, this.stream);
+      kinds.add(track.kind);
+    }
+    // Still receive what we can't send (no camera, permission denied).
+    for (const kind of ["audio", "video"]) if (!kinds.has(kind)) this.pc.addTransceiver(kind, { direction: "recvonly" });
+  }
+
+  stateChanged() {
+    const state = this.pc.connectionState;
+    this.onState(state);
+    clearTimeout(this.disconnectTimer);
+    if (this.closed) return;
+    if (state === "failed") this.pc.restartIce();
+    if (state === "disconnected") {
+      this.disconnectTimer = setTimeout(() => {
+        if (!this.closed && this.pc.connectionState === "disconnected") this.pc.restartIce();
+      }, 3000);
+    }
+  }
+
+  async handle(type, data) {
+    if (this.closed) return;
+    if (type === "offer" || type === "answer") {
+      const collision = type === "offer" && (this.makingOffer || this.pc.signalingState !== "stable");
+      this.ignoreOffer = !this.polite && collision;
+      if (this.ignoreOffer) return;
+      await this.pc.setRemoteDescription({ type: data.type || type, sdp: data.sdp });
+      if (type === "offer") {
+        this.addTracks();
+        await this.pc.setLocalDescription();
+        const { type: kind, sdp } = this.pc.localDescription;
+        await this.send(kind, { type: kind, sdp });
+      }
+    } else if (type === "candidate") {
+      try {
+        await this.pc.addIceCandidate(data && data.candidate ? data : null);
+      } catch (error) {
+        if (!this.ignoreOffer) console.warn("bad candidate", error);
+      }
+    }
+  }
+
+  /** Swap the camera or microphone without renegotiating. */
+  async replaceTrack(track) {
+    const sender = this.pc.getSenders().find((s) => s.track && s.track.kind === track.kind);
+    if (sender) await sender.replaceTrack(track);
+  }
+
+  /** What the call screen shows: inbound video frames decoded, round-trip time, packets lost. */
+  async stats() {
+    const report = await this.pc.getStats();
+    let framesDecoded = 0;
+    let rttMs = null;
+    let packetsLost = 0;
+    let packetsReceived = 0;
+    report.forEach((entry) => {
+      if (entry.type === "inbound-rtp") {
+        if (entry.kind === "video") framesDecoded += entry.framesDecoded || 0;
+        packetsLost += entry.packetsLost || 0;
+        packetsReceived += entry.packetsReceived || 0;
+      }
+      if (entry.type === "candidate-pair" && entry.nominated && entry.currentRoundTripTime !== undefined) {
+        rttMs = Math.round(entry.currentRoundTripTime * 1000);
+      }
+    });
+    const loss = packetsReceived + packetsLost > 0 ? packetsLost / (packetsReceived + packetsLost) : 0;
+    return { framesDecoded, rttMs, loss };
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.disconnectTimer);
+    this.pc.close();
+  }
+}
