@@ -59,7 +59,9 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     web_dir = config.web_dir or WEB_DIR
     if (web_dir / "index.html").exists():
         app.router.add_get("/", _index(web_dir / "index.html"))
-        app.router.add_static("/", web_dir, show_index=False)
+        # One static route per asset folder, so /api/* never falls into a file lookup.
+        for folder in sorted(p for p in web_dir.iterdir() if p.is_dir()):
+            app.router.add_static(f"/{folder.name}", folder, show_index=False)
     app.cleanup_ctx.append(_redis_ctx(config))
     app.cleanup_ctx.append(_services_ctx(config, clock, catalog))
     return app

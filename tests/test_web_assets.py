@@ -1,0 +1,49 @@
+"""The site is served by the app, works offline, and never renders user text as HTML."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import aiohttp
+
+from tests.conftest import RunningServer
+
+WEB = Path(__file__).resolve().parent.parent / "web"
+
+
+def web_files(suffix: str) -> list[Path]:
+    return sorted(p for p in WEB.rglob(f"*{suffix}") if "vendor" not in p.parts)
+
+
+async def test_the_page_and_every_module_it_imports_are_served(server: RunningServer) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(server.url + "/") as response:
+            assert response.status == 200
+            assert "mentorburst" in await response.text()
+        wanted = {"/css/app.css", "/js/main.js"}
+        for module in web_files(".js"):
+            for target in re.findall(r'from "(\.{1,2}/[^"]+)"', module.read_text()):
+                wanted.add("/" + str((module.parent / target).resolve().relative_to(WEB)))
+        assert "/vendor/socket.io.esm.min.js" in wanted
+        for path in sorted(wanted):
+            async with http.get(server.url + path) as response:
+                assert response.status == 200, path
+
+
+def test_the_socket_io_client_is_vendored_pinned_and_licensed() -> None:
+    bundle = (WEB / "vendor" / "socket.io.esm.min.js").read_text()
+    assert bundle.startswith("/*!\n * Socket.IO v4.8.4")
+    assert "MIT" in (WEB / "vendor" / "socket.io-client.LICENSE").read_text()
+
+
+def test_nothing_is_loaded_from_the_internet() -> None:
+    for path in web_files(".js") + web_files(".html") + web_files(".css"):
+        assert not re.search(r"https?://", path.read_text()), path
+
+
+def test_user_text_is_never_inserted_as_html() -> None:
+    for path in web_files(".js"):
+        source = path.read_text()
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"):
+            assert sink not in source, f"{path.name} uses {sink}"
