@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import dropin
+from bench import browser_call, dropin
 
-BENCHMARKS = {"dropin": (dropin.run, {"runs": 20}, {"runs": 5})}
+BENCHMARKS = {
+    "dropin": (dropin.run, {"runs": 20}, {"runs": 5}),
+    "browser_call": (browser_call.run, {"runs": 10}, {"runs": 2}),
+}
 
 
 def main() -> None:

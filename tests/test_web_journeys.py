@@ -212,3 +212,33 @@ async def test_denied_camera_permission_is_explained_and_joining_still_works(
         await screenshot(page, "12-permission-denied")
         await ask(page)
         await expect(page.locator("#view-waiting")).to_be_visible()
+
+
+async def test_a_rating_sent_while_offline_is_delivered_on_the_next_visit(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server(session_seconds=3, connect_grace_seconds=15, warn_at=())
+    mentor = await open_page(browser, server)
+    await sign_in(mentor, "Grace", "mentor")
+    await go_online(mentor)
+    mentee = await open_page(browser, server)
+    await sign_in(mentee, "Ada", "mentee")
+    await ask(mentee)
+    await expect(mentee.locator("#view-rating")).to_be_visible(timeout=20_000)
+    await mentee.locator("label[for=star5]").click()
+    await mentee.context.set_offline(True)
+    await mentee.get_by_role("button", name="Send rating").click()
+    await expect(mentee.locator("#rating-error")).to_contain_text("kept", timeout=15_000)
+    await mentee.close()  # the tab is gone; the rating waits in localStorage
+
+    mentor_id = await user_id(mentor)
+    assert (await get_json(server, f"/api/users/{mentor_id}"))["rating"]["count"] == 0
+    await mentee.context.set_offline(False)
+    again = await mentee.context.new_page()
+    await again.goto(server.url)
+    for _ in range(50):
+        if (await get_json(server, f"/api/users/{mentor_id}"))["rating"]["count"] == 1:
+            break
+        await again.wait_for_timeout(100)
+    profile = await get_json(server, f"/api/users/{mentor_id}")
+    assert profile["rating"] == {"mean": 5.0, "count": 1, "score": profile["rating"]["score"]}
