@@ -19,6 +19,7 @@ from server.config import Config
 from server.dropin import DropIn
 from server.embedded_redis import EmbeddedRedis
 from server.notifier import SocketNotifier
+from server.precall import PrecallService
 from server.presence import Presence
 from server.queue import SkillQueue
 from server.ratings import Ratings
@@ -132,6 +133,7 @@ def _services_ctx(config: Config, clock: Clock, catalog: SkillCatalog):  # type:
             dropin.user_gone,
         )
         signer = TokenSigner(load_secret(config.secret, config.data_dir), config.token_ttl_seconds)
+        precall = PrecallService(config.precall_capacity, config.precall_seconds)
         app[SERVICES] = Services(
             config=config,
             clock=clock,
@@ -147,6 +149,7 @@ def _services_ctx(config: Config, clock: Clock, catalog: SkillCatalog):  # type:
             broadcaster=broadcaster,
             presence=presence,
             dropin=dropin,
+            precall=precall,
         )
         sio.register_namespace(SignalingNamespace(dropin, presence, signer, clock))
         await presence.heartbeat()
@@ -157,6 +160,7 @@ def _services_ctx(config: Config, clock: Clock, catalog: SkillCatalog):  # type:
         try:
             yield
         finally:
+            await precall.close()
             await broadcaster.stop()
             await timers.stop()
             await presence.stop()

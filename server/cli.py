@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -20,6 +21,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the server (embedded Redis unless --redis-url)")
     add_serve_arguments(serve)
+    bot = commands.add_parser("bot", help="a Python mentor or mentee that takes real calls")
+    bot.add_argument("--role", choices=["mentor", "mentee"], required=True)
+    bot.add_argument("--skill", required=True, help="skill slug, e.g. python")
+    bot.add_argument("--url", default="http://127.0.0.1:8080", help="the mentorburst server")
+    bot.add_argument("--media", default="test-pattern", help="test-pattern, tone, or a media file")
+    bot.add_argument("--sessions", type=int, default=1, help="calls to take before leaving")
+    bot.add_argument("--rate", type=int, default=5, choices=range(1, 6), help="stars to give")
+    bot.add_argument("--name", help="display name")
+    bot.add_argument("--minutes", type=int, default=60, help="mentor burst length")
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.command == "serve":
         from server.app import create_app
@@ -30,3 +40,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         print(f"mentorburst serving on http://{config.host}:{config.port}/", flush=True)
         web.run_app(create_app(config), host=config.host, port=config.port, print=None)
+    elif args.command == "bot":
+        from server.bot import Bot, BotOptions
+
+        logging.basicConfig(level=logging.WARNING)
+        options = BotOptions(
+            role=args.role,
+            skill=args.skill,
+            url=args.url,
+            media=args.media,
+            sessions=args.sessions,
+            rate=args.rate,
+            name=args.name,
+            minutes=args.minutes,
+        )
+        asyncio.run(Bot(options, say=lambda line: print(line, flush=True)).run())

@@ -78,26 +78,32 @@ class MentorburstClient:
         self, event: str, timeout: float = 10.0, where: Callable[[Any], bool] | None = None
     ) -> Any:
         """The oldest unread ``event`` (matching ``where``), waiting for it if needed."""
+        _, data = await self.next_of((event,), timeout, where)
+        return data
 
-        def take() -> tuple[bool, Any]:
-            for i, data in enumerate(self._inbox[event]):
-                if where is None or where(data):
-                    return True, self._inbox[event].pop(i)
-            return False, None
+    async def next_of(
+        self,
+        events: tuple[str, ...],
+        timeout: float = 10.0,
+        where: Callable[[Any], bool] | None = None,
+    ) -> tuple[str, Any]:
+        """The first unread event among ``events`` (in that order of preference) and its data."""
+
+        def take() -> tuple[str, Any] | None:
+            for event in events:
+                for i, data in enumerate(self._inbox[event]):
+                    if where is None or where(data):
+                        return event, self._inbox[event].pop(i)
+            return None
 
         async with self._arrived:
-            found, data = take()
-            if found:
-                return data
             try:
                 async with asyncio.timeout(timeout):
-                    while True:
+                    while (found := take()) is None:
                         await self._arrived.wait()
-                        found, data = take()
-                        if found:
-                            return data
+                    return found
             except TimeoutError:
-                raise TimeoutError(f"no {event!r} within {timeout}s") from None
+                raise TimeoutError(f"none of {events} within {timeout}s") from None
 
     def received(self, event: str) -> list[Any]:
         """Unread ``event`` payloads, without consuming them."""

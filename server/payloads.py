@@ -88,6 +88,11 @@ class Rate(Struct):
     reflection: Annotated[str, Meta(max_length=1000)] = ""
 
 
+class Offer(Struct):
+    sdp: Annotated[str, Meta(min_length=1, max_length=60_000)]
+    type: Literal["offer"]
+
+
 class Report(Struct):
     session_id: Id
     reason: Annotated[str, Meta(min_length=1, max_length=1000)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from typing import Any
 
@@ -119,3 +120,40 @@ class CallPeer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._signals
         await self.pc.close()
+
+
+async def precall_check(
+    client: MentorburstClient, tracks: list[MediaStreamTrack], frames: int = 5
+) -> dict[str, Any]:
+    """Run the server's pre-call echo: send ``tracks``, get ``frames`` of our own video back,
+    and the first ``stats`` report. Returns that report plus ``echoed_frames``."""
+    pc = RTCPeerConnection(
+        rtc_configuration((await client.rest("GET", "/api/ice", auth=True))["iceServers"])
+    )
+    stats: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+    echoed: asyncio.Queue[MediaStreamTrack] = asyncio.Queue()
+    pc.on("track", echoed.put_nowait)
+    channel = pc.createDataChannel("stats")
+
+    @channel.on("message")
+    def on_stats(message: str) -> None:
+        if not stats.done():
+            stats.set_result(json.loads(message))
+
+    for track in tracks:
+        pc.addTrack(track)
+    try:
+        await pc.setLocalDescription(await pc.createOffer())
+        answer = await client.rest(
+            "POST", "/api/precall", {"sdp": pc.localDescription.sdp, "type": "offer"}, auth=True
+        )
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
+        video = None
+        while video is None:
+            track = await echoed.get()
+            video = track if track.kind == "video" else None
+        for _ in range(frames):
+            await video.recv()
+        return {**await stats, "echoed_frames": frames}
+    finally:
+        await pc.close()

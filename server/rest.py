@@ -148,3 +148,13 @@ async def rate(request: web.Request) -> web.Response:
     rating = p.parse(p.Rate, {**data, "session_id": request.match_info["session_id"]})
     await s.dropin.rate(identity.user_id, rating)
     return web.json_response({"ok": True})
+
+
+@routes.post("/api/precall")
+async def precall(request: web.Request) -> web.Response:
+    """Answer an offer with an echo peer: the caller sees its own media come back."""
+    s = services(request)
+    caller(request)
+    offer = p.parse(p.Offer, await body(request))
+    answer = await s.precall.answer(offer.sdp)
+    return web.json_response({"sdp": answer.sdp, "type": answer.type})

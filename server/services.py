@@ -12,6 +12,7 @@ from server.broadcast import QueueBroadcaster
 from server.clock import Clock
 from server.config import Config
 from server.dropin import DropIn
+from server.precall import PrecallService
 from server.presence import Presence
 from server.queue import SkillQueue
 from server.ratings import Ratings
@@ -38,6 +39,7 @@ class Services:
     broadcaster: QueueBroadcaster
     presence: Presence
     dropin: DropIn
+    precall: PrecallService
 
 
 SERVICES = web.AppKey("services", Services)

@@ -1,0 +1,113 @@
+"""The pre-call check: a server-side aiortc peer that echoes the caller's camera and microphone
+back and reports round-trip time and packet loss on the caller's ``stats`` data channel.
+
+Each check closes itself after ``precall_seconds``; at most ``precall_capacity`` run at once on
+a node (a node-local resource, like its sockets)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaRelay
+
+from server.errors import InvalidPayload, Unavailable
+
+log = logging.getLogger(__name__)
+
+
+def link_stats(report: Any) -> dict[str, Any]:
+    """RTT from the caller's receiver reports, loss over everything received from the caller."""
+    rtts: list[float] = []
+    received = lost = 0
+    for entry in report.values():
+        kind = getattr(entry, "type", "")
+        if kind == "remote-inbound-rtp" and entry.roundTripTime is not None:
+            rtts.append(entry.roundTripTime)
+        elif kind == "inbound-rtp":
+            received += entry.packetsReceived or 0
+            lost += max(0, entry.packetsLost or 0)
+    return {
+        "rtt_ms": round(1000 * min(rtts)) if rtts else None,
+        "loss": round(lost / (received + lost), 4) if received + lost else 0.0,
+        "packets_received": received,
+        "packets_lost": lost,
+    }
+
+
+class PrecallService:
+    def __init__(self, capacity: int, seconds: float) -> None:
+        self._capacity = capacity
+        self._seconds = seconds
+        self._peers: set[RTCPeerConnection] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._relay = MediaRelay()
+
+    @property
+    def active(self) -> int:
+        return len(self._peers)
+
+    async def answer(self, sdp: str) -> RTCSessionDescription:
+        if len(self._peers) >= self._capacity:
+            raise Unavailable(
+                "All connection checks are busy; try again in a few seconds.", code="precall_busy"
+            )
+        # Host candidates are all a loopback or LAN check needs; never a public STUN default.
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self._peers.add(pc)
+
+        @pc.on("track")
+        def echo(track: Any) -> None:
+            pc.addTrack(self._relay.subscribe(track))
+
+        @pc.on("datachannel")
+        def on_channel(channel: Any) -> None:
+            if channel.label == "stats":
+                self._spawn(self._report(pc, channel))
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc.connectionState in ("failed", "closed"):
+                await self._close(pc)
+
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            await pc.setLocalDescription(await pc.createAnswer())
+        except Exception as exc:
+            await self._close(pc)
+            raise InvalidPayload(f"That offer could not be used: {exc}", code="bad_offer") from None
+        self._spawn(self._expire(pc))
+        return pc.localDescription
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _report(self, pc: RTCPeerConnection, channel: Any) -> None:
+        while pc in self._peers and channel.readyState in ("connecting", "open"):
+            await asyncio.sleep(1)
+            if channel.readyState != "open":
+                continue
+            with contextlib.suppress(Exception):
+                channel.send(json.dumps(link_stats(await pc.getStats())))
+
+    async def _expire(self, pc: RTCPeerConnection) -> None:
+        await asyncio.sleep(self._seconds)
+        await self._close(pc)
+
+    async def _close(self, pc: RTCPeerConnection) -> None:
+        if pc in self._peers:
+            self._peers.discard(pc)
+            await pc.close()
+
+    async def close(self) -> None:
+        for pc in list(self._peers):
+            await self._close(pc)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
