@@ -53,6 +53,9 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
         max_http_buffer_size=MAX_MESSAGE_BYTES,
         ping_interval=10,
         ping_timeout=10,
+        # One client's events are handled in order: an offer must be relayed before the
+        # candidates that follow it.
+        async_handlers=False,
     )
     sio.attach(app)
     app[SIO] = sio

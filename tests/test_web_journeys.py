@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from server.bot import Bot, BotOptions
 from tests.browser import launch, screenshot
 from tests.conftest import RunningServer, ServerFactory
 
@@ -80,6 +82,9 @@ async def test_a_mentee_and_a_mentor_meet_on_video_and_rate_each_other(
     await sign_in(mentee, "Ada", "mentee")
     await expect(mentee.locator("#mentee-skills label").first).to_be_visible()
     await expect(mentee.locator("#precall-status")).to_contain_text("Camera ok")
+    await expect(mentee.locator("#precall-status")).to_contain_text(
+        "connection ok: RTT", timeout=15_000
+    )
     await mentee.locator("#mentee-skills label", has_text="Python").first.click()
     await mentee.get_by_label("Your question").fill(QUESTION)
     await screenshot(mentee, "02-mentee-setup")
@@ -242,3 +247,31 @@ async def test_a_rating_sent_while_offline_is_delivered_on_the_next_visit(
         await again.wait_for_timeout(100)
     profile = await get_json(server, f"/api/users/{mentor_id}")
     assert profile["rating"] == {"mean": 5.0, "count": 1, "score": profile["rating"]["score"]}
+
+
+@pytest.mark.parametrize("browser_role", ["mentee", "mentor"])
+async def test_a_browser_and_a_python_bot_hold_a_call(
+    start_server: ServerFactory, browser: Browser, browser_role: str
+) -> None:
+    server = await start_server(session_seconds=6, connect_grace_seconds=15, warn_at=())
+    bot_role = "mentor" if browser_role == "mentee" else "mentee"
+    bot = Bot(BotOptions(bot_role, "python", url=server.url, name="Bot"), say=lambda _: None)
+    page = await open_page(browser, server)
+    await sign_in(page, "Ada" if browser_role == "mentee" else "Grace", browser_role)
+    if browser_role == "mentee":
+        bot_task = asyncio.create_task(bot.run())
+        for _ in range(100):
+            skills = {s["slug"]: s for s in await get_json(server, "/api/skills")}  # type: ignore[attr-defined]
+            if skills["python"]["mentors_online"]:
+                break
+            await asyncio.sleep(0.05)
+        await ask(page)
+    else:
+        await go_online(page)
+        bot_task = asyncio.create_task(bot.run())
+    await wait_for_video(page)
+    (report,) = await asyncio.wait_for(bot_task, 30)
+    assert (
+        report.reason == "time_up" and report.frames["video"] > 0 and report.frames["audio"] > 0
+    ), report
+    await expect(page.locator("#view-rating")).to_be_visible()

@@ -75,6 +75,7 @@ function newConnection(app, matched) {
     polite: matched.role === "mentor",
     iceServers: matched.ice_servers,
     stream: app.media.stream,
+    streamReady: app.media.whenReady(),
     send: (type, data) => app.signaling.request("signal", { session_id: sessionId, type, data }).catch(() => {}),
     onTrack: (stream) => { $("#remote-video").srcObject = stream; },
     onState: (state) => {
@@ -100,11 +101,7 @@ export async function onSignal(app, message) {
     app.call.close();
     app.call = newConnection(app, app.matched);
   }
-  try {
-    await app.call.handle(message.type, message.data);
-  } catch (error) {
-    console.warn("signal failed", error);
-  }
+  await app.call.handle(message.type, message.data);
 }
 
 function startDeclineWindow(app, matched) {

@@ -21,14 +21,23 @@ export class LocalMedia {
     this.cameraOff = false;
     this.error = null;
     this.listeners = new Set();
+    this.pending = Promise.resolve(this.stream);
   }
+
+  /** Resolves once the latest start() settled (with tracks, or with none after an error). */
+  whenReady() { return this.pending; }
 
   onChange(listener) { this.listeners.add(listener); }
 
   emit() { for (const listener of this.listeners) listener(this); }
 
   /** (Re)acquire media with the chosen devices; on failure keep an empty stream and the error. */
-  async start({ videoDeviceId, audioDeviceId } = {}) {
+  start(options = {}) {
+    this.pending = this.acquire(options);
+    return this.pending;
+  }
+
+  async acquire({ videoDeviceId, audioDeviceId }) {
     const constraints = {
       video: videoDeviceId ? { deviceId: { exact: videoDeviceId } } : { width: { ideal: 640 }, height: { ideal: 480 } },
       audio: audioDeviceId ? { deviceId: { exact: audioDeviceId } } : true,

@@ -3,10 +3,12 @@
 // connection restarts ICE while the session lives. The mentee offers; the mentor is polite.
 
 export class CallConnection {
-  constructor({ polite, iceServers, stream, send, onTrack, onState }) {
+  constructor({ polite, iceServers, stream, streamReady, send, onTrack, onState }) {
     this.polite = polite;
     this.send = send;
     this.stream = stream;
+    this.streamReady = streamReady || Promise.resolve();
+    this.chain = Promise.resolve();
     this.onState = onState;
     this.makingOffer = false;
     this.ignoreOffer = false;
@@ -34,9 +36,11 @@ export class CallConnection {
     this.pc.onconnectionstatechange = () => this.stateChanged();
   }
 
-  /** The offerer adds its media now, which triggers the offer; the answerer waits for it. */
-  start(isOfferer) {
-    if (isOfferer) this.addTracks();
+  /** The offerer adds its media once it is ready, which triggers the offer; the answerer
+   * waits for the offer. */
+  async start(isOfferer) {
+    await this.streamReady;
+    if (isOfferer && !this.closed) this.addTracks();
   }
 
   addTracks() {
@@ -64,7 +68,13 @@ export class CallConnection {
     }
   }
 
-  async handle(type, data) {
+  /** Signals are applied strictly in arrival order. */
+  handle(type, data) {
+    this.chain = this.chain.then(() => this.apply(type, data)).catch((error) => console.warn("signal failed", error));
+    return this.chain;
+  }
+
+  async apply(type, data) {
     if (this.closed) return;
     if (type === "offer" || type === "answer") {
       const collision = type === "offer" && (this.makingOffer || this.pc.signalingState !== "stable");
@@ -72,6 +82,7 @@ export class CallConnection {
       if (this.ignoreOffer) return;
       await this.pc.setRemoteDescription({ type: data.type || type, sdp: data.sdp });
       if (type === "offer") {
+        await this.streamReady;
         this.addTracks();
         await this.pc.setLocalDescription();
         const { type: kind, sdp } = this.pc.localDescription;

@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { $, el, humanWait, show } from "./dom.js";
 import { describeMediaError } from "./media.js";
 import { updateMentor } from "./mentor.js";
+import { connectionCheck } from "./precall.js";
 
 let refreshTimer = null;
 
@@ -129,6 +130,27 @@ export async function startPreview(app) {
   await app.media.start({ videoDeviceId: camera, audioDeviceId: mic });
   $("#preview").srcObject = app.media.stream;
   await fillDevicePickers(app);
+  checkConnection(app);
+}
+
+async function checkConnection(app) {
+  const status = $("#precall-status");
+  const tracks = app.media.stream.getTracks();
+  if (!tracks.length) return;
+  app.connection = "checking";
+  renderMediaState(app);
+  try {
+    const { rttMs, echoed, loss } = await connectionCheck(app.media.stream);
+    const quality = loss > 0.05 ? "connection weak" : "connection ok";
+    app.connection = rttMs === null ? quality : `${quality}: RTT ${rttMs} ms`;
+    if (app.media.videoTrack && !echoed) app.connection = "connection ok, but no video came back";
+  } catch (failure) {
+    app.connection = failure.code === "precall_busy"
+      ? "connection check busy (your call will still work)"
+      : "couldn't check the connection";
+  }
+  renderMediaState(app);
+  status.dataset.checked = "true";
 }
 
 async function switchDevice(app) {
@@ -171,5 +193,7 @@ function renderMediaState(app) {
   const parts = [];
   parts.push(media.videoTrack ? "Camera ok" : "No camera");
   parts.push(media.audioTrack ? "microphone ok" : "no microphone");
+  if (app.connection === "checking") parts.push("checking the connection…");
+  else if (app.connection) parts.push(app.connection);
   $("#precall-status").textContent = parts.join(" · ");
 }
