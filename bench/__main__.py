@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import browser_call, dropin
+from bench import bot_call, browser_call, dropin
 
 BENCHMARKS = {
     "dropin": (dropin.run, {"runs": 20}, {"runs": 5}),
     "browser_call": (browser_call.run, {"runs": 10}, {"runs": 2}),
+    "bot_call": (bot_call.run, {"runs": 20, "call_seconds": 30}, {"runs": 2, "call_seconds": 3}),
 }
 
 

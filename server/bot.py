@@ -99,6 +99,7 @@ class Bot:
                 left = (ack["burst_ends_at"] - int(time.time() * 1000)) // 60_000
                 self.say(f"online for {opts.skill}, {left} min burst")
             for _ in range(opts.sessions):
+                joined = time.perf_counter()
                 if opts.role == "mentee":
                     ack = await self.client.must(
                         "mentee:join", {"skill": opts.skill, "question": opts.question}
@@ -109,7 +110,6 @@ class Bot:
                         else f"number {ack['position']} in line"
                     )
                     self.say(f"asked for help with {opts.skill}: {where}")
-                joined = time.perf_counter()
                 matched = await self.client.next("session:matched", timeout=opts.wait_seconds)
                 self.reports.append(await self.take_call(matched, joined))
             if opts.role == "mentor":
