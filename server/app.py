@@ -29,6 +29,7 @@ from server.services import SERVICES, Services
 from server.sessions import SessionStore
 from server.signaling import SignalingNamespace
 from server.skills import SkillCatalog
+from server.speed_events import SpeedEvents
 from server.timer import Timers
 from server.users import Users
 
@@ -126,6 +127,14 @@ def _services_ctx(config: Config, clock: Clock, catalog: SkillCatalog):  # type:
             notifier=notifier,
             broadcaster=broadcaster,
         )
+        events = SpeedEvents(
+            redis=redis, config=config, clock=clock, dropin=dropin, users=users, notifier=notifier
+        )
+
+        async def user_gone(user_id: str) -> None:
+            await events.user_gone(user_id)
+            await dropin.user_gone(user_id)
+
         node_id = f"n_{secrets.token_hex(6)}"
         presence = Presence(
             redis,
@@ -133,7 +142,7 @@ def _services_ctx(config: Config, clock: Clock, catalog: SkillCatalog):  # type:
             clock,
             node_id,
             round(config.connect_grace_seconds * 1000),
-            dropin.user_gone,
+            user_gone,
         )
         signer = TokenSigner(load_secret(config.secret, config.data_dir), config.token_ttl_seconds)
         precall = PrecallService(config.precall_capacity, config.precall_seconds)
@@ -153,17 +162,20 @@ def _services_ctx(config: Config, clock: Clock, catalog: SkillCatalog):  # type:
             presence=presence,
             dropin=dropin,
             precall=precall,
+            events=events,
         )
-        sio.register_namespace(SignalingNamespace(dropin, presence, signer, clock))
+        sio.register_namespace(SignalingNamespace(dropin, events, presence, signer, clock))
         await presence.heartbeat()
         presence.start()
         timers.start()
         broadcaster.start()
+        events.start()
         log.info("node %s serving", node_id)
         try:
             yield
         finally:
             await precall.close()
+            await events.stop()
             await broadcaster.stop()
             await timers.stop()
             await presence.stop()

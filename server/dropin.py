@@ -8,6 +8,7 @@ script, so this module holds no state of its own.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from server.broadcast import QueueBroadcaster
@@ -57,6 +58,8 @@ class DropIn:
         self.timers = timers
         self.notifier = notifier
         self.broadcaster = broadcaster
+        # Called after any session ends (session, reason, actor): speed events re-pair here.
+        self.session_end_listeners: list[Callable[[Session, str, str], Awaitable[None]]] = []
         timers.on("connect", self._connect_deadline)
         timers.on("warn", self._warning)
         timers.on("end", self._time_up)
@@ -164,13 +167,13 @@ class DropIn:
         )
         for user_id in (session.mentee_id, session.mentor_id):
             await self.notifier.to_user(
-                user_id, "session:matched", await self._matched(session, user_id)
+                user_id, "session:matched", await self.matched_payload(session, user_id)
             )
         self.broadcaster.mark(session.skill)
         await self.broadcaster.send_mentor_update(session.mentor_id)
         return session
 
-    async def _matched(self, session: Session, user_id: str) -> dict[str, Any]:
+    async def matched_payload(self, session: Session, user_id: str) -> dict[str, Any]:
         """The ``session:matched`` payload as ``user_id`` sees it."""
         role = session.role_of(user_id)
         peer = session.peer_of(user_id)
@@ -303,6 +306,11 @@ class DropIn:
         for user_id in (ended.mentee_id, ended.mentor_id):
             await self.notifier.to_user(user_id, "session:ended", payload)
         session = await self.sessions.get(session_id)
+        if session and session.event_id:
+            # Event calls are scheduled by their event, never by the drop-in queue.
+            for listener in self.session_end_listeners:
+                await listener(session, reason, actor)
+            return True
         if (
             ended.was_live
             and session
@@ -377,7 +385,10 @@ class DropIn:
         session = await self.sessions.get(session_id) if session_id else None
         if session:
             out.append(
-                ("session:matched", {**await self._matched(session, user_id), "resumed": True})
+                (
+                    "session:matched",
+                    {**await self.matched_payload(session, user_id), "resumed": True},
+                )
             )
             if session.state == "live" and session.started_at and session.ends_at:
                 out.append(

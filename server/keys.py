@@ -86,3 +86,41 @@ def sockets(uid: str) -> str:
 def node_users(node: str) -> str:
     """SET of user ids with a socket on a node, swept when the node stops heartbeating."""
     return f"{PREFIX}node-users:{node}"
+
+
+def event(event_id: str) -> str:
+    """HASH: title, code, host, round_seconds, rounds, break_seconds, skills, state, round, ends_at."""
+    return f"{PREFIX}event:{event_id}"
+
+
+def event_code(code: str) -> str:
+    return f"{PREFIX}event-code:{code}"
+
+
+def event_people(event_id: str) -> str:
+    """HASH user id -> JSON {role, skills, name, joined_round, left_round}."""
+    return f"{PREFIX}event:{event_id}:people"
+
+
+def event_sitouts(event_id: str) -> str:
+    """HASH user id -> rounds sat out."""
+    return f"{PREFIX}event:{event_id}:sitouts"
+
+
+def event_met(event_id: str) -> str:
+    """SET of "<mentor>|<mentee>" pairs that already met in this event."""
+    return f"{PREFIX}event:{event_id}:met"
+
+
+def event_rounds(event_id: str) -> str:
+    """HASH round number -> JSON {pairs: [[mentor, mentee, session]], sitting_out, started_at, ends_at}."""
+    return f"{PREFIX}event:{event_id}:rounds"
+
+
+def user_event(user_id: str) -> str:
+    """STRING: the event a user takes part in now."""
+    return f"{PREFIX}user-event:{user_id}"
+
+
+def hosted_events(user_id: str) -> str:
+    return f"{PREFIX}hosted:{user_id}"

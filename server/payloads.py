@@ -96,3 +96,26 @@ class Offer(Struct):
 class Report(Struct):
     session_id: Id
     reason: Annotated[str, Meta(min_length=1, max_length=1000)]
+
+
+class EventCreate(Struct):
+    title: Annotated[str, Meta(max_length=300)]
+    round_seconds: Annotated[int, Meta(ge=1, le=3600)]
+    rounds: Annotated[int, Meta(ge=1, le=50)]
+    break_seconds: Annotated[int, Meta(ge=0, le=1800)]
+    skills: Annotated[list[Slug], Meta(max_length=20)] = []
+
+
+class EventJoin(Struct):
+    code: Annotated[str, Meta(min_length=4, max_length=12)]
+    role: Literal["mentor", "mentee"]
+    skills: Annotated[list[Slug], Meta(max_length=20)] = []
+
+
+class EventRef(Struct):
+    event_id: Id
+
+
+class EventAnnounce(Struct):
+    event_id: Id
+    text: Annotated[str, Meta(max_length=280)]

@@ -158,3 +158,40 @@ async def precall(request: web.Request) -> web.Response:
     offer = p.parse(p.Offer, await body(request))
     answer = await s.precall.answer(offer.sdp)
     return web.json_response({"sdp": answer.sdp, "type": answer.type})
+
+
+@routes.post("/api/events")
+async def create_event(request: web.Request) -> web.Response:
+    s = services(request)
+    identity = caller(request)
+    created = await s.events.create(identity.user_id, p.parse(p.EventCreate, await body(request)))
+    return web.json_response(created, status=201)
+
+
+@routes.get("/api/events/{event_id}")
+async def event_state(request: web.Request) -> web.Response:
+    event_id = request.match_info["event_id"]
+    if len(event_id) > 64:
+        raise NotFound("No such event.")
+    return web.json_response(await services(request).events.state(event_id))
+
+
+@routes.get("/api/events/{event_id}/summary")
+async def event_summary(request: web.Request) -> web.Response:
+    s = services(request)
+    summary = await s.events.summary(caller(request).user_id, request.match_info["event_id"])
+    if request.query.get("format") == "csv":
+        return web.Response(
+            text=s.events.summary_csv(summary),
+            content_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="event-summary.csv"'},
+        )
+    return web.json_response(summary)
+
+
+@routes.get("/api/events/{event_id}/me")
+async def event_mine(request: web.Request) -> web.Response:
+    s = services(request)
+    return web.json_response(
+        await s.events.my_results(caller(request).user_id, request.match_info["event_id"])
+    )

@@ -19,6 +19,7 @@ from server.ratings import Ratings
 from server.scripts import Scripts
 from server.sessions import SessionStore
 from server.skills import SkillCatalog
+from server.speed_events import SpeedEvents
 from server.timer import Timers
 from server.users import Users
 
@@ -40,6 +41,7 @@ class Services:
     presence: Presence
     dropin: DropIn
     precall: PrecallService
+    events: SpeedEvents
 
 
 SERVICES = web.AppKey("services", Services)

@@ -17,6 +17,7 @@ from server.dropin import DropIn
 from server.errors import MentorburstError, Unauthorized, internal_error
 from server.notifier import user_room
 from server.presence import Presence
+from server.speed_events import SpeedEvents
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +35,16 @@ def route(event: str, payload: type[Struct]) -> Callable[[Handler], Handler]:
 
 class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(
-        self, dropin: DropIn, presence: Presence, signer: TokenSigner, clock: Clock
+        self,
+        dropin: DropIn,
+        events: SpeedEvents,
+        presence: Presence,
+        signer: TokenSigner,
+        clock: Clock,
     ) -> None:
         super().__init__("/")
         self.dropin = dropin
+        self.events = events
         self.presence = presence
         self.signer = signer
         self.clock = clock
@@ -82,7 +89,10 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self.save_session(sid, {"uid": identity.user_id, "name": identity.name})
         await self.enter_room(sid, user_room(identity.user_id))
         await self.presence.connected(identity.user_id, sid)
-        for event, payload in await self.dropin.resume(identity.user_id):
+        catch_up = await self.events.resume(identity.user_id) + await self.dropin.resume(
+            identity.user_id
+        )
+        for event, payload in catch_up:
             await self.emit(event, payload, to=sid)
 
     async def on_disconnect(self, sid: str) -> None:
@@ -138,3 +148,33 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def report(self, user_id: str, msg: p.Report) -> None:
         reason = p.trimmed(msg.reason, "reason", 1, 1000)
         await self.dropin.report(user_id, p.Report(msg.session_id, reason))
+
+    # -- speed-mentoring events ---------------------------------------------------------------
+
+    @route("event:join", p.EventJoin)
+    async def event_join(self, user_id: str, msg: p.EventJoin) -> dict[str, Any]:
+        name = (await self.get_session_name(user_id)) or ""
+        return {"event": await self.events.join(user_id, name, msg)}
+
+    @route("event:leave", p.EventRef)
+    async def event_leave(self, user_id: str, msg: p.EventRef) -> None:
+        await self.events.leave(user_id)
+
+    @route("event:start", p.EventRef)
+    async def event_start(self, user_id: str, msg: p.EventRef) -> None:
+        await self.events.start_event(user_id, msg.event_id)
+
+    @route("event:next", p.EventRef)
+    async def event_next(self, user_id: str, msg: p.EventRef) -> None:
+        await self.events.next_round(user_id, msg.event_id)
+
+    @route("event:end", p.EventRef)
+    async def event_end(self, user_id: str, msg: p.EventRef) -> None:
+        await self.events.end_event(user_id, msg.event_id)
+
+    @route("event:announce", p.EventAnnounce)
+    async def event_announce(self, user_id: str, msg: p.EventAnnounce) -> None:
+        await self.events.announce(user_id, msg.event_id, p.trimmed(msg.text, "text", 1, 280))
+
+    async def get_session_name(self, user_id: str) -> str | None:
+        return await self.dropin.users.name(user_id)
