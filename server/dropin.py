@@ -190,10 +190,11 @@ class DropIn:
             "offerer": role == "mentee",
             "ice_servers": ice_servers(self.config, user_id, now),
             "server_now": now,
-            "decline_until": session.matched_at + self._ms(self.config.decline_seconds),
         }
         if session.event_id:
             payload["event_id"] = session.event_id
+        else:
+            payload["decline_until"] = session.matched_at + self._ms(self.config.decline_seconds)
         return payload
 
     # -- the call --------------------------------------------------------------------------
@@ -272,6 +273,10 @@ class DropIn:
         session = await self._participant(mentor_id, session_id)
         if session.role_of(mentor_id) != "mentor":
             raise Forbidden("Only the mentor can decline.", code="not_mentor")
+        if session.event_id:
+            raise Conflict(
+                "Event rounds can't be declined; you can leave the call.", code="event_session"
+            )
         if session.state == "ended":
             raise Conflict("That session is over.", code="session_over")
         if self.clock.now_ms() > session.matched_at + self._ms(self.config.decline_seconds):

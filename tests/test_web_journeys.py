@@ -9,7 +9,9 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from server.app import SIO
 from server.bot import Bot, BotOptions
+from server.notifier import user_room
 from tests.browser import launch, screenshot
 from tests.conftest import RunningServer, ServerFactory
 
@@ -232,6 +234,10 @@ async def test_a_rating_sent_while_offline_is_delivered_on_the_next_visit(
     await expect(mentee.locator("#view-rating")).to_be_visible(timeout=20_000)
     await mentee.locator("label[for=star5]").click()
     await mentee.context.set_offline(True)
+    # Offline emulation may leave an open WebSocket alone; cut it from the server side too.
+    sio = server.app[SIO]
+    for sid, _ in list(sio.manager.get_participants("/", user_room(await user_id(mentee)))):
+        await sio.disconnect(sid)
     await mentee.get_by_role("button", name="Send rating").click()
     await expect(mentee.locator("#rating-error")).to_contain_text("kept", timeout=15_000)
     await mentee.close()  # the tab is gone; the rating waits in localStorage
@@ -275,3 +281,58 @@ async def test_a_browser_and_a_python_bot_hold_a_call(
         report.reason == "time_up" and report.frames["video"] > 0 and report.frames["audio"] > 0
     ), report
     await expect(page.locator("#view-rating")).to_be_visible()
+
+
+async def test_an_event_round_in_the_browser_from_host_console_to_results(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server(connect_grace_seconds=15)
+    host = await open_page(browser, server)
+    await host.get_by_label("Your name").fill("Hosting Hana")
+    await host.get_by_role("button", name="Host an event").click()
+    await host.get_by_label("Title").fill("Friday speed mentoring")
+    await host.get_by_label("Minutes per round").fill("0.1")
+    await host.get_by_label("Rounds").fill("1")
+    await host.get_by_label("Break minutes").fill("0")
+    await host.get_by_role("button", name="Create event").click()
+    await expect(host.locator("#view-event-host")).to_be_visible()
+    code = (await host.locator("#host-code").text_content() or "").strip()
+    assert len(code) == 6
+
+    people = {}
+    for name, role in (("Grace", "Mentor"), ("Ada", "Mentee")):
+        page = await open_page(browser, server)
+        await page.goto(f"{server.url}/?event={code}")
+        await page.get_by_label("Your name").fill(name)
+        await page.get_by_role("button", name="Join an event").click()
+        await expect(page.get_by_label("Event code")).to_have_value(code)
+        await page.get_by_label(role, exact=True).check()
+        await page.get_by_role("button", name="Join", exact=True).click()
+        await expect(page.locator("#view-event-lobby")).to_be_visible()
+        people[name] = page
+    await expect(host.locator("#host-people li")).to_have_count(2)
+    await host.get_by_label("Announcement to everyone").fill("Welcome! One quick round.")
+    await host.get_by_role("button", name="Announce").click()
+    await expect(people["Ada"].locator("#lobby-announcement")).to_have_text(
+        "Welcome! One quick round."
+    )
+    await screenshot(people["Ada"], "13-event-lobby")
+    await screenshot(host, "14-event-host-lobby")
+
+    await host.get_by_role("button", name="Start").click()
+    for page in people.values():
+        await wait_for_video(page)
+        await expect(page.locator("#decline-box")).to_be_hidden()
+    await expect(host.locator("#host-people")).to_contain_text("in a call")
+    await screenshot(host, "15-event-host-round")
+    for page in people.values():
+        await expect(page.locator("#view-rating")).to_be_visible(timeout=15_000)
+        await expect(page.locator("#rating-tags-box")).to_be_hidden()
+        await page.locator("label[for=star5]").click()
+        await page.get_by_label("I'd like to follow up").check()
+        await page.get_by_role("button", name="Send rating").click()
+        await expect(page.locator("#rating-done")).to_be_visible()
+    await people["Ada"].get_by_role("button", name="Back to the event").click()
+    await expect(people["Ada"].locator("#view-event-results")).to_be_visible(timeout=10_000)
+    await expect(people["Ada"].locator("#results-mutual")).to_contain_text("Grace")
+    await screenshot(people["Ada"], "16-event-results")

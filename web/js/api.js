@@ -52,6 +52,7 @@ export const api = {
   ice: () => request("GET", "/api/ice", undefined, { auth: true }),
   history: () => request("GET", "/api/me/history", undefined, { auth: true }),
   user: (id) => request("GET", `/api/users/${encodeURIComponent(id)}`),
+  eventResults: (eventId) => request("GET", `/api/events/${encodeURIComponent(eventId)}/me`, undefined, { auth: true }),
   rate: (sessionId, rating, keepalive = false) =>
     request("POST", `/api/sessions/${encodeURIComponent(sessionId)}/rating`, rating, { auth: true, keepalive }),
 };

@@ -48,6 +48,8 @@ export function enterCall(app, matched) {
   leaveCall(app);
   app.matched = matched;
   app.started = null;
+  // Straight into a call (an event round, a reload): start the camera if nothing did yet.
+  if (!app.media.stream.getTracks().length && !app.media.error) app.media.start();
   const peerRating = matched.peer.rating && matched.peer.rating.count
     ? ` · ★ ${matched.peer.rating.mean} (${matched.peer.rating.count})` : "";
   const skill = app.skills.find((s) => s.slug === matched.skill);

@@ -3,6 +3,7 @@ import { ApiError, api, login } from "./api.js";
 import { callStarted, callWarning, enterCall, leaveCall, onSignal, wireCall } from "./call.js";
 import { chime } from "./countdown.js";
 import { $, currentView, notice, show } from "./dom.js";
+import { onEventRound, onEventUpdate, openCreate, openJoin, openLobby, openResults, wireEvents } from "./events.js";
 import { openHistory } from "./history.js";
 import { LocalMedia } from "./media.js";
 import { showMentor, updateMentor, wireMentor } from "./mentor.js";
@@ -28,6 +29,11 @@ const app = {
   openHistory: () => openHistory(app),
   showWaiting: (update) => showWaiting(app, update),
   showMentor: (update) => showMentor(app, update),
+  view: () => currentView(),
+  event: null,
+  hosting: null,
+  sittingOut: false,
+  backToEvent: () => (app.event.state === "ended" ? openResults(app) : openLobby(app, app.event)),
 };
 
 async function connect() {
@@ -62,6 +68,8 @@ function wireServerEvents() {
   s.on("session:started", (started) => callStarted(app, started));
   s.on("session:warning", (warning) => callWarning(app, warning));
   s.on("session:ended", (ended) => sessionEnded(ended));
+  s.on("event:update", (state) => onEventUpdate(app, state));
+  s.on("event:round", (round) => onEventRound(app, round));
   s.on("error", (error) => notice(error.message || "Something went wrong.", { error: true }));
   s.on("disconnect", () => notice("Connection lost. Reconnecting…", { ms: 4000 }));
 }
@@ -72,6 +80,15 @@ function sessionEnded(ended) {
   const wasLive = app.started !== null;
   leaveCall(app);
   app.matched = null;
+  if (matched.event_id) {
+    if (ended.reason === "left" && app.event && app.event.state === "round") {
+      notice("Your partner left. If someone is free this round, you'll be paired again.");
+      openLobby(app, app.event, { sittingOut: true });
+    } else {
+      openRating(app, ended, matched, { quick: true });
+    }
+    return;
+  }
   if (ended.reason === "declined" || ended.reason === "no_connection") {
     if (matched.role === "mentee") {
       notice(ended.reason === "declined"
@@ -101,12 +118,11 @@ function renderAccount() {
   if (user) $("#login-name").value = user.name;
 }
 
-async function signIn(event) {
-  event.preventDefault();
-  const role = event.submitter?.value || "mentee";
+/** Log in with the typed name (or keep the saved login) and connect; false on failure. */
+async function ensureSignedIn() {
   const name = $("#login-name").value.trim();
   const error = $("#login-error");
-  if (!name) { error.textContent = "Type the name people will see."; $("#login-name").focus(); return; }
+  if (!name) { error.textContent = "Type the name people will see."; $("#login-name").focus(); return false; }
   error.textContent = "";
   try {
     if (!login.token || !login.user || login.user.name !== name) {
@@ -115,11 +131,18 @@ async function signIn(event) {
       if (app.signaling) await connect();
     }
     if (!app.signaling) await connect();
-    await app.openSetup(role);
+    return true;
   } catch (failure) {
     if (failure.code === "unauthorized") login.clear();
     error.textContent = failure instanceof ApiError || failure.message ? failure.message : "Please try again.";
+    return false;
   }
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const role = event.submitter?.value || "mentee";
+  if (await ensureSignedIn()) await app.openSetup(role);
 }
 
 async function boot() {
@@ -128,6 +151,10 @@ async function boot() {
   wireMentor(app);
   wireRating(app);
   wireCall(app);
+  wireEvents(app);
+  const code = new URLSearchParams(location.search).get("event");
+  $("#host-event-link").addEventListener("click", async () => { if (await ensureSignedIn()) openCreate(); });
+  $("#join-event-link").addEventListener("click", async () => { if (await ensureSignedIn()) openJoin(code || ""); });
   $("#login-form").addEventListener("submit", signIn);
   $("#nav-history").addEventListener("click", () => app.openHistory());
   $("#nav-signout").addEventListener("click", () => {
@@ -145,6 +172,7 @@ async function boot() {
   try { app.skills = await api.skills(); } catch { /* shown later */ }
   show("landing");
   renderAccount();
+  if (code) notice(`You're invited to event ${code}. Type your name, then choose "Join an event".`, { ms: 15000 });
   if (login.token) {
     try {
       await connect(); // the server re-sends our queue place, burst or live call, if any

@@ -55,6 +55,7 @@ export function wireRating(app) {
   $("#report-submit").addEventListener("click", () => report(app));
   $("#after-history").addEventListener("click", () => app.openHistory());
   $("#after-again").addEventListener("click", () => {
+    if (app.rating && app.rating.quick && app.event) { app.backToEvent(); return; }
     if (app.role === "mentor" && app.burst && app.burst.state !== "offline") app.showMentor();
     else app.openSetup(app.role);
   });
@@ -63,9 +64,11 @@ export function wireRating(app) {
   window.addEventListener("pagehide", flushOnLeave);
 }
 
-export function openRating(app, ended, matched) {
-  app.rating = { sessionId: ended.session_id, matched };
+export function openRating(app, ended, matched, { quick = false } = {}) {
+  app.rating = { sessionId: ended.session_id, matched, quick };
   const role = matched.role;
+  // Between event rounds the rating is one question: stars, and "follow up?".
+  for (const id of ["#rating-tags-box", "#rating-note-box"]) $(id).hidden = quick;
   $("#rating-form").reset();
   $("#rating-form").hidden = false;
   $("#rating-done").hidden = true;
@@ -75,10 +78,11 @@ export function openRating(app, ended, matched) {
   $("#rating-peer").textContent = matched.peer.name;
   $("#rating-reason").textContent = {
     time_up: "Time's up: the call ended on the clock.",
+    event_round_over: "The round is over. Rate your partner before the next one starts.",
     left: "The call has ended.",
     disconnected: "The connection dropped and the call ended.",
   }[ended.reason] || "The call has ended.";
-  $("#reflection-box").hidden = role !== "mentee";
+  $("#reflection-box").hidden = quick || role !== "mentee";
   $("#rating-tags").replaceChildren(...TAGS[role].map(([value, label]) =>
     el("label", {}, [el("input", { type: "checkbox", name: "tags", value }), document.createTextNode(label)])));
   show("rating");
@@ -132,6 +136,11 @@ function done(app, text) {
   $("#rating-done").hidden = false;
   $("#rating-done-text").textContent = text;
   const mentorOn = app.role === "mentor" && app.burst && app.burst.state !== "offline";
+  if (app.rating.quick && app.event) {
+    $("#after-again").textContent = "Back to the event";
+    $("#after-again").focus();
+    return;
+  }
   $("#after-again").textContent = app.role === "mentee" ? "Ask another question" : mentorOn ? "Back to my burst" : "Go online again";
   $("#after-again").focus();
 }
