@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from bench import bot_call, browser_call, dropin
+from bench import bot_call, browser_call, dropin, speed_event
 
-BENCHMARKS = {
+Benchmark = tuple[Callable[..., Coroutine[Any, Any, list[str]]], dict[str, Any], dict[str, Any]]
+BENCHMARKS: dict[str, Benchmark] = {
     "dropin": (dropin.run, {"runs": 20}, {"runs": 5}),
     "browser_call": (browser_call.run, {"runs": 10}, {"runs": 2}),
+    "speed_event": (speed_event.run, {"per_side": 100, "rounds": 3}, {"per_side": 5, "rounds": 1}),
     "bot_call": (bot_call.run, {"runs": 20, "call_seconds": 30}, {"runs": 2, "call_seconds": 3}),
 }
 

@@ -7,10 +7,11 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import socketio
 from aiohttp import web
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from server.auth import TokenSigner, load_secret
 from server.broadcast import QueueBroadcaster
@@ -41,12 +42,32 @@ SIO = web.AppKey("sio", socketio.AsyncServer)
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 
+REDIS_POOL_SIZE = 64
+
+
+def redis_pool(url: str, **options: Any) -> BlockingConnectionPool:
+    """A burst of requests waits for a free connection instead of failing with
+    'Too many connections' (redis-py's default pool caps at 100 and raises at once)."""
+    return BlockingConnectionPool.from_url(
+        url, max_connections=REDIS_POOL_SIZE, timeout=10, **options
+    )
+
+
+class BlockingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+    """python-socketio's Redis manager on a blocking pool, for the same reason."""
+
+    def _redis_connect(self) -> None:
+        self.redis = Redis(connection_pool=redis_pool(self.redis_url))
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
+
+
 def create_app(config: Config, *, clock: Clock | None = None) -> web.Application:
     clock = clock or SystemClock()
     catalog = SkillCatalog.load(config.skills_file)
     app = web.Application(client_max_size=MAX_MESSAGE_BYTES, middlewares=[json_errors])
     # The Redis URL is known only once the embedded server runs; the manager connects lazily.
-    manager = socketio.AsyncRedisManager("redis://127.0.0.1:6379/0", channel="mentorburst")
+    manager = BlockingRedisManager("redis://127.0.0.1:6379/0", channel="mentorburst")
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
@@ -99,7 +120,7 @@ def _redis_ctx(config: Config):  # type: ignore[no-untyped-def]
 def _services_ctx(config: Config, clock: Clock, catalog: SkillCatalog):  # type: ignore[no-untyped-def]
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         url = app[REDIS_URL]
-        redis = Redis.from_url(url, decode_responses=True)
+        redis = Redis(connection_pool=redis_pool(url, decode_responses=True))
         await redis.ping()
         sio = app[SIO]
         manager = sio.manager

@@ -324,26 +324,29 @@ class SpeedEvents(Worker):
         await self._dropin.timers.cancel("event-break", f"{event_id}:{round_no - 1}")
         await self._dropin.timers.schedule("event-round", f"{event_id}:{round_no}", ends_at)
         await self._broadcast(event_id)
-        names = await self._users.names([p.id for p in people])
-        sends = []
-        for mentor, mentee, sid in pairs:
-            sends.append(
-                self._send_pair(event_id, round_no, sid, mentor, mentee, names, now, ends_at)
+        # Everyone hears "round N" first, so the round begins for all at once; then each pair
+        # gets its call (session:matched, session:started with the round's shared ends_at).
+        rounds = [
+            self._notifier.to_user(
+                uid,
+                "event:round",
+                {"event_id": event_id, "round": round_no, "session_id": sid, "sitting_out": False,
+                 "ends_at": ends_at},
             )
-        for person_id in rotation.sitting_out + sorted(busy):
-            sends.append(
-                self._notifier.to_user(
-                    person_id,
-                    "event:round",
-                    {
-                        "event_id": event_id,
-                        "round": round_no,
-                        "sitting_out": True,
-                        "ends_at": ends_at,
-                    },
-                )
+            for mentor, mentee, sid in pairs
+            for uid in (mentee, mentor)
+        ] + [
+            self._notifier.to_user(
+                person_id,
+                "event:round",
+                {"event_id": event_id, "round": round_no, "sitting_out": True, "ends_at": ends_at},
             )
-        await asyncio.gather(*sends)
+            for person_id in rotation.sitting_out + sorted(busy)
+        ]  # fmt: skip
+        await asyncio.gather(*rounds)
+        await asyncio.gather(
+            *(self._send_call(sid, mentor, mentee, now, ends_at) for mentor, mentee, sid in pairs)
+        )
         return True
 
     async def _send_pair(
@@ -353,32 +356,34 @@ class SpeedEvents(Worker):
         sid: str,
         mentor: str,
         mentee: str,
-        names: dict[str, str],
         started_at: int,
         ends_at: int,
     ) -> None:
-        session = await self._dropin.sessions.get(sid)
-        if session is None:
-            return
         for user_id in (mentee, mentor):
             await self._notifier.to_user(
                 user_id,
                 "event:round",
-                {
-                    "event_id": event_id, "round": round_no, "session_id": sid,
-                    "sitting_out": False, "ends_at": ends_at,
-                },
+                {"event_id": event_id, "round": round_no, "session_id": sid, "sitting_out": False,
+                 "ends_at": ends_at},
             )  # fmt: skip
+        await self._send_call(sid, mentor, mentee, started_at, ends_at)
+
+    async def _send_call(
+        self, sid: str, mentor: str, mentee: str, started_at: int, ends_at: int
+    ) -> None:
+        """A round's call starts at once: matched, then started with the shared end."""
+        session = await self._dropin.sessions.get(sid)
+        if session is None:
+            return
+        for user_id in (mentee, mentor):
             await self._notifier.to_user(
                 user_id, "session:matched", await self._dropin.matched_payload(session, user_id)
             )
             await self._notifier.to_user(
                 user_id,
                 "session:started",
-                {
-                    "session_id": sid, "started_at": started_at, "ends_at": ends_at,
-                    "server_now": self._clock.now_ms(),
-                },
+                {"session_id": sid, "started_at": started_at, "ends_at": ends_at,
+                 "server_now": self._clock.now_ms()},
             )  # fmt: skip
 
     async def _end_round(self, event_id: str, round_no: int, *, final: bool = False) -> bool:
@@ -492,8 +497,7 @@ class SpeedEvents(Worker):
             record["sitting_out"] = [p for p in record["sitting_out"] if p not in (mentor, mentee)]
             pipe.hset(keys.event_rounds(event_id), str(round_no), json.dumps(record))
             await pipe.execute()
-        names = {pid: p.name for pid, p in people.items()}
-        await self._send_pair(event_id, round_no, sid, mentor, mentee, names, now, old.ends_at)
+        await self._send_pair(event_id, round_no, sid, mentor, mentee, now, old.ends_at)
 
     # -- presence and catching up ------------------------------------------------------------
 
