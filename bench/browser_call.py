@@ -8,22 +8,9 @@ from pathlib import Path
 
 from playwright.async_api import Browser, Page, async_playwright
 
-from bench.harness import figure, server_process
+from bench.harness import CHROMIUM, CHROMIUM_ARGS, FAKE_MEDIA, figure, server_process
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--autoplay-policy=no-user-gesture-required",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-]
+ARGS = CHROMIUM_ARGS + FAKE_MEDIA
 
 # Resolves with ms from now until the first frame is presented on #remote-video.
 FIRST_FRAME = """() => new Promise((resolve) => {

@@ -16,6 +16,21 @@ import aiohttp
 
 from server.embedded_redis import free_port
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--autoplay-policy=no-user-gesture-required",
+    # Plain host candidates: mDNS names would need multicast, which a sandbox may not carry.
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+]
+FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+
 
 def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)

@@ -29,13 +29,6 @@ def pairing_times(people: int, rounds: int) -> list[float]:
     return out
 
 
-async def _client(url: str, name: str) -> MentorburstClient:
-    client = MentorburstClient(url)
-    await client.login(name)
-    await client.connect()
-    return client
-
-
 async def _arrival(person: MentorburstClient, round_no: int) -> int:
     await person.next("event:round", timeout=30, where=lambda r: r["round"] == round_no)
     return time.time_ns()
@@ -44,14 +37,14 @@ async def _arrival(person: MentorburstClient, round_no: int) -> int:
 async def run(per_side: int = 100, rounds: int = 3) -> list[str]:
     spreads: list[float] = []
     async with server_process("--log-level", "WARNING") as node:
-        host = await _client(node.url, "Host")
+        host = await MentorburstClient.signed_in(node.url, "Host")
         created = await host.rest(
             "POST", "/api/events",
             {"title": "Bench event", "round_seconds": 3, "rounds": rounds, "break_seconds": 2}, auth=True,
         )  # fmt: skip
         people = await asyncio.gather(
             *(
-                _client(node.url, f"{role}{i}")
+                MentorburstClient.signed_in(node.url, f"{role}{i}")
                 for role in ("mentor", "mentee")
                 for i in range(per_side)
             )

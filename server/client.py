@@ -29,6 +29,14 @@ class MentorburstClient:
         self._arrived = asyncio.Condition()
         self.sio.on("*", self._on_any)
 
+    @classmethod
+    async def signed_in(cls, base_url: str, name: str) -> MentorburstClient:
+        """Logged in as a new user named ``name`` and connected."""
+        client = cls(base_url)
+        await client.login(name)
+        await client.connect()
+        return client
+
     @property
     def user_id(self) -> str:
         return str(self.user["id"])

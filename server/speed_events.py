@@ -281,7 +281,6 @@ class SpeedEvents(Worker):
         question = f"{ev['title']}: round {round_no}"
         skill = next(iter(sorted(event_skills)), "event")
         pairs = [(mentor, mentee, new_id("s")) for mentor, mentee in rotation.pairs]
-        rating_ms = round(self._config.rating_seconds * 1000)
         async with self._redis.pipeline(transaction=True) as pipe:
             try:
                 await pipe.watch(keys.event(event_id))
@@ -294,21 +293,9 @@ class SpeedEvents(Worker):
                     mapping={"state": "round", "round": round_no, "ends_at": ends_at},
                 )
                 for mentor, mentee, sid in pairs:
-                    pipe.hset(
-                        keys.session(sid),
-                        mapping={
-                            "id": sid, "mentor": mentor, "mentee": mentee, "skill": skill,
-                            "question": question, "ticket_id": "", "state": "live",
-                            "matched_at": now, "started_at": now, "ends_at": ends_at,
-                            "duration_ms": round_ms, "event_id": event_id, "round": round_no,
-                            "rate_ms": rating_ms,
-                        },
-                    )  # fmt: skip
-                    pipe.set(keys.live_session(mentor), sid)
-                    pipe.set(keys.live_session(mentee), sid)
-                    pipe.zadd(keys.history(mentor), {sid: now})
-                    pipe.zadd(keys.history(mentee), {sid: now})
-                    pipe.sadd(keys.event_met(event_id), f"{mentor}|{mentee}")
+                    _book_call(
+                        pipe, event_id, round_no, sid, mentor, mentee, skill, question, now, ends_at
+                    )
                 for person_id in rotation.sitting_out:
                     pipe.hincrby(keys.event_sitouts(event_id), person_id, 1)
                 record = {
@@ -479,20 +466,18 @@ class SpeedEvents(Worker):
         event_id, round_no = old.event_id, int(ev["round"])
         sid, now = new_id("s"), self._clock.now_ms()
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(
-                keys.session(sid),
-                mapping={
-                    "id": sid, "mentor": mentor, "mentee": mentee, "skill": old.skill,
-                    "question": old.question, "ticket_id": "", "state": "live", "matched_at": now,
-                    "started_at": now, "ends_at": old.ends_at, "duration_ms": old.ends_at - now,
-                    "event_id": event_id, "round": round_no,
-                },
-            )  # fmt: skip
-            pipe.set(keys.live_session(mentor), sid)
-            pipe.set(keys.live_session(mentee), sid)
-            pipe.zadd(keys.history(mentor), {sid: now})
-            pipe.zadd(keys.history(mentee), {sid: now})
-            pipe.sadd(keys.event_met(event_id), f"{mentor}|{mentee}")
+            _book_call(
+                pipe,
+                event_id,
+                round_no,
+                sid,
+                mentor,
+                mentee,
+                old.skill,
+                old.question,
+                now,
+                old.ends_at,
+            )
             record["pairs"].append([mentor, mentee, sid])
             record["sitting_out"] = [p for p in record["sitting_out"] if p not in (mentor, mentee)]
             pipe.hset(keys.event_rounds(event_id), str(round_no), json.dumps(record))
@@ -666,6 +651,33 @@ class SpeedEvents(Worker):
             if user_id in record["sitting_out"]:
                 pairs.append({"round": round_no, "sitting_out": True})
         return {"event": state, "pairs": pairs, "mutual_follow_ups": mutual}
+
+
+def _book_call(
+    pipe: Any,
+    event_id: str,
+    round_no: int,
+    sid: str,
+    mentor: str,
+    mentee: str,
+    skill: str,
+    question: str,
+    now: int,
+    ends_at: int,
+) -> None:
+    """Queue the writes that make one round call live for both people (inside a MULTI)."""
+    pipe.hset(
+        keys.session(sid),
+        mapping={
+            "id": sid, "mentor": mentor, "mentee": mentee, "skill": skill, "question": question,
+            "ticket_id": "", "state": "live", "matched_at": now, "started_at": now,
+            "ends_at": ends_at, "duration_ms": ends_at - now, "event_id": event_id, "round": round_no,
+        },
+    )  # fmt: skip
+    for user_id in (mentor, mentee):
+        pipe.set(keys.live_session(user_id), sid)
+        pipe.zadd(keys.history(user_id), {sid: now})
+    pipe.sadd(keys.event_met(event_id), f"{mentor}|{mentee}")
 
 
 def _public_rating(rating: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -8,21 +8,11 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-CHROMIUM = Path("/usr/bin/chromium")
+from bench.harness import CHROMIUM as CHROMIUM_PATH
+from bench.harness import CHROMIUM_ARGS, FAKE_MEDIA
+
+CHROMIUM = Path(CHROMIUM_PATH)
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
-COMMON_ARGS = [
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--autoplay-policy=no-user-gesture-required",
-    # Plain host candidates: mDNS names would need multicast, which a sandbox may not carry.
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-]
-FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 
 
 def require_chromium() -> None:
@@ -38,7 +28,7 @@ async def launch(
     require_chromium()
     async with async_playwright() as playwright:
         args = (
-            COMMON_ARGS
+            CHROMIUM_ARGS
             + (FAKE_MEDIA if fake_media else ["--use-fake-device-for-media-stream"])
             + (extra or [])
         )

@@ -28,19 +28,16 @@ async def start_node(redis: Redis, redis_url: str) -> AsyncIterator[NodeFactory]
         yield start
 
 
-async def client_of(url: str, name: str) -> MentorburstClient:
-    client = MentorburstClient(url)
-    await client.login(name)
-    await client.connect()
-    return client
-
-
 async def test_thirty_mentees_and_ten_mentors_at_once_across_two_nodes_never_double_book(
     start_node: NodeFactory,
 ) -> None:
     url_a, url_b = (await start_node()).url, (await start_node()).url
-    mentees = [await client_of((url_a, url_b)[i % 2], f"mentee{i}") for i in range(30)]
-    mentors = [await client_of((url_b, url_a)[i % 2], f"mentor{i}") for i in range(10)]
+    mentees = [
+        await MentorburstClient.signed_in((url_a, url_b)[i % 2], f"mentee{i}") for i in range(30)
+    ]
+    mentors = [
+        await MentorburstClient.signed_in((url_b, url_a)[i % 2], f"mentor{i}") for i in range(10)
+    ]
     try:
         acks = await asyncio.gather(
             *(
@@ -79,7 +76,10 @@ async def test_a_countdown_created_on_a_node_that_dies_still_ends_the_call(
 ) -> None:
     node_a = await start_node("--session-seconds", "2", "--warn-at", "")
     url_a, url_b = node_a.url, (await start_node("--session-seconds", "2", "--warn-at", "")).url
-    mentor_a, mentee_a = await client_of(url_a, "Grace"), await client_of(url_a, "Ada")
+    mentor_a, mentee_a = (
+        await MentorburstClient.signed_in(url_a, "Grace"),
+        await MentorburstClient.signed_in(url_a, "Ada"),
+    )
     # The same two people also have a tab on node B, which is all that will survive.
     mentor_b, mentee_b = MentorburstClient(url_b), MentorburstClient(url_b)
     for tab, original in ((mentor_b, mentor_a), (mentee_b, mentee_a)):
