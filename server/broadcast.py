@@ -44,34 +44,47 @@ class QueueBroadcaster(Worker):
             await self._send(skills)
 
     async def _send(self, skills: list[str]) -> None:
-        counts = await self._queue.counts(skills)
+        flushed = []
         for skill in skills:
-            _, online_n, service_s = counts[skill]
-            waiting = await self._queue.waiting(skill)
-            last_key = keys.PREFIX + f"qlast:{skill}"
-            previous = await self._redis.hgetall(last_key)
-            sent: dict[str, str] = {}
-            for position, (mentee_id, ticket_id) in enumerate(waiting, start=1):
-                eta = self._queue.eta(position, online_n, service_s)
-                update: dict[str, Any] = {
-                    "ticket_id": ticket_id,
-                    "skill": skill,
-                    "position": position,
-                    "eta_s": eta.seconds,
-                    "waiting": len(waiting),
-                }
-                if eta.reason:
-                    update["eta_reason"] = eta.reason
-                fingerprint = f"{ticket_id}:{position}:{eta.seconds}:{len(waiting)}"
-                sent[mentee_id] = fingerprint
-                if previous.get(mentee_id, "") != fingerprint:
-                    await self._notifier.to_user(mentee_id, "queue:update", update)
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.delete(last_key)
-                if sent:
-                    pipe.hset(last_key, mapping=sent)
-                await pipe.execute()
-        await self._send_mentor_updates(skills)
+            # One node at a time per skill: its updates are published before the next node reads
+            # a newer snapshot, so nobody's last queue:update is an older one.
+            lock = self._redis.lock(keys.PREFIX + f"qflush:{skill}", timeout=10)
+            if not await lock.acquire(blocking=False):
+                self._dirty.add(skill)  # another node is flushing; look again next tick
+                continue
+            try:
+                await self._send_skill(skill)
+            finally:
+                await lock.release()
+            flushed.append(skill)
+        await self._send_mentor_updates(flushed)
+
+    async def _send_skill(self, skill: str) -> None:
+        _, online_n, service_s = (await self._queue.counts([skill]))[skill]
+        waiting = await self._queue.waiting(skill)
+        last_key = keys.PREFIX + f"qlast:{skill}"
+        previous = await self._redis.hgetall(last_key)
+        sent: dict[str, str] = {}
+        for position, (mentee_id, ticket_id) in enumerate(waiting, start=1):
+            eta = self._queue.eta(position, online_n, service_s)
+            update: dict[str, Any] = {
+                "ticket_id": ticket_id,
+                "skill": skill,
+                "position": position,
+                "eta_s": eta.seconds,
+                "waiting": len(waiting),
+            }
+            if eta.reason:
+                update["eta_reason"] = eta.reason
+            fingerprint = f"{ticket_id}:{position}:{eta.seconds}:{len(waiting)}"
+            sent[mentee_id] = fingerprint
+            if previous.get(mentee_id, "") != fingerprint:
+                await self._notifier.to_user(mentee_id, "queue:update", update)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(last_key)
+            if sent:
+                pipe.hset(last_key, mapping=sent)
+            await pipe.execute()
 
     async def _send_mentor_updates(self, skills: list[str]) -> None:
         mentors: set[str] = set()
