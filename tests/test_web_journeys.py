@@ -336,3 +336,29 @@ async def test_an_event_round_in_the_browser_from_host_console_to_results(
     await expect(people["Ada"].locator("#view-event-results")).to_be_visible(timeout=10_000)
     await expect(people["Ada"].locator("#results-mutual")).to_contain_text("Grace")
     await screenshot(people["Ada"], "16-event-results")
+
+
+async def test_a_reload_mid_call_reconnects_the_video_and_keeps_the_countdown(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server(session_seconds=60, connect_grace_seconds=15)
+    mentor = await open_page(browser, server)
+    await sign_in(mentor, "Grace", "mentor")
+    await go_online(mentor)
+    mentee = await open_page(browser, server)
+    await sign_in(mentee, "Ada", "mentee")
+    await ask(mentee)
+    await wait_for_video(mentee)
+    await expect(mentee.locator("#timer-caption")).to_have_text("left", timeout=10_000)
+    before = await mentee.locator("#timer-label").text_content()
+
+    await mentee.reload()  # the same login comes back from localStorage
+    await expect(mentee.locator("#view-call")).to_be_visible(timeout=10_000)
+    await wait_for_video(mentee)
+    await mentor.wait_for_function(
+        "Number(document.querySelector('#remote-video').dataset.framesDecoded || 0) > 0",
+        timeout=20_000,
+    )
+    after = await mentee.locator("#timer-label").text_content()
+    assert after and before and after <= before  # the same countdown, not a fresh one
+    await expect(mentor.locator("#view-call")).to_be_visible()
