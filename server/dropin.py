@@ -224,13 +224,8 @@ class DropIn:
         session = await self.sessions.get(session_id)
         if session is None:
             return
-        countdown = Countdown(started_at, ends_at - started_at)
         await self.timers.schedule_many(
-            [("end", session_id, ends_at)]
-            + [
-                ("warn", f"{session_id}:{seconds(round(r * 1000))}", at)
-                for r, at in countdown.warnings(self.config.warn_at)
-            ]
+            [("end", session_id, ends_at), *self.warning_deadlines(session_id, started_at, ends_at)]
         )
         await self.timers.cancel("connect", session_id)
         payload = {"session_id": session_id, "started_at": started_at, "ends_at": ends_at}
@@ -238,6 +233,16 @@ class DropIn:
             await self.notifier.to_user(
                 user_id, "session:started", {**payload, "server_now": self.clock.now_ms()}
             )
+
+    def warning_deadlines(
+        self, session_id: str, started_at: int, ends_at: int
+    ) -> list[tuple[str, str, int]]:
+        """The ``session:warning`` deadlines of a call running from ``started_at`` to ``ends_at``."""
+        countdown = Countdown(started_at, ends_at - started_at)
+        return [
+            ("warn", f"{session_id}:{seconds(round(r * 1000))}", at)
+            for r, at in countdown.warnings(self.config.warn_at)
+        ]
 
     async def _warning(self, arg: str) -> None:
         session_id, _, remaining = arg.rpartition(":")

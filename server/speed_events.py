@@ -309,7 +309,10 @@ class SpeedEvents(Worker):
             except WatchError:
                 return False
         await self._dropin.timers.cancel("event-break", f"{event_id}:{round_no - 1}")
-        await self._dropin.timers.schedule("event-round", f"{event_id}:{round_no}", ends_at)
+        await self._dropin.timers.schedule_many(
+            [("event-round", f"{event_id}:{round_no}", ends_at)]
+            + [d for _, _, sid in pairs for d in self._dropin.warning_deadlines(sid, now, ends_at)]
+        )
         await self._broadcast(event_id)
         # Everyone hears "round N" first, so the round begins for all at once; then each pair
         # gets its call (session:matched, session:started with the round's shared ends_at).
@@ -482,6 +485,9 @@ class SpeedEvents(Worker):
             record["sitting_out"] = [p for p in record["sitting_out"] if p not in (mentor, mentee)]
             pipe.hset(keys.event_rounds(event_id), str(round_no), json.dumps(record))
             await pipe.execute()
+        await self._dropin.timers.schedule_many(
+            self._dropin.warning_deadlines(sid, now, old.ends_at)
+        )
         await self._send_pair(event_id, round_no, sid, mentor, mentee, now, old.ends_at)
 
     # -- presence and catching up ------------------------------------------------------------

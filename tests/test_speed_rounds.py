@@ -145,6 +145,21 @@ async def test_late_joiners_play_from_the_next_round_and_leavers_partners_are_re
     )
 
 
+async def test_round_calls_get_the_same_warnings_as_any_call(
+    start_server: ServerFactory, make_client: ClientFactory
+) -> None:
+    await start_server(warn_at=(1,))
+    host, event_id, code = await host_event(make_client, rounds=1, round_seconds=2, break_seconds=0)
+    mentor = await join(make_client, code, "mentor", "Grace")
+    mentee = await join(make_client, code, "mentee", "Ada")
+    await host.must("event:start", {"event_id": event_id})
+    sid = (await mentee.next("event:round"))["session_id"]
+    warning = await mentee.next("session:warning", timeout=5)
+    assert warning == {"session_id": sid, "remaining_s": 1, "server_now": warning["server_now"]}
+    assert (await mentor.next("session:warning"))["session_id"] == sid
+    assert (await mentee.next("session:ended", timeout=5))["reason"] == "event_round_over"
+
+
 async def test_only_the_host_runs_the_event(make_client: ClientFactory) -> None:
     host, event_id, code = await host_event(make_client)
     guest = await join(make_client, code, "mentee", "Guest")
