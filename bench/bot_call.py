@@ -8,7 +8,7 @@ import asyncio
 import statistics
 import time
 
-from aiortc import RTCPeerConnection
+from aiortc import MediaStreamTrack, RTCPeerConnection
 
 from bench.harness import figure, server_process
 from server.bot import Bot, BotOptions
@@ -29,7 +29,7 @@ async def bare_pair_first_frame() -> float:
     start = time.perf_counter()
 
     @b.on("track")
-    def on_track(track):  # type: ignore[no-untyped-def]
+    def on_track(track: MediaStreamTrack) -> None:
         async def read() -> None:
             await track.recv()
             if not first.done():

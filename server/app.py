@@ -100,7 +100,7 @@ def _index(path: Path) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
     return index
 
 
-def _redis_ctx(config: Config):  # type: ignore[no-untyped-def]
+def _redis_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[None]]:
     async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
         embedded = None
         url = config.redis_url
@@ -117,7 +117,9 @@ def _redis_ctx(config: Config):  # type: ignore[no-untyped-def]
     return redis_ctx
 
 
-def _services_ctx(config: Config, clock: Clock, catalog: SkillCatalog):  # type: ignore[no-untyped-def]
+def _services_ctx(
+    config: Config, clock: Clock, catalog: SkillCatalog
+) -> Callable[[web.Application], AsyncIterator[None]]:
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         url = app[REDIS_URL]
         redis = Redis(connection_pool=redis_pool(url, decode_responses=True))

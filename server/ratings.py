@@ -9,7 +9,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from server import keys
-from server.errors import Conflict, Forbidden, NotFound
+from server.errors import Conflict, Forbidden, MentorburstError, NotFound
 from server.payloads import Rate, Report
 from server.scripts import Scripts
 from server.sessions import SessionStore
@@ -20,7 +20,7 @@ from server.users import Users
 PRIOR_WEIGHT = 5
 PRIOR_MEAN = 4.0
 
-_RATE_ERRORS: dict[str, type[Exception]] = {
+_RATE_ERRORS: dict[str, type[MentorburstError]] = {
     "not_found": NotFound,
     "not_in_session": Forbidden,
     "session_live": Conflict,
@@ -76,7 +76,7 @@ class Ratings:
         )
         if reply[0] == "err":
             code = reply[1]
-            raise _RATE_ERRORS[code](_RATE_MESSAGES[code], code=code)  # type: ignore[call-arg]
+            raise _RATE_ERRORS[code](_RATE_MESSAGES[code], code=code)
         return str(reply[1])
 
     async def report(self, reporter: str, report: Report, now_ms: int) -> str:

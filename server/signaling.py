@@ -153,12 +153,12 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     @route("event:join", p.EventJoin)
     async def event_join(self, user_id: str, msg: p.EventJoin) -> dict[str, Any]:
-        name = (await self.get_session_name(user_id)) or ""
+        name = await self.dropin.users.name(user_id) or ""
         return {"event": await self.events.join(user_id, name, msg)}
 
     @route("event:leave", p.EventRef)
     async def event_leave(self, user_id: str, msg: p.EventRef) -> None:
-        await self.events.leave(user_id)
+        await self.events.leave(user_id, msg.event_id)
 
     @route("event:start", p.EventRef)
     async def event_start(self, user_id: str, msg: p.EventRef) -> None:
@@ -175,6 +175,3 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     @route("event:announce", p.EventAnnounce)
     async def event_announce(self, user_id: str, msg: p.EventAnnounce) -> None:
         await self.events.announce(user_id, msg.event_id, p.trimmed(msg.text, "text", 1, 280))
-
-    async def get_session_name(self, user_id: str) -> str | None:
-        return await self.dropin.users.name(user_id)

@@ -194,9 +194,11 @@ class SpeedEvents(Worker):
         self.mark(event_id)
         return await self.state(event_id)
 
-    async def leave(self, user_id: str) -> None:
+    async def leave(self, user_id: str, expected: str | None = None) -> None:
         """Out of this and later rounds; a partner mid-call is told and re-paired if possible."""
         event_id = await self._redis.get(keys.user_event(user_id))
+        if expected is not None and event_id != expected:
+            raise Forbidden("You are not in that event.", code="not_in_event")
         if not event_id:
             return
         await self._redis.delete(keys.user_event(user_id))
