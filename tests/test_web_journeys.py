@@ -55,6 +55,19 @@ async def ask(page: Page, skill: str = "Python", question: str = QUESTION) -> No
     await page.get_by_role("button", name="Join the queue").click()
 
 
+async def mentor_online_then_mentee_asks(
+    browser: Browser, server: RunningServer
+) -> tuple[Page, Page]:
+    """Grace goes online for Python, then Ada asks a Python question; returns (mentor, mentee)."""
+    mentor = await open_page(browser, server)
+    await sign_in(mentor, "Grace", "mentor")
+    await go_online(mentor)
+    mentee = await open_page(browser, server)
+    await sign_in(mentee, "Ada", "mentee")
+    await ask(mentee)
+    return mentor, mentee
+
+
 async def frames_decoded(page: Page) -> int:
     return int(await page.locator("#remote-video").get_attribute("data-frames-decoded") or 0)
 
@@ -149,12 +162,7 @@ async def test_a_mentor_declines_and_the_mentee_is_first_in_line_again(
     start_server: ServerFactory, browser: Browser
 ) -> None:
     server = await start_server(session_seconds=60, connect_grace_seconds=30, decline_seconds=30)
-    mentor = await open_page(browser, server)
-    await sign_in(mentor, "Grace", "mentor")
-    await go_online(mentor)
-    mentee = await open_page(browser, server)
-    await sign_in(mentee, "Ada", "mentee")
-    await ask(mentee)
+    mentor, mentee = await mentor_online_then_mentee_asks(browser, server)
     await expect(mentor.locator("#decline-box")).to_be_visible(timeout=10_000)
     await mentor.get_by_role("button", name="Decline").click()
     await expect(mentee.locator("#view-waiting")).to_be_visible()
@@ -181,12 +189,7 @@ async def test_hanging_up_mid_call_ends_it_for_both(
     start_server: ServerFactory, browser: Browser
 ) -> None:
     server = await start_server(session_seconds=120, connect_grace_seconds=15)
-    mentor = await open_page(browser, server)
-    await sign_in(mentor, "Grace", "mentor")
-    await go_online(mentor)
-    mentee = await open_page(browser, server)
-    await sign_in(mentee, "Ada", "mentee")
-    await ask(mentee)
+    mentor, mentee = await mentor_online_then_mentee_asks(browser, server)
     await wait_for_video(mentee)
     await expect(mentee.locator("#timer-caption")).to_have_text("left", timeout=10_000)
     await mentee.get_by_role("button", name="Hang up").click()
@@ -221,16 +224,11 @@ async def test_denied_camera_permission_is_explained_and_joining_still_works(
         await expect(page.locator("#view-waiting")).to_be_visible()
 
 
-async def test_a_rating_sent_while_offline_is_delivered_on_the_next_visit(
+async def test_a_rating_sent_while_offline_is_not_lost(
     start_server: ServerFactory, browser: Browser
 ) -> None:
     server = await start_server(session_seconds=3, connect_grace_seconds=15, warn_at=())
-    mentor = await open_page(browser, server)
-    await sign_in(mentor, "Grace", "mentor")
-    await go_online(mentor)
-    mentee = await open_page(browser, server)
-    await sign_in(mentee, "Ada", "mentee")
-    await ask(mentee)
+    mentor, mentee = await mentor_online_then_mentee_asks(browser, server)
     await expect(mentee.locator("#view-rating")).to_be_visible(timeout=20_000)
     await mentee.locator("label[for=star5]").click()
     await mentee.context.set_offline(True)
@@ -240,10 +238,11 @@ async def test_a_rating_sent_while_offline_is_delivered_on_the_next_visit(
         await sio.disconnect(sid)
     await mentee.get_by_role("button", name="Send rating").click()
     await expect(mentee.locator("#rating-error")).to_contain_text("kept", timeout=15_000)
-    await mentee.close()  # the tab is gone; the rating waits in localStorage
+    await (
+        mentee.close()
+    )  # the tab is gone: a keepalive send on close, or the next visit, delivers it
 
     mentor_id = await user_id(mentor)
-    assert (await get_json(server, f"/api/users/{mentor_id}"))["rating"]["count"] == 0
     await mentee.context.set_offline(False)
     again = await mentee.context.new_page()
     await again.goto(server.url)
@@ -253,6 +252,11 @@ async def test_a_rating_sent_while_offline_is_delivered_on_the_next_visit(
         await again.wait_for_timeout(100)
     profile = await get_json(server, f"/api/users/{mentor_id}")
     assert profile["rating"] == {"mean": 5.0, "count": 1, "score": profile["rating"]["score"]}
+    for _ in range(50):  # nothing is left waiting once the server has it
+        if await again.evaluate("localStorage.getItem('mentorburst.pendingRatings')") == "{}":
+            break
+        await again.wait_for_timeout(100)
+    assert await again.evaluate("localStorage.getItem('mentorburst.pendingRatings')") == "{}"
 
 
 @pytest.mark.parametrize("browser_role", ["mentee", "mentor"])
@@ -342,12 +346,7 @@ async def test_a_reload_mid_call_reconnects_the_video_and_keeps_the_countdown(
     start_server: ServerFactory, browser: Browser
 ) -> None:
     server = await start_server(session_seconds=60, connect_grace_seconds=15)
-    mentor = await open_page(browser, server)
-    await sign_in(mentor, "Grace", "mentor")
-    await go_online(mentor)
-    mentee = await open_page(browser, server)
-    await sign_in(mentee, "Ada", "mentee")
-    await ask(mentee)
+    mentor, mentee = await mentor_online_then_mentee_asks(browser, server)
     await wait_for_video(mentee)
     await expect(mentee.locator("#timer-caption")).to_have_text("left", timeout=10_000)
     before = await mentee.locator("#timer-label").text_content()
