@@ -5,6 +5,8 @@ import { $, el, formatDuration, show } from "./dom.js";
 
 let clockTimer = null;
 
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
 const STATE_TEXT = {
   lobby: "Waiting for the host to start",
   round: "Round in progress",
@@ -74,7 +76,7 @@ function renderHost(app) {
   $("#host-code").textContent = state.code;
   $("#host-link").textContent = `${location.origin}/?event=${state.code}`;
   $("#host-round").textContent = state.round ? `${state.round} of ${state.rounds}` : `0 of ${state.rounds}`;
-  $("#host-counts").textContent = `(${state.counts.mentor} mentors, ${state.counts.mentee} mentees)`;
+  $("#host-counts").textContent = `(${plural(state.counts.mentor, "mentor", "mentors")}, ${plural(state.counts.mentee, "mentee", "mentees")})`;
   $("#host-start").disabled = state.state !== "lobby";
   $("#host-next").disabled = !["round", "break"].includes(state.state);
   $("#host-next").textContent = state.state === "break" ? "Start next round now" : "End this round now";
@@ -161,7 +163,7 @@ function renderLobby(app) {
   if (state.state === "round" && app.sittingOut) text = `You're sitting out round ${state.round}; you'll play the next one`;
   if (state.state === "round" && !app.sittingOut) text = `Round ${state.round} of ${state.rounds}`;
   $("#lobby-state").textContent = text;
-  $("#lobby-counts").textContent = `${state.counts.mentor} mentors · ${state.counts.mentee} mentees · round ${state.round} of ${state.rounds}`;
+  $("#lobby-counts").textContent = `${plural(state.counts.mentor, "mentor", "mentors")} · ${plural(state.counts.mentee, "mentee", "mentees")} · round ${state.round} of ${state.rounds}`;
   const banner = $("#lobby-announcement");
   banner.hidden = !state.announcement;
   banner.textContent = state.announcement || "";
