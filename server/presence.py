@@ -42,10 +42,13 @@ class Presence(Worker):
         self.node_id = node_id
         self._grace_ms = grace_ms
         self._on_gone = on_gone
+        # This node's own sockets (sid -> user), so it can re-register them if it was swept.
+        self._local: dict[str, str] = {}
         super().__init__()
         timers.on("presence", self._grace_over)
 
     async def connected(self, user_id: str, sid: str) -> None:
+        self._local[sid] = user_id
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.sadd(keys.sockets(user_id), f"{self.node_id}|{sid}")
             pipe.sadd(keys.node_users(self.node_id), user_id)
@@ -53,6 +56,7 @@ class Presence(Worker):
         await self._timers.cancel("presence", user_id)
 
     async def disconnected(self, user_id: str, sid: str) -> None:
+        self._local.pop(sid, None)
         await self._redis.srem(keys.sockets(user_id), f"{self.node_id}|{sid}")
         if await self.socket_count(user_id) == 0:
             await self._timers.schedule("presence", user_id, self._clock.now_ms() + self._grace_ms)
@@ -80,11 +84,21 @@ class Presence(Worker):
 
     async def heartbeat(self) -> None:
         now = self._clock.now_ms()
-        await self._redis.zadd(keys.NODES, {self.node_id: now})
+        if await self._redis.zadd(keys.NODES, {self.node_id: now}) and self._local:
+            await self._reregister()  # we stalled long enough to be swept: we are still here
         for stale in await self._redis.zrangebyscore(keys.NODES, "-inf", now - STALE_MS):
             # ZREM decides which surviving node sweeps the dead one.
             if stale != self.node_id and await self._redis.zrem(keys.NODES, stale):
                 await self._sweep(stale)
+
+    async def _reregister(self) -> None:
+        log.warning(
+            "node %s was swept while alive; re-registering %d sockets",
+            self.node_id,
+            len(self._local),
+        )
+        for sid, user_id in list(self._local.items()):
+            await self.connected(user_id, sid)
 
     async def _sweep(self, node: str) -> None:
         users = [u for u in await self._redis.smembers(keys.node_users(node))]

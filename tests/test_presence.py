@@ -6,9 +6,11 @@ import asyncio
 
 import pytest
 import socketio
+from redis.asyncio import Redis
 
+from server import keys
 from server.client import MentorburstClient
-from tests.conftest import ClientFactory, ServerFactory
+from tests.conftest import ClientFactory, RunningServer, ServerFactory
 from tests.helpers import ask, go_online, matched_pair, start_call
 
 
@@ -131,3 +133,20 @@ async def test_a_missing_or_bad_token_is_refused_as_unauthorized(
             await raw.connect(client.base_url, auth=auth, transports=["websocket"], wait_timeout=5)
         assert errors == [{"message": "unauthorized"}]
         await raw.disconnect()
+
+
+async def test_a_node_swept_while_it_stalled_re_registers_its_sockets(
+    make_client: ClientFactory, running: list[RunningServer], redis: Redis
+) -> None:
+    mentee = await make_client("Ada")
+    await ask(mentee)
+    presence = running[-1].services.presence
+    # Another node took ours for dead (as after a 20 s stall) and swept its sockets away.
+    await redis.zrem(keys.NODES, presence.node_id)
+    await presence._sweep(presence.node_id)
+    assert await presence.socket_count(mentee.user_id) == 0
+    await presence.heartbeat()  # the stalled node wakes up
+    assert await presence.socket_count(mentee.user_id) == 1
+    await asyncio.sleep(2.5)  # longer than the grace the sweep started
+    skills = {s["slug"]: s for s in await mentee.rest("GET", "/api/skills")}
+    assert skills["python"]["waiting"] == 1
