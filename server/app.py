@@ -151,7 +151,7 @@ def _services_ctx(
             broadcaster=broadcaster,
         )
         events = SpeedEvents(
-            redis=redis, config=config, clock=clock, dropin=dropin, users=users, notifier=notifier
+            redis=redis, config=config, clock=clock, dropin=dropin, notifier=notifier
         )
 
         async def user_gone(user_id: str) -> None:

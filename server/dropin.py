@@ -14,7 +14,7 @@ from typing import Any
 from server.broadcast import QueueBroadcaster
 from server.clock import Clock
 from server.config import Config
-from server.errors import Conflict, Forbidden, InvalidPayload, NotFound
+from server.errors import Conflict, Forbidden, InvalidPayload
 from server.ice import ice_servers
 from server.notifier import Notifier
 from server.payloads import Rate, Report
@@ -91,7 +91,10 @@ class DropIn:
         return await self._ticket_ack(result)
 
     async def _ticket_ack(self, ticket: Ticket) -> dict[str, Any]:
-        _, online, service_s = (await self.queue.counts([ticket.skill]))[ticket.skill]
+        return self._ticket_view(ticket, (await self.queue.counts([ticket.skill]))[ticket.skill])
+
+    def _ticket_view(self, ticket: Ticket, counts: tuple[int, int, float]) -> dict[str, Any]:
+        _, online, service_s = counts
         eta = self.queue.eta(ticket.position, online, service_s)
         ack: dict[str, Any] = {
             "ticket_id": ticket.ticket_id,
@@ -228,11 +231,19 @@ class DropIn:
             [("end", session_id, ends_at), *self.warning_deadlines(session_id, started_at, ends_at)]
         )
         await self.timers.cancel("connect", session_id)
-        payload = {"session_id": session_id, "started_at": started_at, "ends_at": ends_at}
         for user_id in (session.mentee_id, session.mentor_id):
             await self.notifier.to_user(
-                user_id, "session:started", {**payload, "server_now": self.clock.now_ms()}
+                user_id, "session:started", self.started_payload(session_id, started_at, ends_at)
             )
+
+    def started_payload(self, session_id: str, started_at: int, ends_at: int) -> dict[str, Any]:
+        """``session:started``: the countdown, with the server's clock to correct against."""
+        return {
+            "session_id": session_id,
+            "started_at": started_at,
+            "ends_at": ends_at,
+            "server_now": self.clock.now_ms(),
+        }
 
     def warning_deadlines(
         self, session_id: str, started_at: int, ends_at: int
@@ -240,7 +251,7 @@ class DropIn:
         """The ``session:warning`` deadlines of a call running from ``started_at`` to ``ends_at``."""
         countdown = Countdown(started_at, ends_at - started_at)
         return [
-            ("warn", f"{session_id}:{seconds(round(r * 1000))}", at)
+            ("warn", _warn_arg(session_id, r), at)
             for r, at in countdown.warnings(self.config.warn_at)
         ]
 
@@ -308,8 +319,7 @@ class DropIn:
         )
         if ended is None:
             return False
-        warn_marks = [f"{session_id}:{seconds(round(r * 1000))}" for r in self.config.warn_at]
-        await self.timers.cancel("warn", *warn_marks)
+        await self.timers.cancel("warn", *(_warn_arg(session_id, r) for r in self.config.warn_at))
         await self.timers.cancel("end", session_id)
         await self.timers.cancel("connect", session_id)
         payload = {"session_id": session_id, "reason": reason, "rate_until": ended.rate_until}
@@ -377,17 +387,13 @@ class DropIn:
         out: list[tuple[str, dict[str, Any]]] = []
         ticket = await self.queue.ticket(user_id)
         if ticket:
-            ack = await self._ticket_ack(ticket)
-            out.append(
-                (
-                    "queue:update",
-                    {
-                        **ack,
-                        "skill": ticket.skill,
-                        "waiting": (await self.queue.counts([ticket.skill]))[ticket.skill][0],
-                    },
-                )
-            )
+            counts = (await self.queue.counts([ticket.skill]))[ticket.skill]
+            update = {
+                **self._ticket_view(ticket, counts),
+                "skill": ticket.skill,
+                "waiting": counts[0],
+            }
+            out.append(("queue:update", update))
         burst = await self.queue.mentor(user_id)
         if burst and burst.get("state", "offline") != "offline":
             out.append(("mentor:update", await self.broadcaster.mentor_update(user_id)))
@@ -404,18 +410,12 @@ class DropIn:
                 out.append(
                     (
                         "session:started",
-                        {
-                            "session_id": session.id,
-                            "started_at": session.started_at,
-                            "ends_at": session.ends_at,
-                            "server_now": self.clock.now_ms(),
-                        },
+                        self.started_payload(session.id, session.started_at, session.ends_at),
                     )
                 )
         return out
 
-    async def session_or_404(self, session_id: str) -> Session:
-        session = await self.sessions.get(session_id)
-        if session is None:
-            raise NotFound("No such session.")
-        return session
+
+def _warn_arg(session_id: str, remaining: float) -> str:
+    """The deadline argument of one warning mark, e.g. ``s_abc:60``."""
+    return f"{session_id}:{seconds(round(remaining * 1000))}"

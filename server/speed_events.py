@@ -28,7 +28,7 @@ from server.notifier import Notifier
 from server.payloads import EventCreate, EventJoin, trimmed
 from server.rounds import Person, pair_round
 from server.sessions import Session
-from server.users import Users, new_id
+from server.users import new_id
 from server.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,6 @@ class SpeedEvents(Worker):
         config: Config,
         clock: Clock,
         dropin: DropIn,
-        users: Users,
         notifier: Notifier,
         interval: float = 0.2,
     ) -> None:
@@ -91,7 +90,6 @@ class SpeedEvents(Worker):
         self._config = config
         self._clock = clock
         self._dropin = dropin
-        self._users = users
         self._notifier = notifier
         self._interval = interval
         self._dirty: set[str] = set()
@@ -320,21 +318,14 @@ class SpeedEvents(Worker):
         # gets its call (session:matched, session:started with the round's shared ends_at).
         rounds = [
             self._notifier.to_user(
-                uid,
-                "event:round",
-                {"event_id": event_id, "round": round_no, "session_id": sid, "sitting_out": False,
-                 "ends_at": ends_at},
+                uid, "event:round", _round_payload(event_id, round_no, ends_at, sid)
             )
             for mentor, mentee, sid in pairs
             for uid in (mentee, mentor)
         ] + [
-            self._notifier.to_user(
-                person_id,
-                "event:round",
-                {"event_id": event_id, "round": round_no, "sitting_out": True, "ends_at": ends_at},
-            )
-            for person_id in rotation.sitting_out + sorted(busy)
-        ]  # fmt: skip
+            self._notifier.to_user(uid, "event:round", _round_payload(event_id, round_no, ends_at))
+            for uid in rotation.sitting_out + sorted(busy)
+        ]
         await asyncio.gather(*rounds)
         await asyncio.gather(
             *(self._send_call(sid, mentor, mentee, now, ends_at) for mentor, mentee, sid in pairs)
@@ -353,11 +344,8 @@ class SpeedEvents(Worker):
     ) -> None:
         for user_id in (mentee, mentor):
             await self._notifier.to_user(
-                user_id,
-                "event:round",
-                {"event_id": event_id, "round": round_no, "session_id": sid, "sitting_out": False,
-                 "ends_at": ends_at},
-            )  # fmt: skip
+                user_id, "event:round", _round_payload(event_id, round_no, ends_at, sid)
+            )
         await self._send_call(sid, mentor, mentee, started_at, ends_at)
 
     async def _send_call(
@@ -372,11 +360,8 @@ class SpeedEvents(Worker):
                 user_id, "session:matched", await self._dropin.matched_payload(session, user_id)
             )
             await self._notifier.to_user(
-                user_id,
-                "session:started",
-                {"session_id": sid, "started_at": started_at, "ends_at": ends_at,
-                 "server_now": self._clock.now_ms()},
-            )  # fmt: skip
+                user_id, "session:started", self._dropin.started_payload(sid, started_at, ends_at)
+            )
 
     async def _end_round(self, event_id: str, round_no: int, *, final: bool = False) -> bool:
         ev = await self._event(event_id)
@@ -659,6 +644,21 @@ class SpeedEvents(Worker):
             if user_id in record["sitting_out"]:
                 pairs.append({"round": round_no, "sitting_out": True})
         return {"event": state, "pairs": pairs, "mutual_follow_ups": mutual}
+
+
+def _round_payload(
+    event_id: str, round_no: int, ends_at: int, sid: str | None = None
+) -> dict[str, Any]:
+    """``event:round``: a session to join, or (without one) sitting this round out."""
+    payload: dict[str, Any] = {
+        "event_id": event_id,
+        "round": round_no,
+        "sitting_out": sid is None,
+        "ends_at": ends_at,
+    }
+    if sid is not None:
+        payload["session_id"] = sid
+    return payload
 
 
 def _book_call(

@@ -87,10 +87,6 @@ class Timers(Worker):
         if args:
             await self._redis.zrem(keys.TIMERS, *(f"{kind}|{arg}" for arg in args))
 
-    async def due_at(self, kind: str, arg: str) -> int | None:
-        score = await self._redis.zscore(keys.TIMERS, f"{kind}|{arg}")
-        return None if score is None else int(score)
-
     async def fire_due(self) -> int:
         """Claim and run every deadline due now; returns how many fired."""
         claimed = await self._scripts.claim_timers(
