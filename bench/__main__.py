@@ -1,26 +1,85 @@
-"""``python -m bench [--quick] [NAME ...]``: run benchmarks and print one line per figure."""
+"""``python -m bench [--quick] [--out DIR] [NAME ...]``: run benchmarks, print one line per
+figure, and write ``results.json``, ``results.md`` and the plots into ``DIR``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import time
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
-from bench import bot_call, browser_call, dropin, speed_event
+from bench import (
+    browser_call,
+    call_setup,
+    capacity,
+    countdown,
+    dropin,
+    matching,
+    signal_rtt,
+    speed_event,
+)
+from bench.harness import RESULTS, machine
 
-Benchmark = tuple[Callable[..., Coroutine[Any, Any, list[str]]], dict[str, Any], dict[str, Any]]
-BENCHMARKS: dict[str, Benchmark] = {
-    "dropin": (dropin.run, {"runs": 20}, {"runs": 5}),
-    "browser_call": (browser_call.run, {"runs": 10}, {"runs": 2}),
-    "speed_event": (speed_event.run, {"per_side": 100, "rounds": 3}, {"per_side": 5, "rounds": 1}),
-    "bot_call": (bot_call.run, {"runs": 20, "call_seconds": 30}, {"runs": 2, "call_seconds": 3}),
+Runner = Callable[[bool, str], Coroutine[Any, Any, list[str]]]
+
+
+def sized(
+    run: Callable[..., Coroutine[Any, Any, list[str]]], full: dict[str, Any], quick: dict[str, Any]
+) -> Runner:
+    """An older bench that takes explicit sizes rather than ``quick``/``out``."""
+    return lambda is_quick, _out: run(**(quick if is_quick else full))
+
+
+BENCHMARKS: dict[str, Runner] = {
+    "match": lambda quick, out: matching.run(quick, out),
+    "signal_rtt": lambda quick, out: signal_rtt.run(quick, out),
+    "idle_capacity": lambda quick, out: capacity.run(quick, out),
+    "call_setup": sized(
+        call_setup.run, {"runs": 20, "call_seconds": 30}, {"runs": 2, "call_seconds": 3}
+    ),
+    "countdown_accuracy": lambda quick, out: countdown.run(quick, out),
+    "two_nodes": lambda quick, out: matching.run_two_nodes(quick, out),
+    "dropin": sized(dropin.run, {"runs": 20}, {"runs": 5}),
+    "browser_call": sized(browser_call.run, {"runs": 10}, {"runs": 2}),
+    "speed_event": sized(
+        speed_event.run, {"per_side": 100, "rounds": 3}, {"per_side": 5, "rounds": 1}
+    ),
 }
+
+
+def write_results(out: Path, names: list[str], quick: bool, seconds: float) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    rows = [
+        {
+            "name": f.name,
+            "median": f.median,
+            "unit": f.unit,
+            "baseline_median": None if f.ratio is None else f.median / f.ratio,
+            "ratio": f.ratio,
+            "target": f.target,
+            "line": f.line(),
+        }
+        for f in RESULTS
+    ]
+    summary = {"machine": machine(), "benchmarks": names, "quick": quick, "seconds": seconds}
+    (out / "results.json").write_text(json.dumps({**summary, "figures": rows}, indent=2))
+    table = ["| figure | median | unit | baseline | ratio | target |", "|---|---|---|---|---|---|"]
+    for row in rows:
+        base = "" if row["baseline_median"] is None else f"{row['baseline_median']:.4g}"
+        ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}"
+        table.append(
+            f"| {row['name']} | {row['median']:.4g} | {row['unit']} | {base} | {ratio} | {row['target']} |"
+        )
+    (out / "results.md").write_text("\n".join(table) + "\n")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="tiny configurations, a smoke run")
+    parser.add_argument("--out", default="bench-results", help="where results and plots go")
     parser.add_argument(
         "names", nargs="*", metavar="NAME", help=f"any of {', '.join(BENCHMARKS)}; default all"
     )
@@ -28,9 +87,13 @@ def main() -> None:
     unknown = set(args.names) - set(BENCHMARKS)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
-    for name in args.names or list(BENCHMARKS):
-        run, full, quick = BENCHMARKS[name]
-        asyncio.run(run(**(quick if args.quick else full)))
+    names = args.names or list(BENCHMARKS)
+    print(f"# {machine()}", flush=True)
+    started = time.monotonic()
+    for name in names:
+        asyncio.run(BENCHMARKS[name](args.quick, args.out))
+    write_results(Path(args.out), names, args.quick, time.monotonic() - started)
 
 
-main()
+if __name__ == "__main__":  # worker processes re-import this module under another name
+    main()

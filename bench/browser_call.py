@@ -3,7 +3,6 @@ beside a bare loopback RTCPeerConnection pair in the same browser, measured in t
 
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 
 from playwright.async_api import Browser, Page, async_playwright
@@ -89,13 +88,14 @@ async def run(runs: int = 10) -> list[str]:
             await mentee.wait_for_selector("#view-rating:not([hidden])")
             await mentee.context.close()
         await browser.close()
-    ratio = statistics.median(join_ms) / statistics.median(bare_ms)
     return [
         figure(
             "browser_join_to_first_frame",
             join_ms,
             "ms",
-            f"click Join -> first remote frame; ratio {ratio:.1f}x bare pair",
+            "click Join -> first remote frame",
+            baseline=bare_ms,
+            baseline_label="bare RTCPeerConnection pair in one page",
         ),
         figure(
             "browser_bare_pair_first_frame",

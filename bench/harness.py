@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
+import platform
 import signal
 import statistics
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 
-from server.embedded_redis import free_port
+from server.embedded_redis import EmbeddedRedis, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -38,14 +41,80 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[index]
 
 
-def figure(name: str, values: Sequence[float], unit: str, baseline: str = "") -> str:
-    """``name: median (p95, p99) unit — baseline …``, the one line format every bench prints."""
-    line = (
-        f"{name}: {statistics.median(values):.2f} "
-        f"(p95 {percentile(values, 95):.2f}, p99 {percentile(values, 99):.2f}) {unit} [n={len(values)}]"
+@dataclass
+class Figure:
+    """One measured figure: its samples, and the baseline's from the same run if it has one."""
+
+    name: str
+    values: list[float]
+    unit: str
+    note: str = ""
+    baseline: list[float] | None = None
+    baseline_label: str = ""
+    target: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    @property
+    def ratio(self) -> float | None:
+        if not self.baseline:
+            return None
+        base = statistics.median(self.baseline)
+        return self.median / base if base else None
+
+    def line(self) -> str:
+        line = (
+            f"{self.name}: {_num(self.median)} (p95 {_num(percentile(self.values, 95))}, "
+            f"p99 {_num(percentile(self.values, 99))}) {self.unit} [n={len(self.values)}]"
+        )
+        extras = []
+        if self.baseline:
+            ratio = "n/a" if self.ratio is None else f"{self.ratio:.2f}"
+            extras.append(
+                f"baseline {self.baseline_label} {_num(statistics.median(self.baseline))} "
+                f"{self.unit}, ratio {ratio}"
+            )
+        if self.target:
+            extras.append(f"target {self.target}")
+        if self.note:
+            extras.append(self.note)
+        if extras:
+            line += " — " + "; ".join(extras)
+        return line
+
+
+def _num(value: float) -> str:
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.2f}"
+
+
+RESULTS: list[Figure] = []
+
+
+def figure(
+    name: str,
+    values: Sequence[float],
+    unit: str,
+    note: str = "",
+    *,
+    baseline: Sequence[float] | None = None,
+    baseline_label: str = "",
+    target: str = "",
+) -> str:
+    """``name: median (p95, p99) unit — baseline …, ratio …``, the one line every bench prints;
+    the figure is also kept in ``RESULTS`` for the results table."""
+    result = Figure(
+        name,
+        list(values),
+        unit,
+        note,
+        list(baseline) if baseline else None,
+        baseline_label,
+        target,
     )
-    if baseline:
-        line += f" — {baseline}"
+    RESULTS.append(result)
+    line = result.line()
     print(line, flush=True)
     return line
 
@@ -58,10 +127,14 @@ class Node:
 
 @contextlib.asynccontextmanager
 async def server_process(
-    *flags: str, redis_url: str | None = None, data_dir: str | None = None
+    *flags: str,
+    redis_url: str | None = None,
+    data_dir: str | None = None,
+    cpus: list[int] | None = None,
 ) -> AsyncIterator[Node]:
     """``mentorburst serve`` in a child process on a free loopback port (embedded Redis unless
-    ``redis_url``); stopped with SIGINT on exit unless the caller killed it first."""
+    ``redis_url``), pinned to ``cpus`` if given; stopped with SIGINT on exit unless the caller
+    killed it first."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="mb-node-") as scratch:
         command = [
@@ -81,6 +154,8 @@ async def server_process(
             command += ["--redis-url", redis_url]
         env = {**os.environ, "MB_SECRET": "shared-node-secret"}
         env.pop("REDIS_URL", None)
+        if cpus:
+            command = ["taskset", "-c", ",".join(map(str, cpus)), *command]
         process = await asyncio.create_subprocess_exec(*command, env=env)
         node = Node(f"http://127.0.0.1:{port}", process)
         try:
@@ -96,6 +171,24 @@ async def server_process(
                     await process.wait()
 
 
+@contextlib.asynccontextmanager
+async def echo_process(cpus: list[int] | None = None) -> AsyncIterator[Node]:
+    """The bare aiohttp WebSocket echo server (``bench/echo_server.py``) in its own process."""
+    port = free_port()
+    command = [sys.executable, "-m", "bench.echo_server", "--port", str(port)]
+    if cpus:
+        command = ["taskset", "-c", ",".join(map(str, cpus)), *command]
+    process = await asyncio.create_subprocess_exec(*command)
+    node = Node(f"http://127.0.0.1:{port}", process)
+    try:
+        await _wait_healthy(node)
+        yield node
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            await process.wait()
+
+
 async def _wait_healthy(node: Node) -> None:
     async with aiohttp.ClientSession() as http:
         for _ in range(400):
@@ -107,3 +200,65 @@ async def _wait_healthy(node: Node) -> None:
                         return
             await asyncio.sleep(0.05)
     raise RuntimeError(f"mentorburst node at {node.url} did not come up")
+
+
+@contextlib.asynccontextmanager
+async def bench_redis() -> AsyncIterator[str]:
+    """A real ``redis-server`` of our own (AOF on, as ``mentorburst serve`` runs it), shared by
+    the server(s) and the same-run baseline so both hit the same Redis."""
+    with tempfile.TemporaryDirectory(prefix="mb-redis-") as scratch:
+        redis = EmbeddedRedis(Path(scratch))
+        url = await redis.start()
+        try:
+            yield url
+        finally:
+            await redis.stop()
+
+
+def skills_file(folder: str, count: int) -> tuple[str, list[str]]:
+    """A catalog of ``count`` skills written into ``folder``: (path, slugs)."""
+    slugs = [f"skill-{i:02d}" for i in range(count)]
+    path = Path(folder) / "skills.json"
+    path.write_text(json.dumps([{"slug": s, "name": s} for s in slugs]), encoding="utf-8")
+    return str(path), slugs
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A process's CPU seconds (user + system) and resident memory, read from /proc."""
+
+    cpu_s: float
+    rss_bytes: int
+
+
+def usage(pid: int) -> Usage:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    rss = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    return Usage(cpu, rss)
+
+
+def server_pid(node: Node) -> int:
+    """The Python server's pid (under ``taskset`` it is the same process: taskset execs)."""
+    return node.process.pid
+
+
+def machine() -> str:
+    """The machine a run was on, for the results."""
+    model = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for row in Path("/proc/cpuinfo").read_text().splitlines():
+            if row.startswith("model name"):
+                model = row.split(":", 1)[1].strip()
+                break
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{os.cpu_count()} cores ({model}), {memory:.0f} GiB, Linux {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def progress(text: str) -> None:
+    """A progress note on stderr, apart from the figure lines on stdout."""
+    print(f"  … {text}", file=sys.stderr, flush=True)

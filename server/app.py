@@ -137,7 +137,7 @@ def _services_ctx(
         queue = SkillQueue(redis, scripts, config)
         sessions = SessionStore(redis, scripts)
         ratings = Ratings(redis, scripts, sessions, users)
-        broadcaster = QueueBroadcaster(redis, queue, notifier)
+        broadcaster = QueueBroadcaster(redis, queue, notifier, clock)
         dropin = DropIn(
             config=config,
             clock=clock,

@@ -46,6 +46,8 @@ class CallReport:
     started: bool = False
     frames: dict[str, int] = field(default_factory=lambda: {"video": 0, "audio": 0})
     first_frame_s: float | None = None
+    # Seconds from asking (mentee) or from the match (mentor) to each negotiation step.
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 class FrameCounter:
@@ -111,7 +113,10 @@ class Bot:
                     )
                     self.say(f"asked for help with {opts.skill}: {where}")
                 matched = await self.client.next("session:matched", timeout=opts.wait_seconds)
-                self.reports.append(await self.take_call(matched, joined))
+                matched_at = time.perf_counter()
+                report = await self.take_call(matched, joined)
+                report.phases["matched"] = matched_at - joined
+                self.reports.append(report)
             if opts.role == "mentor":
                 await self.client.must("mentor:offline", {})
                 self.say("offline")
@@ -148,6 +153,7 @@ class Bot:
             await peer.close()
             await counter.stop()
             media.stop()
+        report.phases.update({step: at - since for step, at in peer.marks.items()})
         first = (
             f", first frame after {report.first_frame_s * 1000:.0f} ms"
             if report.first_frame_s

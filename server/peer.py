@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import Any
 
 from aiortc import (
@@ -49,6 +50,8 @@ class CallPeer:
         self.failed = asyncio.Event()
         self._signals: asyncio.Task[None] | None = None
         self._closed = False
+        # time.perf_counter() when negotiation reached each step, for call-setup benchmarks.
+        self.marks: dict[str, float] = {}
         for track in tracks:
             self.pc.addTrack(track)
         self.pc.on("track", self.remote_tracks.put_nowait)
@@ -58,6 +61,7 @@ class CallPeer:
         state = self.pc.connectionState
         log.debug("%s: connection %s", self.session_id, state)
         if state == "connected" and not self.connected.is_set():
+            self.marks["connected"] = time.perf_counter()
             self.connected.set()
             with contextlib.suppress(Exception):
                 await self.client.call("session:connected", {"session_id": self.session_id})
@@ -98,6 +102,7 @@ class CallPeer:
             await self.pc.setRemoteDescription(
                 RTCSessionDescription(sdp=data["sdp"], type=data["type"])
             )
+            self.marks.setdefault(f"{kind}_applied", time.perf_counter())
             if kind == "offer":
                 await self.pc.setLocalDescription(await self.pc.createAnswer())
                 await self._send("answer", self._local())

@@ -1,47 +1,76 @@
-"""Benchmarks run on demand; here they only have to run in a tiny configuration and print."""
+"""Benchmarks run on demand; here they only have to run in a tiny configuration and print their
+figure lines (no timing asserts), and write their results and plots."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from tests.browser import require_chromium
+from bench.harness import CHROMIUM
 
 ROOT = Path(__file__).resolve().parent.parent
 
-
-@pytest.mark.parametrize(
-    ("name", "figures", "n"),
-    [
-        ("dropin", ["dropin_match_latency", "dropin_end_lateness"], 5),
-        ("browser_call", ["browser_join_to_first_frame", "browser_bare_pair_first_frame"], 2),
-        (
-            "bot_call",
-            ["bot_join_to_first_frame", "bot_bare_pair_first_frame", "bot_call_cpu"],
-            None,
-        ),
+FIGURES = {
+    "match": ["match_throughput", "match_latency@50/s", "match_latency@100/s"],
+    "signal_rtt": ["signal_latency@1/s", "signal_peak"],
+    "idle_capacity": ["idle_memory_per_connection", "idle_cpu"],
+    "call_setup": [
+        "call_setup_join_to_frame",
+        "call_setup_match",
+        "call_setup_offer_answer",
+        "call_setup_ice_dtls",
+        "call_setup_first_frame",
+        "bot_call_cpu",
     ],
-)
-def test_each_benchmark_runs_small_and_prints_its_figures(
-    name: str, figures: list[str], n: int
+    "countdown_accuracy": ["countdown_lateness", "clock_offset_error"],
+    "two_nodes": ["two_nodes_throughput"],
+    "dropin": ["dropin_match_latency", "dropin_end_lateness"],
+    "browser_call": ["browser_join_to_first_frame", "browser_bare_pair_first_frame"],
+    "speed_event": ["event_round_spread", "event_pairing_500"],
+}
+WITH_BASELINE = {
+    "match_throughput",
+    "signal_latency@1/s",
+    "signal_peak",
+    "idle_memory_per_connection",
+    "call_setup_join_to_frame",
+    "two_nodes_throughput",
+    "browser_join_to_first_frame",
+}
+
+
+def test_every_benchmark_runs_small_prints_its_figures_and_writes_results(
+    tmp_path: Path,
 ) -> None:
-    if name == "browser_call":
-        require_chromium()
+    names = [n for n in FIGURES if n != "browser_call" or shutil.which(CHROMIUM)]
     result = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", name],
+        [sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path), *names],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=180,
-        check=True,
+        timeout=600,
     )
-    lines = [line for line in result.stdout.splitlines() if ": " in line and "[n=" in line]
-    assert [line.split(":")[0] for line in lines] == figures
-    if n is not None:
-        assert all(f"[n={n}]" in line for line in lines)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [line for line in result.stdout.splitlines() if "[n=" in line]
+    printed = [line.split(": ")[0] for line in lines]
+    assert printed == [figure for name in names for figure in FIGURES[name]]
+    for line in lines:
+        name = line.split(": ")[0]
+        assert ("baseline" in line and "ratio" in line) == (name in WITH_BASELINE), line
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert [f["name"] for f in results["figures"]] == printed
+    assert "| match_throughput |" in (tmp_path / "results.md").read_text()
+    for plot in [
+        "match_latency",
+        "match_load",
+        "signal_latency",
+        "signal_load",
+        "countdown_lateness",
+    ]:
+        assert (tmp_path / f"{plot}.png").stat().st_size > 1000
 
 
 def test_an_unknown_benchmark_is_refused() -> None:
