@@ -131,7 +131,8 @@ def _services_ctx(
         manager.initialize()
 
         scripts = Scripts.register(redis)
-        notifier = SocketNotifier(sio)
+        node_id = f"n_{secrets.token_hex(6)}"
+        notifier = SocketNotifier(sio, node_id)
         timers = Timers(redis, scripts, clock)
         users = Users(redis)
         queue = SkillQueue(redis, scripts, config)
@@ -158,7 +159,6 @@ def _services_ctx(
             await events.user_gone(user_id)
             await dropin.user_gone(user_id)
 
-        node_id = f"n_{secrets.token_hex(6)}"
         presence = Presence(
             redis,
             timers,

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 NEAR = 10
 FAR_EVERY_MS = 5000
+WINDOW_FIELD = "~window"  # not a user id: ids never contain "~"
 
 
 class QueueBroadcaster(Worker):
@@ -74,33 +75,41 @@ class QueueBroadcaster(Worker):
         await self._send_mentor_updates(flushed)
 
     async def _send_skill(self, skill: str) -> None:
-        _, online_n, service_s = (await self._queue.counts([skill]))[skill]
-        waiting = await self._queue.waiting(skill)
+        """One pass: the first ``NEAR`` places every time; the whole queue once per window."""
+        waiting_n, online_n, service_s = (await self._queue.counts([skill]))[skill]
         last_key = keys.PREFIX + f"qlast:{skill}"
-        previous = await self._redis.hgetall(last_key)
         window = str(self._clock.now_ms() // FAR_EVERY_MS)
+        full = await self._redis.hget(last_key, WINDOW_FIELD) != window
+        head = await self._queue.waiting(skill, None if full else NEAR)
+        ids = [mentee_id for mentee_id, _ in head]
+        previous = (
+            dict(zip(ids, await self._redis.hmget(last_key, ids), strict=True)) if ids else {}
+        )
         sent: dict[str, str] = {}
-        for position, (mentee_id, ticket_id) in enumerate(waiting, start=1):
+        for position, (mentee_id, ticket_id) in enumerate(head, start=1):
             eta = self._queue.eta(position, online_n, service_s)
             update: dict[str, Any] = {
                 "ticket_id": ticket_id,
                 "skill": skill,
                 "position": position,
                 "eta_s": eta.seconds,
-                "waiting": len(waiting),
+                "waiting": waiting_n,
             }
             if eta.reason:
                 update["eta_reason"] = eta.reason
-            fingerprint = f"{ticket_id}:{position}:{eta.seconds}:{len(waiting)}"
-            last_fingerprint, _, last_window = previous.get(mentee_id, "").partition("|")
+            fingerprint = f"{ticket_id}:{position}:{eta.seconds}:{waiting_n}"
+            last = previous.get(mentee_id) or ""
+            last_fingerprint, _, last_window = last.partition("|")
             due = position <= NEAR or last_window != window
             if last_fingerprint != fingerprint and due:
                 await self._notifier.to_user(mentee_id, "queue:update", update)
                 sent[mentee_id] = f"{fingerprint}|{window}"
-            else:
-                sent[mentee_id] = previous.get(mentee_id, "")  # still owed, if it changed
+            elif full:
+                sent[mentee_id] = last  # still owed, if it changed
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(last_key)
+            if full:  # drop whoever left the queue since the last full pass
+                pipe.delete(last_key)
+                sent[WINDOW_FIELD] = window
             if sent:
                 pipe.hset(last_key, mapping=sent)
             await pipe.execute()

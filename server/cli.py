@@ -24,6 +24,15 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 10)
 
 
+def use_uvloop() -> None:
+    """uvloop where it is installed (Linux, macOS): the event loop is most of a message's cost."""
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="mentorburst", description="Real-time video micro-mentoring."
@@ -50,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         print(f"mentorburst serving on http://{config.host}:{config.port}/", flush=True)
         tune_gc()
+        use_uvloop()
         web.run_app(create_app(config), host=config.host, port=config.port, print=None)
     elif args.command == "bot":
         from server.bot import Bot, BotOptions

@@ -135,8 +135,7 @@ class DropIn:
         skills = [s for s in (await self.queue.mentor(mentor_id)).get("skills", "").split(",") if s]
         outcome = await self.queue.mentor_offline(mentor_id)
         if outcome == "offline":
-            await self.timers.cancel("burst", mentor_id)
-            await self.timers.cancel("cooldown", mentor_id)
+            await self.timers.cancel_many([("burst", mentor_id), ("cooldown", mentor_id)])
         if outcome:
             self.broadcaster.mark(*skills)
             await self.broadcaster.send_mentor_update(mentor_id)
@@ -168,25 +167,37 @@ class DropIn:
         await self.timers.schedule(
             "connect", session.id, session.matched_at + self._ms(self.config.connect_grace_seconds)
         )
+        cards = await self._peer_cards(session)
         for user_id in (session.mentee_id, session.mentor_id):
             await self.notifier.to_user(
-                user_id, "session:matched", await self.matched_payload(session, user_id)
+                user_id, "session:matched", await self.matched_payload(session, user_id, cards)
             )
         self.broadcaster.mark(session.skill)
         await self.broadcaster.send_mentor_update(session.mentor_id)
         return session
 
-    async def matched_payload(self, session: Session, user_id: str) -> dict[str, Any]:
+    async def _peer_cards(self, session: Session) -> dict[str, dict[str, Any]]:
+        """user id -> how the other person sees them (name, rating), for both people."""
+        people = [session.mentee_id, session.mentor_id]
+        names = await self.users.names(people)
+        reputations = await self.ratings.reputations(people)
+        return {
+            uid: {"id": uid, "name": names.get(uid, ""), "rating": reputations[uid].as_dict()}
+            for uid in people
+        }
+
+    async def matched_payload(
+        self, session: Session, user_id: str, cards: dict[str, dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         """The ``session:matched`` payload as ``user_id`` sees it."""
         role = session.role_of(user_id)
         peer = session.peer_of(user_id)
-        names = await self.users.names([peer])
-        reputation = await self.ratings.reputation(peer)
+        cards = cards or await self._peer_cards(session)
         now = self.clock.now_ms()
         payload: dict[str, Any] = {
             "session_id": session.id,
             "role": role,
-            "peer": {"id": peer, "name": names.get(peer, ""), "rating": reputation.as_dict()},
+            "peer": cards[peer],
             "skill": session.skill,
             "question": session.question,
             "duration_s": seconds(session.duration_ms),
@@ -278,11 +289,15 @@ class DropIn:
     async def relay_signal(
         self, sender: str, session_id: str, kind: str, data: dict[str, Any]
     ) -> None:
-        peer = await self.sessions.signal_peer(session_id, sender)
-        if peer is None:
+        found = await self.sessions.signal_peer(session_id, sender)
+        if found is None:
             raise Forbidden("You are not in that live session.", code="not_in_session")
+        peer, sockets = found
         await self.notifier.to_user(
-            peer, "signal", {"session_id": session_id, "from": sender, "type": kind, "data": data}
+            peer,
+            "signal",
+            {"session_id": session_id, "from": sender, "type": kind, "data": data},
+            sockets=sockets,
         )
 
     async def decline(self, mentor_id: str, session_id: str) -> None:
@@ -319,9 +334,13 @@ class DropIn:
         )
         if ended is None:
             return False
-        await self.timers.cancel("warn", *(_warn_arg(session_id, r) for r in self.config.warn_at))
-        await self.timers.cancel("end", session_id)
-        await self.timers.cancel("connect", session_id)
+        await self.timers.cancel_many(
+            [
+                *(("warn", _warn_arg(session_id, r)) for r in self.config.warn_at),
+                ("end", session_id),
+                ("connect", session_id),
+            ]
+        )
         payload = {"session_id": session_id, "reason": reason, "rate_until": ended.rate_until}
         for user_id in (ended.mentee_id, ended.mentor_id):
             await self.notifier.to_user(user_id, "session:ended", payload)

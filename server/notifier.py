@@ -12,12 +12,25 @@ def user_room(user_id: str) -> str:
 
 
 class Notifier(Protocol):
-    async def to_user(self, user_id: str, event: str, data: dict[str, Any]) -> None: ...
+    async def to_user(
+        self, user_id: str, event: str, data: dict[str, Any], *, sockets: list[str] | None = None
+    ) -> None: ...
 
 
 class SocketNotifier:
-    def __init__(self, sio: Any) -> None:
+    def __init__(self, sio: Any, node_id: str) -> None:
         self._sio = sio
+        self._local_prefix = f"{node_id}|"
 
-    async def to_user(self, user_id: str, event: str, data: dict[str, Any]) -> None:
+    async def to_user(
+        self, user_id: str, event: str, data: dict[str, Any], *, sockets: list[str] | None = None
+    ) -> None:
+        """``sockets``, when the caller already read them from presence ("<node>|<sid>"), lets a
+        node that holds every one of them deliver directly, skipping the Redis pub/sub round trip
+        (the signal relay's hot path). Otherwise, or if any socket is elsewhere, publish."""
+        if sockets and all(s.startswith(self._local_prefix) for s in sockets):
+            for socket in sockets:
+                sid = socket[len(self._local_prefix) :]
+                await self._sio.emit(event, data, to=sid, namespace="/", ignore_queue=True)
+            return
         await self._sio.emit(event, data, room=user_room(user_id), namespace="/")

@@ -153,9 +153,9 @@ class SkillQueue:
             return None
         return Ticket(ticket_id, skill, rank + 1)
 
-    async def waiting(self, skill: str) -> list[tuple[str, str]]:
-        """(mentee id, ticket id) in queue order."""
-        members = [m for m in await self._redis.zrange(keys.queue(skill), 0, -1)]
+    async def waiting(self, skill: str, limit: int | None = None) -> list[tuple[str, str]]:
+        """(mentee id, ticket id) in queue order; the first ``limit`` only if given."""
+        members = [m for m in await self._redis.zrange(keys.queue(skill), 0, (limit or 0) - 1)]
         if not members:
             return []
         async with self._redis.pipeline(transaction=False) as pipe:

@@ -104,14 +104,22 @@ class Ratings:
         return other
 
     async def reputation(self, user_id: str) -> Reputation:
+        return (await self.reputations([user_id]))[user_id]
+
+    async def reputations(self, user_ids: list[str]) -> dict[str, Reputation]:
+        """Several people's reputations in one round trip."""
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hmget(keys.reputation(user_id), "count", "sum")
             pipe.hmget(keys.GLOBAL_REPUTATION, "count", "sum")
-            (count, total), (all_count, all_total) = await pipe.execute()
+            for user_id in user_ids:
+                pipe.hmget(keys.reputation(user_id), "count", "sum")
+            (all_count, all_total), *own = await pipe.execute()
         prior = (
             float(all_total) / int(all_count) if all_count and int(all_count) >= 20 else PRIOR_MEAN
         )
-        return bayesian(int(count or 0), float(total or 0), prior)
+        return {
+            uid: bayesian(int(count or 0), float(total or 0), prior)
+            for uid, (count, total) in zip(user_ids, own, strict=True)
+        }
 
     async def ratings_of(self, session_id: str) -> dict[str, dict[str, Any]]:
         raw = await self._redis.hgetall(keys.ratings(session_id))

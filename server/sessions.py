@@ -131,6 +131,9 @@ class SessionStore:
             int(rate_until),
         )
 
-    async def signal_peer(self, session_id: str, sender: str) -> str | None:
-        peer = await Scripts.call(self._scripts.signal_peer, session_id, sender)
-        return peer if peer else None
+    async def signal_peer(self, session_id: str, sender: str) -> tuple[str, list[str]] | None:
+        """The other participant and their sockets ("<node>|<sid>"), if ``sender`` may signal."""
+        reply = await Scripts.call(self._scripts.signal_peer, session_id, sender)
+        if not reply:
+            return None
+        return str(reply[0]), [str(socket) for socket in reply[1:]]

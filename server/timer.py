@@ -84,8 +84,13 @@ class Timers(Worker):
         self.wake()
 
     async def cancel(self, kind: str, *args: str) -> None:
-        if args:
-            await self._redis.zrem(keys.TIMERS, *(f"{kind}|{arg}" for arg in args))
+        await self.cancel_many([(kind, arg) for arg in args])
+
+    async def cancel_many(self, entries: Iterable[tuple[str, str]]) -> None:
+        """Drop deadlines in one round trip: (kind, arg) pairs."""
+        members = [f"{kind}|{arg}" for kind, arg in entries]
+        if members:
+            await self._redis.zrem(keys.TIMERS, *members)
 
     async def fire_due(self) -> int:
         """Claim and run every deadline due now; returns how many fired."""

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bench.harness import CHROMIUM
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +44,7 @@ WITH_BASELINE = {
 }
 
 
+@pytest.mark.timeout(600)
 def test_every_benchmark_runs_small_prints_its_figures_and_writes_results(
     tmp_path: Path,
 ) -> None:

@@ -11,6 +11,7 @@ local function k_session(id) return P .. 'session:' .. id end
 local function k_blocked(id) return P .. 'blocked:' .. id end
 local function k_declined(mentor, burst) return P .. 'declined:' .. mentor .. ':' .. burst end
 local function k_history(id) return P .. 'history:' .. id end
+local function k_sockets(id) return P .. 'sockets:' .. id end
 
 local function split(csv)
   local out = {}
