@@ -287,19 +287,21 @@ async def run_raw_scripts(redis_url: str, scale: Scale, slugs: list[str]) -> lis
 
 
 async def double_booked(redis_url: str) -> int:
-    """Users in two sessions at once, from every session record in Redis."""
+    """Users in two sessions at once, from every drop-in session record in Redis. Sessions are
+    ordered by the sequence numbers the claim and end scripts stamp (scripts run one at a time),
+    not by the nodes' clocks, whose ``now`` is read before a script waits for a connection."""
     redis = Redis.from_url(redis_url, decode_responses=True)
     spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
     try:
         ids = [k async for k in redis.scan_iter(match=keys.session("*"), count=1000)]
         async with redis.pipeline(transaction=False) as pipe:
             for key in ids:
-                pipe.hmget(key, "mentor", "mentee", "matched_at", "ended_at")
+                pipe.hmget(key, "mentor", "mentee", "claim_seq", "end_seq")
             records = await pipe.execute()
     finally:
         await redis.aclose()
-    for mentor, mentee, matched_at, ended_at in records:
-        span = (int(matched_at), int(ended_at) if ended_at else 2**62)
+    for mentor, mentee, claimed, ended in records:
+        span = (int(claimed), int(ended) if ended else 2**62)
         spans[mentor].append(span)
         spans[mentee].append(span)
     overlapping = 0

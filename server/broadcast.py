@@ -2,19 +2,23 @@
 
 Changes mark a skill dirty; a flusher sends at most one round of updates per skill per interval,
 so a burst of joins costs one pass over the queue rather than one per join. A mentee hears only
-when its position, ETA or the waiting count changed since the last update it got, and beyond the
-first ``NEAR`` places at most once per ``FAR_EVERY_MS``: someone 400th doesn't need ten updates a
-second while the queue moves, and sending them would cost the server one message per waiting
-mentee per flush (the match benchmark measured a 10,000-deep queue at 176 matches/s that way).
+when its position, ETA or the waiting count changed since the last update it got. Beyond the
+first ``NEAR`` places the waiting count alone sends nothing, and a place is refreshed at most
+every ``position x 50 ms`` (5 s at 100th, capped at 30 s): someone 400th doesn't need ten
+updates a second while the queue moves, and sending them would cost the server one message per
+waiting mentee per flush (the match benchmark measured a 10,000-deep queue at 176 matches/s
+that way). The whole queue is read once per ``FAR_EVERY_MS``; in between, only its head.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import LockNotOwnedError
 
 from server import keys
 from server.clock import Clock
@@ -27,6 +31,8 @@ log = logging.getLogger(__name__)
 
 NEAR = 10
 FAR_EVERY_MS = 5000
+MS_PER_PLACE = 50
+MAX_GAP_MS = 30_000
 WINDOW_FIELD = "~window"  # not a user id: ids never contain "~"
 
 
@@ -63,22 +69,27 @@ class QueueBroadcaster(Worker):
         for skill in skills:
             # One node at a time per skill: its updates are published before the next node reads
             # a newer snapshot, so nobody's last queue:update is an older one.
-            lock = self._redis.lock(keys.PREFIX + f"qflush:{skill}", timeout=10)
+            lock = self._redis.lock(keys.PREFIX + f"qflush:{skill}", timeout=30)
             if not await lock.acquire(blocking=False):
                 self._dirty.add(skill)  # another node is flushing; look again next tick
                 continue
             try:
-                await self._send_skill(skill)
+                if await self._send_skill(skill):
+                    self._dirty.add(skill)  # keep flushing until a full pass delivers them
             finally:
-                await lock.release()
+                with contextlib.suppress(LockNotOwnedError):  # a pass that outlived its lock
+                    await lock.release()
             flushed.append(skill)
         await self._send_mentor_updates(flushed)
 
-    async def _send_skill(self, skill: str) -> None:
-        """One pass: the first ``NEAR`` places every time; the whole queue once per window."""
+    async def _send_skill(self, skill: str) -> bool:
+        """One pass: the first ``NEAR`` places every time; the whole queue once per window.
+        True while places beyond the head may still be owed an update (a head-only pass with
+        more waiting, or a full pass that held some back), so the skill stays dirty."""
         waiting_n, online_n, service_s = (await self._queue.counts([skill]))[skill]
         last_key = keys.PREFIX + f"qlast:{skill}"
-        window = str(self._clock.now_ms() // FAR_EVERY_MS)
+        now = self._clock.now_ms()
+        window = str(now // FAR_EVERY_MS)
         full = await self._redis.hget(last_key, WINDOW_FIELD) != window
         head = await self._queue.waiting(skill, None if full else NEAR)
         ids = [mentee_id for mentee_id, _ in head]
@@ -86,6 +97,7 @@ class QueueBroadcaster(Worker):
             dict(zip(ids, await self._redis.hmget(last_key, ids), strict=True)) if ids else {}
         )
         sent: dict[str, str] = {}
+        owed = False
         for position, (mentee_id, ticket_id) in enumerate(head, start=1):
             eta = self._queue.eta(position, online_n, service_s)
             update: dict[str, Any] = {
@@ -97,15 +109,19 @@ class QueueBroadcaster(Worker):
             }
             if eta.reason:
                 update["eta_reason"] = eta.reason
-            fingerprint = f"{ticket_id}:{position}:{eta.seconds}:{waiting_n}"
+            near = position <= NEAR
+            fingerprint = f"{ticket_id}:{position}:{eta.seconds}" + (
+                f":{waiting_n}" if near else ""
+            )
             last = previous.get(mentee_id) or ""
-            last_fingerprint, _, last_window = last.partition("|")
-            due = position <= NEAR or last_window != window
+            last_fingerprint, _, last_sent = last.partition("|")
+            due = near or now - int(last_sent or 0) >= min(MAX_GAP_MS, position * MS_PER_PLACE)
             if last_fingerprint != fingerprint and due:
                 await self._notifier.to_user(mentee_id, "queue:update", update)
-                sent[mentee_id] = f"{fingerprint}|{window}"
+                sent[mentee_id] = f"{fingerprint}|{now}"
             elif full:
-                sent[mentee_id] = last  # still owed, if it changed
+                sent[mentee_id] = last
+                owed = owed or last_fingerprint != fingerprint
         async with self._redis.pipeline(transaction=True) as pipe:
             if full:  # drop whoever left the queue since the last full pass
                 pipe.delete(last_key)
@@ -113,6 +129,7 @@ class QueueBroadcaster(Worker):
             if sent:
                 pipe.hset(last_key, mapping=sent)
             await pipe.execute()
+        return owed if full else waiting_n > NEAR
 
     async def _send_mentor_updates(self, skills: list[str]) -> None:
         """Waiting counts for every mentor online in ``skills``, at most once a second per skill
@@ -123,8 +140,8 @@ class QueueBroadcaster(Worker):
                 self._dirty.add(skill)  # sent within the last second; the counts go out next
                 continue
             mentors.update(m for m in await self._redis.smembers(keys.online(skill)))
-        for mentor_id in mentors:
-            await self.send_mentor_update(mentor_id)
+        for mentor_id, update in (await self.mentor_updates(sorted(mentors))).items():
+            await self._notifier.to_user(mentor_id, "mentor:update", update)
 
     async def send_mentor_update(self, mentor_id: str) -> None:
         update = await self.mentor_update(mentor_id)
@@ -133,11 +150,31 @@ class QueueBroadcaster(Worker):
 
     async def mentor_update(self, mentor_id: str) -> dict[str, Any]:
         """The ``mentor:update`` payload for a mentor; empty if it never went online."""
-        burst = await self._queue.mentor(mentor_id)
-        if not burst:
+        return (await self.mentor_updates([mentor_id])).get(mentor_id, {})
+
+    async def mentor_updates(self, mentor_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """``mentor:update`` payloads for many mentors in two round trips (bursts, then counts)."""
+        if not mentor_ids:
             return {}
-        skills = [s for s in burst.get("skills", "").split(",") if s]
-        counts = await self._queue.counts(skills) if skills else {}
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for mentor_id in mentor_ids:
+                pipe.hgetall(keys.mentor(mentor_id))
+            bursts = dict(zip(mentor_ids, await pipe.execute(), strict=True))
+        skills_of = {
+            m: [s for s in burst.get("skills", "").split(",") if s]
+            for m, burst in bursts.items()
+            if burst
+        }
+        wanted = sorted({s for skills in skills_of.values() for s in skills})
+        counts = await self._queue.counts(wanted) if wanted else {}
+        return {
+            m: self._mentor_payload(bursts[m], skills, counts) for m, skills in skills_of.items()
+        }
+
+    @staticmethod
+    def _mentor_payload(
+        burst: dict[str, str], skills: list[str], counts: dict[str, tuple[int, int, float]]
+    ) -> dict[str, Any]:
         return {
             "burst_ends_at": int(burst.get("burst_ends_at", 0)),
             "sessions_done": int(burst.get("sessions_done", 0)),

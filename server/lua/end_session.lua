@@ -12,7 +12,8 @@ if state ~= 'matched' and state ~= 'live' then return nil end
 if expect ~= '' and state ~= expect then return nil end
 
 local rate_until = now + rating_ms
-redis.call('HSET', key, 'state', 'ended', 'reason', reason, 'ended_at', now, 'rate_until', rate_until)
+redis.call('HSET', key, 'state', 'ended', 'reason', reason, 'ended_at', now, 'rate_until', rate_until,
+  'end_seq', redis.call('INCR', P .. 'txn-seq'))
 for _, id in ipairs({mentor, mentee}) do
   if redis.call('GET', k_live(id)) == sid then redis.call('DEL', k_live(id)) end
 end

@@ -59,6 +59,8 @@ local function burst_spent(mentor, now)
 end
 
 -- Take a waiting mentee out of its queue and book both into a new session.
+-- claim_seq/end_seq order claims and ends exactly (scripts run one at a time), so an audit can
+-- prove nobody held two sessions at once without trusting the nodes' clocks.
 local function claim(mentor, mentee, sid, now, session_ms)
   local t = redis.call('HMGET', k_mentee(mentee), 'ticket_id', 'skill', 'question', 'joined_at', 'score')
   redis.call('ZREM', k_queue(t[2]), mentee)
@@ -69,7 +71,8 @@ local function claim(mentor, mentee, sid, now, session_ms)
   redis.call('HSET', k_session(sid),
     'id', sid, 'mentor', mentor, 'mentee', mentee, 'skill', t[2], 'question', t[3],
     'ticket_id', t[1], 'joined_at', t[4], 'score', t[5], 'burst', burst,
-    'state', 'matched', 'matched_at', now, 'duration_ms', session_ms)
+    'state', 'matched', 'matched_at', now, 'duration_ms', session_ms,
+    'claim_seq', redis.call('INCR', P .. 'txn-seq'))
   redis.call('SET', k_live(mentor), sid)
   redis.call('SET', k_live(mentee), sid)
   redis.call('ZADD', k_history(mentor), now, sid)
