@@ -8,6 +8,7 @@ node leaves no ghosts either.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 5
 STALE_MS = 20_000
+BATCH = 500
 
 
 class Presence(Worker):
@@ -44,6 +46,8 @@ class Presence(Worker):
         self._on_gone = on_gone
         # This node's own sockets (sid -> user), so it can re-register them if it was swept.
         self._local: dict[str, str] = {}
+        self._leaving: list[tuple[str, str]] = []  # (user, sid) closed, not yet settled
+        self._settling: asyncio.Future[None] | None = None
         super().__init__()
         timers.on("presence", self._grace_over)
 
@@ -56,17 +60,48 @@ class Presence(Worker):
         await self._timers.cancel("presence", user_id)
 
     async def disconnected(self, user_id: str, sid: str) -> None:
+        """Forget a closed socket; start the grace if it was the user's last. Disconnects that
+        arrive together (a network blip drops thousands) are settled in shared batches of a few
+        round trips, retried until Redis takes them: a lost one would leave a ghost online."""
         self._local.pop(sid, None)
-        await self._redis.srem(keys.sockets(user_id), f"{self.node_id}|{sid}")
-        if await self.socket_count(user_id) == 0:
-            await self._timers.schedule("presence", user_id, self._clock.now_ms() + self._grace_ms)
+        self._leaving.append((user_id, sid))
+        if self._settling is None or self._settling.done():
+            self._settling = asyncio.ensure_future(self._settle_departures())
+        await asyncio.shield(self._settling)
+
+    async def _settle_departures(self) -> None:
+        while self._leaving:
+            batch, self._leaving = self._leaving[:BATCH], self._leaving[BATCH:]
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for user_id, sid in batch:
+                        pipe.srem(keys.sockets(user_id), f"{self.node_id}|{sid}")
+                    await pipe.execute()
+                users = list(dict.fromkeys(user_id for user_id, _ in batch))
+                counts = await self.socket_counts(users)
+                due = self._clock.now_ms() + self._grace_ms
+                await self._timers.schedule_many(
+                    [("presence", u, due) for u in users if counts[u] == 0]
+                )
+            except Exception:
+                log.exception("settling %d disconnects failed; retrying", len(batch))
+                self._leaving = batch + self._leaving
+                await asyncio.sleep(0.5)
 
     async def socket_count(self, user_id: str) -> int:
-        members = [m for m in await self._redis.smembers(keys.sockets(user_id))]
-        if not members:
-            return 0
-        alive = await self._alive_nodes({m.split("|", 1)[0] for m in members})
-        return sum(1 for m in members if m.split("|", 1)[0] in alive)
+        return (await self.socket_counts([user_id]))[user_id]
+
+    async def socket_counts(self, user_ids: list[str]) -> dict[str, int]:
+        """Live sockets per user, on nodes still heartbeating, in two round trips."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for user_id in user_ids:
+                pipe.smembers(keys.sockets(user_id))
+            members = dict(zip(user_ids, await pipe.execute(), strict=True))
+        nodes = {m.split("|", 1)[0] for found in members.values() for m in found}
+        alive = await self._alive_nodes(nodes) if nodes else set()
+        return {
+            u: sum(1 for m in found if m.split("|", 1)[0] in alive) for u, found in members.items()
+        }
 
     async def _alive_nodes(self, nodes: set[str]) -> set[str]:
         cutoff = self._clock.now_ms() - STALE_MS
