@@ -21,7 +21,7 @@ from bench import (
     signal_rtt,
     speed_event,
 )
-from bench.harness import RESULTS, machine
+from bench.harness import RESULTS, machine, percentile
 
 Runner = Callable[[bool, str], Coroutine[Any, Any, list[str]]]
 
@@ -56,6 +56,9 @@ def write_results(out: Path, names: list[str], quick: bool, seconds: float) -> N
         {
             "name": f.name,
             "median": f.median,
+            "p95": percentile(f.values, 95),
+            "p99": percentile(f.values, 99),
+            "n": len(f.values),
             "unit": f.unit,
             "baseline_median": None if f.ratio is None else f.median / f.ratio,
             "ratio": f.ratio,
@@ -66,14 +69,22 @@ def write_results(out: Path, names: list[str], quick: bool, seconds: float) -> N
     ]
     summary = {"machine": machine(), "benchmarks": names, "quick": quick, "seconds": seconds}
     (out / "results.json").write_text(json.dumps({**summary, "figures": rows}, indent=2))
-    table = ["| figure | median | unit | baseline | ratio | target |", "|---|---|---|---|---|---|"]
+    (out / "results.md").write_text(markdown_table(rows))
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    table = [
+        "| figure | median | p95 | p99 | n | unit | baseline median | ratio | target |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for row in rows:
         base = "" if row["baseline_median"] is None else f"{row['baseline_median']:.4g}"
         ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}"
         table.append(
-            f"| {row['name']} | {row['median']:.4g} | {row['unit']} | {base} | {ratio} | {row['target']} |"
+            f"| {row['name']} | {row['median']:.4g} | {row['p95']:.4g} | {row['p99']:.4g} "
+            f"| {row['n']} | {row['unit']} | {base} | {ratio} | {row['target']} |"
         )
-    (out / "results.md").write_text("\n".join(table) + "\n")
+    return "\n".join(table) + "\n"
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import aiohttp
 
 from bench.fleet import Fleet
 from bench.harness import Node, echo_process, figure, progress, server_process, usage
-from bench.wire import WireClient, bounded, http_session, login
+from bench.wire import WireClient, bounded, http_session, signed_in
 
 
 @dataclass
@@ -35,18 +35,14 @@ class HoldWorker:
         self.clients: list[WireClient] = []
         self.sockets: list[aiohttp.ClientWebSocketResponse] = []
 
-    async def _sio(self, i: int) -> WireClient:
-        user_id, token = await login(self.http, self.url, f"idle{i}")
-        client = WireClient(user_id)
-        await client.connect(self.http, self.url, token)
-        return client
-
     async def open(self) -> int:
         if self.bare:
             ws_url = self.url.replace("http", "ws", 1) + "/echo"
             self.sockets = await bounded([self.http.ws_connect(ws_url) for _ in self.share], 100)
         else:
-            self.clients = await bounded([self._sio(i) for i in self.share], 100)
+            self.clients = await bounded(
+                [signed_in(self.http, self.url, f"idle{i}") for i in self.share], 100
+            )
         return len(self.sockets) + len(self.clients)
 
     async def alive(self) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 from bench.fleet import Fleet
 from bench.harness import figure, progress, server_process
 from bench.plots import Plot
-from bench.wire import WireClient, bounded, http_session, login, must, spawn
+from bench.wire import WireClient, bounded, http_session, must, signed_in, spawn
 
 
 @dataclass
@@ -57,10 +57,7 @@ class CountdownWorker:
         self.all_ended = asyncio.Event()
 
     async def _client(self, name: str) -> WireClient:
-        user_id, token = await login(self.http, self.url, name)
-        client = WireClient(user_id, self._on_event)
-        await client.connect(self.http, self.url, token)
-        return client
+        return await signed_in(self.http, self.url, name, self._on_event)
 
     async def setup(self) -> int:
         n = self.scale.sessions

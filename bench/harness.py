@@ -154,21 +154,8 @@ async def server_process(
             command += ["--redis-url", redis_url]
         env = {**os.environ, "MB_SECRET": "shared-node-secret"}
         env.pop("REDIS_URL", None)
-        if cpus:
-            command = ["taskset", "-c", ",".join(map(str, cpus)), *command]
-        process = await asyncio.create_subprocess_exec(*command, env=env)
-        node = Node(f"http://127.0.0.1:{port}", process)
-        try:
-            await _wait_healthy(node)
+        async with _child(command, port, cpus, env) as node:
             yield node
-        finally:
-            if process.returncode is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    await asyncio.wait_for(process.wait(), 15)
-                except TimeoutError:
-                    process.kill()
-                    await process.wait()
 
 
 @contextlib.asynccontextmanager
@@ -176,17 +163,31 @@ async def echo_process(cpus: list[int] | None = None) -> AsyncIterator[Node]:
     """The bare aiohttp WebSocket echo server (``bench/echo_server.py``) in its own process."""
     port = free_port()
     command = [sys.executable, "-m", "bench.echo_server", "--port", str(port)]
+    async with _child(command, port, cpus, dict(os.environ)) as node:
+        yield node
+
+
+@contextlib.asynccontextmanager
+async def _child(
+    command: list[str], port: int, cpus: list[int] | None, env: dict[str, str]
+) -> AsyncIterator[Node]:
+    """A server child on ``port``, healthy before it is handed out; SIGINT (then kill) on exit
+    unless the caller already stopped it."""
     if cpus:
         command = ["taskset", "-c", ",".join(map(str, cpus)), *command]
-    process = await asyncio.create_subprocess_exec(*command)
+    process = await asyncio.create_subprocess_exec(*command, env=env)
     node = Node(f"http://127.0.0.1:{port}", process)
     try:
         await _wait_healthy(node)
         yield node
     finally:
         if process.returncode is None:
-            process.terminate()
-            await process.wait()
+            process.send_signal(signal.SIGINT)
+            try:
+                await asyncio.wait_for(process.wait(), 15)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
 
 
 async def _wait_healthy(node: Node) -> None:

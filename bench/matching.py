@@ -28,7 +28,7 @@ from redis.asyncio import Redis
 from bench.fleet import Fleet
 from bench.harness import bench_redis, figure, progress, server_process, skills_file
 from bench.plots import Plot
-from bench.wire import WireClient, bounded, http_session, login, must, spawn
+from bench.wire import WireClient, bounded, http_session, must, signed_in, spawn
 from server import keys
 from server.app import redis_pool
 from server.config import Config
@@ -80,10 +80,8 @@ class MatchWorker:
 
     async def _client(self, role: str, i: int) -> WireClient:
         url = self.urls[i % len(self.urls)]  # two nodes: alternate users between them
-        user_id, token = await login(self.http, url, f"{role}{i}")
-        client = WireClient(user_id, self._on_event)
+        client = await signed_in(self.http, url, f"{role}{i}", self._on_event)
         client.tag = Person(role, self.slugs[i % len(self.slugs)])
-        await client.connect(self.http, url, token)
         return client
 
     async def setup(self) -> int:
@@ -369,7 +367,7 @@ async def run(quick: bool = False, out: str | None = None) -> list[str]:
         plot = Plot("match_latency", "join -> session:matched (ms)")
         plot.distributions({f"{rate}/s": lat for rate, (lat, _) in by_rate.items()})
         plot.save(out)
-        load = Plot("match_load", "offered joins/s")
+        load = Plot("match_load", "join -> session:matched latency vs offered load")
         load.lines(
             {
                 "p50 latency (ms)": [

@@ -22,7 +22,7 @@ import msgspec
 from bench.fleet import Fleet
 from bench.harness import echo_process, figure, percentile, progress, server_process
 from bench.plots import Plot
-from bench.wire import WireClient, bounded, http_session, login, must, spawn
+from bench.wire import WireClient, bounded, http_session, must, signed_in, spawn
 
 CANDIDATE = (
     "candidate:842163049 1 udp 1677729535 192.0.2.10 61425 typ srflx raddr 10.0.0.5 "
@@ -74,10 +74,7 @@ class RelayWorker:
         self.waiting = 0
 
     async def _client(self, name: str) -> WireClient:
-        user_id, token = await login(self.http, self.url, name)
-        client = WireClient(user_id, self._on_event)
-        await client.connect(self.http, self.url, token)
-        return client
+        return await signed_in(self.http, self.url, name, self._on_event)
 
     async def setup(self) -> int:
         self.mentors = await bounded([self._client(f"m{i}") for i in range(self.n)], 100)

@@ -41,6 +41,16 @@ async def login(http: aiohttp.ClientSession, base_url: str, name: str) -> tuple[
         return str(answer["user"]["id"]), str(answer["token"])
 
 
+async def signed_in(
+    http: aiohttp.ClientSession, base_url: str, name: str, on_event: OnEvent | None = None
+) -> WireClient:
+    """A new user, logged in over REST and connected."""
+    user_id, token = await login(http, base_url, name)
+    client = WireClient(user_id, on_event)
+    await client.connect(http, base_url, token)
+    return client
+
+
 class WireClient:
     """One authenticated Socket.IO connection. ``on_event(client, event, data, received_at)``
     runs for every server event, with ``time.monotonic()`` taken as the frame arrived."""
