@@ -38,7 +38,11 @@ WITH_BASELINE = {
     "signal_latency@1/s",
     "signal_peak",
     "idle_memory_per_connection",
+    "idle_cpu",
     "call_setup_join_to_frame",
+    "call_setup_offer_answer",
+    "call_setup_ice_dtls",
+    "call_setup_first_frame",
     "two_nodes_throughput",
     "browser_join_to_first_frame",
 }
