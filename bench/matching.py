@@ -26,7 +26,14 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bench.fleet import Fleet
-from bench.harness import bench_redis, figure, progress, server_process, skills_file
+from bench.harness import (
+    bench_redis,
+    figure,
+    percentile,
+    progress,
+    server_process,
+    skills_file,
+)
 from bench.plots import Plot
 from bench.wire import WireClient, bounded, http_session, must, signed_in, spawn
 from server import keys
@@ -374,8 +381,7 @@ async def run(quick: bool = False, out: str | None = None) -> list[str]:
                     (rate, statistics.median(lat)) for rate, (lat, _) in by_rate.items()
                 ],
                 "p99 latency (ms)": [
-                    (rate, sorted(lat)[int(0.99 * (len(lat) - 1))])
-                    for rate, (lat, _) in by_rate.items()
+                    (rate, percentile(lat, 99)) for rate, (lat, _) in by_rate.items()
                 ],
             },
             xlabel="offered mentee:join per second",

@@ -59,17 +59,42 @@ class Counters:
             self.latencies.append((at - sent_at) * 1000)
 
 
-class RelayWorker:
+class Load:
+    """What both targets' workers do the same way: paced sends and the bouncing peak, over
+    ``senders()``, each sending with ``send``; a receipt calls ``counters.arrived`` and, while
+    ``bounce`` is set, sends the next message."""
+
+    def __init__(self) -> None:
+        self.counters = Counters()
+        self.bounce = False
+
+    def senders(self) -> list[Any]:
+        raise NotImplementedError
+
+    async def send(self, sender: Any) -> None:
+        raise NotImplementedError
+
+    async def paced(self, rate: float, seconds: float) -> list[float]:
+        return await paced(self.counters, self.senders(), self.send, rate, seconds)
+
+    async def peak(self, window: int, seconds: float) -> int:
+        self.bounce = True
+        received = await peak(self.counters, self.senders(), self.send, window, seconds)
+        self.bounce = False
+        await asyncio.sleep(1)  # let the bouncing stop
+        return received
+
+
+class RelayWorker(Load):
     """``sessions / count`` live sessions through mentorburst, each a mentor and a mentee."""
 
     def __init__(self, *, index: int, count: int, url: str, scale: Scale, skill: str) -> None:
+        super().__init__()
         self.url, self.skill = url, skill
         self.n = len(range(index, scale.sessions, count))
         self.http = http_session()
         self.mentors: list[WireClient] = []
         self.mentees: list[WireClient] = []
-        self.counters = Counters()
-        self.bounce = False
         self.matched = asyncio.Event()
         self.waiting = 0
 
@@ -101,76 +126,53 @@ class RelayWorker:
         elif event == "signal":
             self.counters.arrived(data["data"]["t"], at)
             if self.bounce:
-                spawn(self._send(client))
+                spawn(self.send(client))
 
-    async def _send(self, client: WireClient) -> None:
-        await client.emit(
+    def senders(self) -> list[Any]:
+        return list(self.mentees)
+
+    async def send(self, sender: Any) -> None:
+        await sender.emit(
             "signal",
-            {"session_id": client.tag, "type": "candidate", "data": message(time.monotonic())},
+            {"session_id": sender.tag, "type": "candidate", "data": message(time.monotonic())},
         )
-
-    async def paced(self, rate: float, seconds: float) -> list[float]:
-        return await paced(self.counters, self.mentees, self._send, rate, seconds)
-
-    async def peak(self, window: int, seconds: float) -> int:
-        self.bounce = True
-        received = await peak(self.counters, self.mentees, self._send, window, seconds)
-        self.bounce = False
-        await asyncio.sleep(1)  # let the bouncing stop
-        return received
 
     async def close(self) -> None:
         await asyncio.gather(*(c.close() for c in self.mentors + self.mentees))
         await self.http.close()
 
 
-class EchoLink:
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-
-
-class EchoWorker:
+class EchoWorker(Load):
     """``sessions / count`` WebSockets to the bare echo server."""
 
     def __init__(self, *, index: int, count: int, url: str, scale: Scale, skill: str) -> None:
+        super().__init__()
         self.url = url.replace("http", "ws", 1) + "/echo"
         self.n = len(range(index, scale.sessions, count))
         self.http = http_session()
-        self.links: list[EchoLink] = []
+        self.links: list[aiohttp.ClientWebSocketResponse] = []
         self.readers: list[asyncio.Task[None]] = []
-        self.counters = Counters()
-        self.bounce = False
 
     async def setup(self) -> int:
-        async def connect() -> EchoLink:
-            return EchoLink(await self.http.ws_connect(self.url))
-
-        self.links = await bounded([connect() for _ in range(self.n)], 100)
+        self.links = await bounded([self.http.ws_connect(self.url) for _ in range(self.n)], 100)
         self.readers = [asyncio.create_task(self._read(link)) for link in self.links]
         return self.n
 
-    async def _read(self, link: EchoLink) -> None:
-        async for frame in link.ws:
+    async def _read(self, link: aiohttp.ClientWebSocketResponse) -> None:
+        async for frame in link:
             at = time.monotonic()
             self.counters.arrived(msgspec.json.decode(frame.data)["t"], at)
             if self.bounce:
-                await self._send(link)
+                await self.send(link)
 
-    async def _send(self, link: EchoLink) -> None:
-        await link.ws.send_str(msgspec.json.encode(message(time.monotonic())).decode())
+    def senders(self) -> list[Any]:
+        return list(self.links)
 
-    async def paced(self, rate: float, seconds: float) -> list[float]:
-        return await paced(self.counters, self.links, self._send, rate, seconds)
-
-    async def peak(self, window: int, seconds: float) -> int:
-        self.bounce = True
-        received = await peak(self.counters, self.links, self._send, window, seconds)
-        self.bounce = False
-        await asyncio.sleep(1)
-        return received
+    async def send(self, sender: Any) -> None:
+        await sender.send_str(msgspec.json.encode(message(time.monotonic())).decode())
 
     async def close(self) -> None:
-        await asyncio.gather(*(link.ws.close() for link in self.links))
+        await asyncio.gather(*(link.close() for link in self.links))
         for reader in self.readers:
             reader.cancel()
         await self.http.close()

@@ -167,7 +167,7 @@ class DropIn:
         await self.timers.schedule(
             "connect", session.id, session.matched_at + self._ms(self.config.connect_grace_seconds)
         )
-        cards = await self._peer_cards(session)
+        cards = await self.peer_cards(session)
         for user_id in (session.mentee_id, session.mentor_id):
             await self.notifier.to_user(
                 user_id, "session:matched", await self.matched_payload(session, user_id, cards)
@@ -176,7 +176,7 @@ class DropIn:
         await self.broadcaster.send_mentor_update(session.mentor_id)
         return session
 
-    async def _peer_cards(self, session: Session) -> dict[str, dict[str, Any]]:
+    async def peer_cards(self, session: Session) -> dict[str, dict[str, Any]]:
         """user id -> how the other person sees them (name, rating), for both people."""
         people = [session.mentee_id, session.mentor_id]
         names = await self.users.names(people)
@@ -192,7 +192,7 @@ class DropIn:
         """The ``session:matched`` payload as ``user_id`` sees it."""
         role = session.role_of(user_id)
         peer = session.peer_of(user_id)
-        cards = cards or await self._peer_cards(session)
+        cards = cards or await self.peer_cards(session)
         now = self.clock.now_ms()
         payload: dict[str, Any] = {
             "session_id": session.id,

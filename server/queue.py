@@ -155,7 +155,8 @@ class SkillQueue:
 
     async def waiting(self, skill: str, limit: int | None = None) -> list[tuple[str, str]]:
         """(mentee id, ticket id) in queue order; the first ``limit`` only if given."""
-        members = [m for m in await self._redis.zrange(keys.queue(skill), 0, (limit or 0) - 1)]
+        last = -1 if limit is None else limit - 1
+        members = [m for m in await self._redis.zrange(keys.queue(skill), 0, last)]
         if not members:
             return []
         async with self._redis.pipeline(transaction=False) as pipe:

@@ -355,9 +355,12 @@ class SpeedEvents(Worker):
         session = await self._dropin.sessions.get(sid)
         if session is None:
             return
+        cards = await self._dropin.peer_cards(session)
         for user_id in (mentee, mentor):
             await self._notifier.to_user(
-                user_id, "session:matched", await self._dropin.matched_payload(session, user_id)
+                user_id,
+                "session:matched",
+                await self._dropin.matched_payload(session, user_id, cards),
             )
             await self._notifier.to_user(
                 user_id, "session:started", self._dropin.started_payload(sid, started_at, ends_at)
