@@ -9,7 +9,7 @@ import random
 import time
 
 from bench.harness import figure, server_process
-from server.client import MentorburstClient
+from server.peer.client import MentorburstClient
 from server.rounds import Person, pair_round
 
 

@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         use_uvloop()
         web.run_app(create_app(config), host=config.host, port=config.port, print=None)
     elif args.command == "bot":
-        from server.bot import Bot, BotOptions
+        from server.peer.bot import Bot, BotOptions
 
         logging.basicConfig(level=logging.WARNING)
         options = BotOptions(

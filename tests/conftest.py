@@ -16,10 +16,10 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from server.app import create_app
-from server.client import MentorburstClient
 from server.clock import Clock
 from server.config import Config
 from server.embedded_redis import EmbeddedRedis, free_port
+from server.peer.client import MentorburstClient
 from server.services import SERVICES, Services
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from server.client import MentorburstClient, ProtocolError
+from server.peer.client import MentorburstClient, ProtocolError
 from tests.conftest import ClientFactory, RunningServer
 from tests.helpers import ask, finished_call, go_online, matched_pair, start_call
 

@@ -9,7 +9,7 @@ import socketio
 from redis.asyncio import Redis
 
 from server import keys
-from server.client import MentorburstClient
+from server.peer.client import MentorburstClient
 from tests.conftest import ClientFactory, RunningServer, ServerFactory
 from tests.helpers import ask, go_online, matched_pair, start_call
 

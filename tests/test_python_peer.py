@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from server.bot import Bot, BotOptions
-from server.client import MentorburstClient, ProtocolError
-from server.media import open_media
-from server.peer import precall_check
+from server.peer.bot import Bot, BotOptions
+from server.peer.call import precall_check
+from server.peer.client import MentorburstClient, ProtocolError
+from server.peer.media import open_media
 from tests.conftest import ClientFactory, RunningServer, ServerFactory
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from server.client import MentorburstClient
+from server.peer.client import MentorburstClient
 from server.ratings import bayesian
 from tests.conftest import ClientFactory, ServerFactory
 from tests.helpers import ask, finished_call, go_online, matched_pair

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from bench.harness import Node, server_process
 from server.broadcast import FAR_EVERY_MS
-from server.client import MentorburstClient
+from server.peer.client import MentorburstClient
 
 NodeFactory = Callable[..., Awaitable[Node]]
 

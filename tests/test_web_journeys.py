@@ -10,8 +10,8 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from server.app import SIO
-from server.bot import Bot, BotOptions
 from server.notifier import user_room
+from server.peer.bot import Bot, BotOptions
 from tests.browser import launch, screenshot
 from tests.conftest import RunningServer, ServerFactory
 

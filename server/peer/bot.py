@@ -17,9 +17,9 @@ from typing import Any, Literal
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
-from server.client import MentorburstClient
-from server.media import open_media
-from server.peer import CallPeer
+from server.peer.call import CallPeer
+from server.peer.client import MentorburstClient
+from server.peer.media import open_media
 
 Say = Callable[[str], None]
 

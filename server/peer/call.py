@@ -23,7 +23,7 @@ from aiortc import (
 )
 from aiortc.sdp import candidate_from_sdp
 
-from server.client import MentorburstClient
+from server.peer.client import MentorburstClient
 
 log = logging.getLogger(__name__)
 
