@@ -17,6 +17,7 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from server.audit import Violation
 from server.auth import TokenSigner, load_secret
 from server.broadcast import QueueBroadcaster
 from server.calls import Calls
@@ -30,8 +31,9 @@ from server.precall import PrecallService
 from server.presence import Gone, Presence
 from server.queue import SkillQueue
 from server.ratings import Ratings
+from server.reconciler import Reconciler
 from server.rest import json_errors, routes
-from server.scripts import Lua
+from server.scripts import SETTINGS_KEY, Lua, settings
 from server.services import SERVICES, Services
 from server.sessions import SessionStore
 from server.signaling import SignalingNamespace
@@ -79,7 +81,8 @@ def _manager_redis(url: str) -> Redis:
 
 
 def create_app(config: Config, *, clock: Clock | None = None) -> web.Application:
-    """The whole server. ``clock`` replaces the cluster clock (Redis time) in tests."""
+    """The whole server. ``clock`` replaces the cluster clock (Redis time) in tests; a
+    :class:`ClusterClock` given here is synced like the default one."""
     catalog = SkillCatalog.load(config.skills_file)
     app = web.Application(client_max_size=MAX_MESSAGE_BYTES, middlewares=[json_errors])
     # The Redis URL is known only once the embedded server runs; the manager connects lazily.
@@ -143,18 +146,18 @@ def _services_ctx(
         url = app[REDIS_URL]
         redis = Redis(connection_pool=redis_pool(url, decode_responses=True))
         await redis.ping()
-        cluster_clock = ClusterClock() if clock is None else None
+        now = clock or ClusterClock()
+        cluster_clock = now if isinstance(now, ClusterClock) else None
         if cluster_clock is not None:
             await cluster_clock.sync(redis)
-        now = clock or cluster_clock
-        assert now is not None
         sio = app[SIO]
         manager = sio.manager
         manager.redis_url = url
         sio.manager_initialized = True
         manager.initialize()
 
-        lua = Lua(redis, now, config)
+        lua = Lua(redis, now, settings(config))
+        await redis.set(SETTINGS_KEY, lua.settings)
         node_id = f"n_{secrets.token_hex(6)}"
         notifier = SocketNotifier(sio, node_id)
         timers = Timers(redis, lua.scripts, now)
@@ -203,6 +206,14 @@ def _services_ctx(
                 await cluster_clock.sync(redis)
 
         presence = Presence(redis, lua, timers, node_id, gone, heartbeat)
+
+        async def repaired(violation: Violation) -> None:
+            if violation.kind in ("busy_mentor", "idle_outside_pools"):
+                await dropin.mentor_ready(violation.subject)
+
+        reconciler = Reconciler(
+            redis, lua, node_id, interval=config.reconcile_seconds, on_repaired=repaired
+        )
         signer = TokenSigner(load_secret(config.secret, config.data_dir), config.token_ttl_seconds)
         precall = PrecallService(config.precall_capacity, config.precall_seconds)
         app[SERVICES] = Services(
@@ -219,22 +230,35 @@ def _services_ctx(
             timers=timers,
             broadcaster=broadcaster,
             presence=presence,
+            reconciler=reconciler,
             calls=calls,
             dropin=dropin,
             precall=precall,
             events=events,
         )
-        sio.register_namespace(SignalingNamespace(calls, dropin, events, presence, signer, now))
+        namespace = SignalingNamespace(calls, dropin, events, presence, signer, now)
+        sio.register_namespace(namespace)
+
+        async def resubscribed(deaf_seconds: float) -> None:
+            since = now.now_ms() - round(deaf_seconds * 1000) - 1000
+            try:
+                await namespace.catch_up_all(since)
+            except Exception:
+                log.exception("catching sockets up after a pub/sub outage failed")
+
+        manager.on_resubscribed = resubscribed
         await presence.heartbeat()
         presence.start()
         timers.start()
         broadcaster.start()
         events.start()
+        reconciler.start()
         log.info("node %s serving", node_id)
         try:
             yield
         finally:
             await precall.close()
+            await reconciler.stop()
             await events.stop()
             await broadcaster.stop()
             await timers.stop()

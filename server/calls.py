@@ -100,6 +100,15 @@ class Calls:
             )
         return payload
 
+    @staticmethod
+    def ended_payload(session: Session) -> dict[str, Any]:
+        return {
+            "session_id": session.id,
+            "reason": session.reason,
+            "rate_until": session.rate_until,
+            "no_show": session.no_show,
+        }
+
     def started_payload(self, session_id: str, started_at: int, ends_at: int) -> dict[str, Any]:
         """``session:started``: the countdown, with the server's clock to correct against."""
         return {
@@ -242,12 +251,7 @@ class Calls:
         """Everything after an end that is not state: tell both, then the listeners."""
         session = await self.sessions.get(session_id)
         if session is not None and session.state == "ended":
-            payload = {
-                "session_id": session_id,
-                "reason": session.reason,
-                "rate_until": session.rate_until,
-                "no_show": session.no_show,
-            }
+            payload = self.ended_payload(session)
             for user_id in session.people:
                 await self.notifier.to_user(user_id, "session:ended", payload)
             for listener in self.settled_listeners:

@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from aiohttp import web
 
@@ -49,6 +50,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     bot.add_argument("--rate", type=int, default=5, choices=range(1, 6), help="stars to give")
     bot.add_argument("--name", help="display name")
     bot.add_argument("--minutes", type=int, default=60, help="mentor burst length")
+    doctor = commands.add_parser(
+        "doctor", help="audit the invariants in Redis; exit 1 on violations (read-only)"
+    )
+    doctor.add_argument("--redis-url", help="Redis URL (env REDIS_URL); default: the embedded one")
+    doctor.add_argument("--data-dir", type=Path, default=Path(".mentorburst"))
+    doctor.add_argument("--repair", action="store_true", help="repair what the audit finds")
+    doctor.add_argument(
+        "--history", action="store_true", help="also check nobody was ever in two calls at once"
+    )
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.command == "serve":
         from server.app import create_app
@@ -61,6 +71,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         tune_gc()
         use_uvloop()
         web.run_app(create_app(config), host=config.host, port=config.port, print=None)
+    elif args.command == "doctor":
+        from server.doctor import doctor as run_doctor
+
+        status = asyncio.run(
+            run_doctor(
+                args.redis_url or os.environ.get("REDIS_URL"),
+                args.data_dir,
+                fix=args.repair,
+                history=args.history,
+                say=lambda line: print(line, flush=True),
+            )
+        )
+        sys.exit(status)
     elif args.command == "bot":
         from server.peer.bot import Bot, BotOptions
 

@@ -55,6 +55,7 @@ class Config:
     precall_seconds: float = 30
     web_dir: Path | None = None
     log_level: str = "INFO"
+    reconcile_seconds: float = 30
 
     @property
     def session_ms(self) -> int:
@@ -89,6 +90,7 @@ _FLAGS: dict[str, tuple[Any, str]] = {
     "precall-seconds": (_seconds, "a pre-call echo peer closes itself after this"),
     "web-dir": (Path, "serve the web client from this folder instead of the packaged one"),
     "log-level": (str, "DEBUG, INFO, WARNING or ERROR"),
+    "reconcile-seconds": (_seconds, "how often one node audits and repairs the invariants"),
 }
 
 

@@ -18,6 +18,7 @@ from server.precall import PrecallService
 from server.presence import Presence
 from server.queue import SkillQueue
 from server.ratings import Ratings
+from server.reconciler import Reconciler
 from server.scripts import Lua
 from server.sessions import SessionStore
 from server.skills import SkillCatalog
@@ -40,6 +41,7 @@ class Services:
     timers: Timers
     broadcaster: QueueBroadcaster
     presence: Presence
+    reconciler: Reconciler
     calls: Calls
     dropin: DropIn
     precall: PrecallService

@@ -112,6 +112,20 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         for event, payload in catch_up:
             await self.emit(event, payload, to=sid)
 
+    async def catch_up_all(self, since_ms: int) -> None:
+        """After this node could not hear pub/sub (Redis was away), re-send every local socket
+        what it may have missed: its place, its burst, its call, and a call that ended since."""
+        by_user: dict[str, list[str]] = {}
+        for sid, user_id in self.presence.local_sockets().items():
+            by_user.setdefault(user_id, []).append(sid)
+        for user_id, sids in by_user.items():
+            catch_up = await self.events.resume(user_id) + await self.dropin.resume(
+                user_id, ended_since=since_ms
+            )
+            for sid in sids:
+                for event, payload in catch_up:
+                    await self.emit(event, payload, to=sid)
+
     async def on_disconnect(self, sid: str) -> None:
         user_id = (await self.get_session(sid)).get("uid")
         if user_id is not None:
