@@ -13,6 +13,17 @@ import socketio
 from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from server.accounts.guard import SocketGuard
+from server.accounts.oidc import OidcClient
+from server.accounts.passkeys import Passkeys
+from server.accounts.profile import Profiles
+from server.accounts.routes import bearer_identity
+from server.accounts.routes import routes as account_routes
+from server.accounts.scripts import AccountScripts
+from server.accounts.service import Accounts
+from server.accounts.sso import OrgSignIn
+from server.accounts.store import AccountStore
+from server.accounts.tokens import Tokens
 from server.auth import TokenSigner, load_secret
 from server.broadcast import QueueBroadcaster
 from server.clock import Clock, SystemClock
@@ -65,7 +76,9 @@ class BlockingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
 def create_app(config: Config, *, clock: Clock | None = None) -> web.Application:
     clock = clock or SystemClock()
     catalog = SkillCatalog.load(config.skills_file)
-    app = web.Application(client_max_size=MAX_MESSAGE_BYTES, middlewares=[json_errors])
+    app = web.Application(
+        client_max_size=MAX_MESSAGE_BYTES, middlewares=[json_errors, bearer_identity]
+    )
     # The Redis URL is known only once the embedded server runs; the manager connects lazily.
     manager = BlockingRedisManager("redis://127.0.0.1:6379/0", channel="mentorburst")
     sio = socketio.AsyncServer(
@@ -84,9 +97,12 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     sio.attach(app)
     app[SIO] = sio
     app.add_routes(routes)
+    app.add_routes(account_routes)
     web_dir = config.web_dir or WEB_DIR
     if (web_dir / "index.html").exists():
         app.router.add_get("/", _index(web_dir / "index.html"))
+        # Where an organisation's sign-in sends people back; the web client finishes it.
+        app.router.add_get("/oidc/callback", _index(web_dir / "index.html"))
         # One static route per asset folder, so /api/* never falls into a file lookup.
         for folder in sorted(p for p in web_dir.iterdir() if p.is_dir()):
             app.router.add_static(f"/{folder.name}", folder, show_index=False)
@@ -171,6 +187,20 @@ def _services_ctx(
         )
         signer = TokenSigner(load_secret(config.secret, config.data_dir), config.token_ttl_seconds)
         precall = PrecallService(config.precall_capacity, config.precall_seconds)
+        store = AccountStore(redis, AccountScripts.register(redis))
+        tokens = Tokens(signer, store, clock)
+        guard = SocketGuard(sio, redis, tokens, clock)
+        accounts = Accounts(
+            config=config,
+            store=store,
+            users=users,
+            tokens=tokens,
+            profiles=Profiles(store, catalog, queue, ratings, clock),
+            passkeys=Passkeys(redis, store, config, clock),
+            sso=OrgSignIn(redis, OidcClient(config, clock), store, config, clock)
+            if config.oidc_enabled
+            else None,
+        )
         app[SERVICES] = Services(
             config=config,
             clock=clock,
@@ -188,18 +218,21 @@ def _services_ctx(
             dropin=dropin,
             precall=precall,
             events=events,
+            accounts=accounts,
         )
-        sio.register_namespace(SignalingNamespace(dropin, events, presence, signer, clock))
+        sio.register_namespace(SignalingNamespace(dropin, events, presence, tokens, guard, clock))
         await presence.heartbeat()
         presence.start()
         timers.start()
         broadcaster.start()
         events.start()
+        guard.start()
         log.info("node %s serving", node_id)
         try:
             yield
         finally:
             await precall.close()
+            await guard.stop()
             await events.stop()
             await broadcaster.stop()
             await timers.stop()

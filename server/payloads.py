@@ -50,6 +50,10 @@ class Login(Struct):
     name: Annotated[str, Meta(max_length=200)]
 
 
+class AuthRenew(Struct):
+    token: Annotated[str, Meta(min_length=1, max_length=1024)]
+
+
 class ClockSync(Struct):
     t0: int | float
 
