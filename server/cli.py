@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from aiohttp import web
 
@@ -49,6 +50,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     bot.add_argument("--rate", type=int, default=5, choices=range(1, 6), help="stars to give")
     bot.add_argument("--name", help="display name")
     bot.add_argument("--minutes", type=int, default=60, help="mentor burst length")
+    bot.add_argument(
+        "--token-file",
+        type=Path,
+        help="keep one account across runs: its token is read from (and renewed into) this file",
+    )
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.command == "serve":
         from server.app import create_app
@@ -63,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         web.run_app(create_app(config), host=config.host, port=config.port, print=None)
     elif args.command == "bot":
         from server.peer.bot import Bot, BotOptions
+        from server.peer.token_file import TokenFileError
 
         logging.basicConfig(level=logging.WARNING)
         options = BotOptions(
@@ -74,5 +81,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             rate=args.rate,
             name=args.name,
             minutes=args.minutes,
+            token_file=args.token_file,
         )
-        asyncio.run(Bot(options, say=lambda line: print(line, flush=True)).run())
+        try:
+            asyncio.run(Bot(options, say=lambda line: print(line, flush=True)).run())
+        except TokenFileError as exc:
+            sys.exit(f"mentorburst bot: {exc}")
