@@ -174,15 +174,31 @@ class OidcClient:
             "oidc_signature", "The ID token is signed with a key the provider does not publish."
         )
 
+    async def profile(self, token: dict[str, Any], claims: dict[str, Any]) -> dict[str, Any]:
+        """The ID token's claims, completed from the userinfo endpoint when the provider keeps
+        name and e-mail there (as a conformant provider does when it issues an access token).
+        Userinfo counts only for the same ``sub``."""
+        if "email" in claims and "name" in claims:
+            return claims
+        endpoint = (await self.metadata()).get("userinfo_endpoint")
+        if not endpoint or not token.get("access_token"):
+            return claims
+        info = await self._get_json(
+            endpoint, headers={"Authorization": f"Bearer {token['access_token']}"}
+        )
+        if info.get("sub") != claims.get("sub"):
+            raise OidcRefused("oidc_claims", "The provider's userinfo names another person.")
+        return {**info, **claims}
+
     async def _keys(self, fresh: bool) -> dict[str, Any]:
         if self._jwks is None or fresh:
             self._jwks = await self._get_json((await self.metadata())["jwks_uri"])
         return self._jwks
 
-    async def _get_json(self, url: str) -> dict[str, Any]:
+    async def _get_json(self, url: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
         try:
             async with httpx2.AsyncClient(timeout=10) as http:
-                response = await http.get(url)
+                response = await http.get(url, headers=headers)
                 response.raise_for_status()
                 data = response.json()
         except (httpx2.HTTPError, ValueError) as exc:

@@ -87,7 +87,7 @@ class OrgSignIn:
         if not flow or not hmac.compare_digest(flow.get("binding", ""), _digest(binding)):
             raise OidcRefused("oidc_state", STATE_REFUSED)
         token = await self._client.exchange(code, flow["verifier"])
-        claims = await self._client.claims(token, flow["nonce"])
+        claims = await self._client.profile(token, await self._client.claims(token, flow["nonce"]))
         email = self._allowed_email(claims)
         link = flow.get("link") or None
         outcome, user_id = await self._store.link_sso(
