@@ -63,7 +63,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         logging.basicConfig(
             level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
-        print(f"mentorburst serving on http://{config.host}:{config.port}/", flush=True)
+        print(
+            f"mentorburst serving on {config.origin}/ (bound to {config.host}:{config.port})",
+            flush=True,
+        )
         tune_gc()
         use_uvloop()
         web.run_app(create_app(config), host=config.host, port=config.port, print=None)

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 from authlib.integrations.httpx_client import AsyncOAuth2Client
+from playwright.async_api import Browser, expect
 from redis.asyncio import Redis
 
 from server import keys
@@ -20,6 +21,7 @@ from server.accounts.oidc import OidcRefused, verify_id_token
 from server.clock import ManualClock
 from server.embedded_redis import free_port
 from tests.accounts_helpers import api
+from tests.browser import launch, screenshot
 from tests.conftest import RunningServer, ServerFactory
 from tests.oidc_provider import (
     ALICE,
@@ -275,3 +277,69 @@ async def test_oidc_id_token_from_another_issuer_or_for_another_audience_is_refu
         with pytest.raises(OidcRefused) as refused:
             check({**good, "jwks": stranger}, issuer=ours.issuer)
         assert refused.value.code == "oidc_signature"
+
+
+# -- in the browser: the provider's real login page, and back ----------------------------------
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async for running in launch():
+        yield running
+
+
+@pytest.mark.parametrize(
+    ("width_name", "width", "height"), [("desktop", 1280, 860), ("phone", 390, 844)]
+)
+async def test_oidc_person_signs_in_through_the_provider_login_page(
+    sso_server: SsoServer, browser: Browser, width_name: str, width: int, height: int
+) -> None:
+    server = await sso_server()
+    origin = server.services.config.origin
+    context = await browser.new_context(viewport={"width": width, "height": height})
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto(origin)
+    await expect(page.get_by_role("button", name="Sign in with Test Org")).to_be_visible()
+    await screenshot(page, f"oidc-{width_name}-01-landing")
+
+    await page.get_by_role("button", name="Sign in with Test Org").click()
+    await expect(page.get_by_role("heading", name="Test Org")).to_be_visible()
+    assert page.url.startswith(server.services.config.oidc_issuer or "")
+    await page.get_by_label("Username").fill(ALICE["login"])
+    await page.get_by_label("Password").fill("not-the-password")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
+    await screenshot(page, f"oidc-{width_name}-02-provider-login-refused")
+
+    await page.get_by_label("Username").fill(ALICE["login"])
+    await page.get_by_label("Password").fill(ALICE["password"])
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.locator("#whoami")).to_have_text("Signed in as Alice Example")
+    assert page.url == origin + "/"  # the code and state are gone from the address bar
+    await expect(page.locator("#login-welcome")).to_be_visible()
+    await screenshot(page, f"oidc-{width_name}-03-back-signed-in")
+
+    await page.get_by_role("button", name="Account").click()
+    await expect(page.locator("#account-status")).to_contain_text("Organisation account")
+    await expect(page.locator("#account-sso")).to_contain_text(ALICE["email"])
+    await expect(page.locator("#sso-link")).to_be_hidden()
+    await screenshot(page, f"oidc-{width_name}-04-account")
+    assert errors == []
+    await context.close()
+
+
+async def test_oidc_required_landing_offers_only_the_organisation(
+    sso_server: SsoServer, browser: Browser
+) -> None:
+    server = await sso_server(oidc_required=True)
+    context = await browser.new_context(viewport={"width": 1280, "height": 860})
+    page = await context.new_page()
+    await page.goto(server.services.config.origin)
+    await expect(page.get_by_role("button", name="Sign in with Test Org")).to_be_visible()
+    await expect(page.get_by_label("Your name")).to_be_hidden()
+    await expect(page.get_by_role("button", name="Get help now")).to_be_hidden()
+    await expect(page.get_by_role("button", name="Sign in with a passkey")).to_be_hidden()
+    await screenshot(page, "oidc-desktop-05-sso-required-landing")
+    await context.close()

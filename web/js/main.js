@@ -141,7 +141,8 @@ function renderAccount() {
   $("#login-roles").hidden = !user && !config.guests;
   const passkeys = config.passkeys && passkeysSupported();
   $("#login-other").hidden = Boolean(user) || !(passkeys || config.sso);
-  $("#login-other-caption").textContent = config.guests ? "Been here before?" : "Sign in to continue";
+  $("#login-other-caption").textContent = config.guests ? "Been here before?" : "Sign in to continue.";
+  $("#login-other").classList.toggle("signin-only", !config.guests);
   $("#passkey-signin").hidden = !passkeys;
   $("#sso-signin").hidden = !config.sso;
   for (const label of document.querySelectorAll(".sso-label")) label.textContent = config.sso ? config.sso.label : "";
@@ -173,6 +174,10 @@ async function ensureSignedIn() {
   const error = $("#login-error");
   error.textContent = "";
   try {
+    if (!login.token && !app.authConfig.guests) {
+      $("#signin-error").textContent = `Sign in with ${app.authConfig.sso ? app.authConfig.sso.label : "your organisation"} first.`;
+      return false;
+    }
     if (!login.token) {
       const name = $("#login-name").value.trim();
       if (!name) { error.textContent = "Type the name people will see."; $("#login-name").focus(); return false; }
