@@ -321,7 +321,7 @@ async def test_oidc_person_signs_in_through_the_provider_login_page(
     await expect(page.locator("#login-welcome")).to_be_visible()
     await screenshot(page, f"oidc-{width_name}-03-back-signed-in")
 
-    await page.get_by_role("button", name="Account").click()
+    await page.get_by_role("button", name="Account", exact=True).click()
     await expect(page.locator("#account-status")).to_contain_text("Organisation account")
     await expect(page.locator("#account-sso")).to_contain_text(ALICE["email"])
     await expect(page.locator("#sso-link")).to_be_hidden()

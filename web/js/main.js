@@ -151,6 +151,7 @@ function renderAccount() {
 /** Forget the login on this browser and go back to the landing page. */
 function signedOut(message, { error = true, ms = 8000 } = {}) {
   login.clear();
+  $("#login-name").value = "";
   app.me = null;
   app.signaling?.close();
   app.signaling = null;
@@ -220,7 +221,6 @@ async function boot() {
       notice("You're a guest: signing out loses this account for good. Keep it with a passkey first, or click Sign out again.", { ms: 10_000 });
       return;
     }
-    $("#login-name").value = "";
     signedOut("");
   });
   $("#passkey-signin").addEventListener("click", async () => {
