@@ -12,6 +12,10 @@ from typing import Any
 import socketio
 from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.accounts.guard import SocketGuard
 from server.accounts.oidc import OidcClient
@@ -26,22 +30,24 @@ from server.accounts.store import AccountStore
 from server.accounts.tokens import Tokens
 from server.auth import TokenSigner, load_secret
 from server.broadcast import QueueBroadcaster
-from server.clock import Clock, SystemClock
+from server.calls import Calls
+from server.clock import Clock, ClusterClock
 from server.config import Config
 from server.dropin import DropIn
 from server.embedded_redis import EmbeddedRedis
+from server.events import SpeedEvents
 from server.notifier import SocketNotifier
 from server.precall import PrecallService
-from server.presence import Presence
+from server.presence import Gone, Presence
 from server.queue import SkillQueue
 from server.ratings import Ratings
 from server.rest import json_errors, routes
-from server.scripts import Scripts
+from server.scripts import Lua
 from server.services import SERVICES, Services
 from server.sessions import SessionStore
 from server.signaling import SignalingNamespace
+from server.sio import MentorburstServer, ResilientRedisManager, WirePacket
 from server.skills import SkillCatalog
-from server.speed_events import SpeedEvents
 from server.timer import Timers
 from server.users import Users
 
@@ -56,34 +62,45 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 REDIS_POOL_SIZE = 64
 
 
-def redis_pool(url: str, **options: Any) -> BlockingConnectionPool:
+def redis_pool(url: str, *, pubsub: bool = False, **options: Any) -> BlockingConnectionPool:
     """A burst of requests waits for a free connection instead of failing with
-    'Too many connections' (redis-py's default pool caps at 100 and raises at once)."""
+    'Too many connections' (redis-py's default pool caps at 100 and raises at once).
+
+    After Redis restarts, pooled connections are dead: a command that meets one reconnects and
+    is retried (a refused or closed connection never ran it), so the first request after an
+    outage succeeds. While Redis is away, commands fail within a few hundred milliseconds and
+    callers answer ``unavailable``. A pub/sub connection blocks in reads for as long as nothing
+    is published, so only ordinary connections get a read timeout."""
     return BlockingConnectionPool.from_url(
-        url, max_connections=REDIS_POOL_SIZE, timeout=10, **options
+        url,
+        max_connections=REDIS_POOL_SIZE,
+        timeout=10,
+        socket_connect_timeout=2,
+        socket_timeout=None if pubsub else 10,
+        socket_keepalive=True,
+        health_check_interval=30,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        **options,
     )
 
 
-class BlockingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
-    """python-socketio's Redis manager on a blocking pool, for the same reason."""
-
-    def _redis_connect(self) -> None:
-        self.redis = Redis(connection_pool=redis_pool(self.redis_url))
-        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        self.connected = True
+def _manager_redis(url: str) -> Redis:
+    return Redis(connection_pool=redis_pool(url, pubsub=True))
 
 
 def create_app(config: Config, *, clock: Clock | None = None) -> web.Application:
-    clock = clock or SystemClock()
+    """The whole server. ``clock`` replaces the cluster clock (Redis time) in tests."""
     catalog = SkillCatalog.load(config.skills_file)
     app = web.Application(
         client_max_size=MAX_MESSAGE_BYTES, middlewares=[json_errors, bearer_identity]
     )
     # The Redis URL is known only once the embedded server runs; the manager connects lazily.
-    manager = BlockingRedisManager("redis://127.0.0.1:6379/0", channel="mentorburst")
-    sio = socketio.AsyncServer(
+    manager = ResilientRedisManager(_manager_redis, channel="mentorburst")
+    sio = MentorburstServer(
         async_mode="aiohttp",
         client_manager=manager,
+        serializer=WirePacket,
         cors_allowed_origins=[],
         max_http_buffer_size=MAX_MESSAGE_BYTES,
         # python-socketio's defaults: a dead socket is noticed within 45 s, and then the
@@ -136,76 +153,93 @@ def _redis_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[None
 
 
 def _services_ctx(
-    config: Config, clock: Clock, catalog: SkillCatalog
+    config: Config, clock: Clock | None, catalog: SkillCatalog
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         url = app[REDIS_URL]
         redis = Redis(connection_pool=redis_pool(url, decode_responses=True))
         await redis.ping()
+        cluster_clock = ClusterClock() if clock is None else None
+        if cluster_clock is not None:
+            await cluster_clock.sync(redis)
+        now = clock or cluster_clock
+        assert now is not None
         sio = app[SIO]
         manager = sio.manager
         manager.redis_url = url
         sio.manager_initialized = True
         manager.initialize()
 
-        scripts = Scripts.register(redis)
+        lua = Lua(redis, now, config)
         node_id = f"n_{secrets.token_hex(6)}"
         notifier = SocketNotifier(sio, node_id)
-        timers = Timers(redis, scripts, clock)
+        timers = Timers(redis, lua.scripts, now)
         users = Users(redis)
-        queue = SkillQueue(redis, scripts, config)
-        sessions = SessionStore(redis, scripts)
-        ratings = Ratings(redis, scripts, sessions, users)
-        broadcaster = QueueBroadcaster(redis, queue, notifier, clock)
-        dropin = DropIn(
+        queue = SkillQueue(redis, lua, config)
+        sessions = SessionStore(redis, lua)
+        ratings = Ratings(redis, lua, sessions, users)
+        broadcaster = QueueBroadcaster(redis, queue, notifier, now)
+        calls = Calls(
             config=config,
-            clock=clock,
-            catalog=catalog,
-            queue=queue,
+            clock=now,
             sessions=sessions,
             ratings=ratings,
             users=users,
             timers=timers,
             notifier=notifier,
+        )
+        dropin = DropIn(
+            config=config,
+            clock=now,
+            catalog=catalog,
+            queue=queue,
+            calls=calls,
+            ratings=ratings,
+            timers=timers,
             broadcaster=broadcaster,
         )
         events = SpeedEvents(
-            redis=redis, config=config, clock=clock, dropin=dropin, notifier=notifier
+            redis=redis, lua=lua, catalog=catalog, calls=calls, broadcaster=broadcaster
         )
 
-        async def user_gone(user_id: str) -> None:
-            await events.user_gone(user_id)
-            await dropin.user_gone(user_id)
+        async def gone(departed: Gone) -> None:
+            if departed.ended_session:
+                await calls.settle_now(departed.ended_session)
+            await dropin.after_gone(
+                departed.user_id,
+                departed.left_skill,
+                departed.mentor_skills if departed.mentor_outcome else [],
+            )
+            if departed.event_id:
+                events.mark(departed.event_id)
 
-        presence = Presence(
-            redis,
-            timers,
-            clock,
-            node_id,
-            round(config.connect_grace_seconds * 1000),
-            user_gone,
-        )
+        async def heartbeat() -> None:
+            manager.supervise()
+            if cluster_clock is not None:
+                await cluster_clock.sync(redis)
+
+        presence = Presence(redis, lua, timers, node_id, gone, heartbeat)
         signer = TokenSigner(load_secret(config.secret, config.data_dir), config.token_ttl_seconds)
         precall = PrecallService(config.precall_capacity, config.precall_seconds)
-        store = AccountStore(redis, AccountScripts.register(redis))
-        tokens = Tokens(signer, store, clock)
-        guard = SocketGuard(sio, redis, tokens, clock)
+        store = AccountStore(redis, AccountScripts(redis, lua))
+        tokens = Tokens(signer, store, now)
+        guard = SocketGuard(sio, redis, tokens, now)
         accounts = Accounts(
             config=config,
             store=store,
             users=users,
             tokens=tokens,
-            profiles=Profiles(store, catalog, queue, ratings, clock),
-            passkeys=Passkeys(redis, store, config, clock),
-            sso=OrgSignIn(redis, OidcClient(config, clock), store, config, clock)
+            profiles=Profiles(store, catalog, queue, ratings, now),
+            passkeys=Passkeys(redis, store, config, now),
+            sso=OrgSignIn(redis, OidcClient(config, now), store, config)
             if config.oidc_enabled
             else None,
         )
         app[SERVICES] = Services(
             config=config,
-            clock=clock,
+            clock=now,
             redis=redis,
-            scripts=scripts,
+            lua=lua,
             catalog=catalog,
             signer=signer,
             users=users,
@@ -215,12 +249,15 @@ def _services_ctx(
             timers=timers,
             broadcaster=broadcaster,
             presence=presence,
+            calls=calls,
             dropin=dropin,
             precall=precall,
             events=events,
             accounts=accounts,
         )
-        sio.register_namespace(SignalingNamespace(dropin, events, presence, tokens, guard, clock))
+        sio.register_namespace(
+            SignalingNamespace(calls, dropin, events, presence, tokens, guard, now)
+        )
         await presence.heartbeat()
         presence.start()
         timers.start()
@@ -238,10 +275,7 @@ def _services_ctx(
             await timers.stop()
             await presence.stop()
             await sio.shutdown()
-            if getattr(manager, "thread", None) is not None:
-                manager.thread.cancel()
-            if manager.redis is not None:
-                await manager.redis.aclose()
+            await manager.close()
             await redis.aclose()
 
     return services_ctx

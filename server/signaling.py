@@ -13,12 +13,21 @@ from msgspec import Struct
 from server import payloads as p
 from server.accounts.guard import SocketGuard
 from server.accounts.tokens import Tokens
+from server.calls import Calls
 from server.clock import Clock
 from server.dropin import DropIn
-from server.errors import MentorburstError, Unauthorized, internal_error
+from server.errors import (
+    REDIS_OUTAGE,
+    InvalidPayload,
+    MentorburstError,
+    Unauthorized,
+    internal_error,
+    redis_unavailable,
+)
+from server.events import SpeedEvents
 from server.notifier import user_room
 from server.presence import Presence
-from server.speed_events import SpeedEvents
+from server.wirejson import MALFORMED
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +46,7 @@ def route(event: str, payload: type[Struct]) -> Callable[[Handler], Handler]:
 class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(
         self,
+        calls: Calls,
         dropin: DropIn,
         events: SpeedEvents,
         presence: Presence,
@@ -45,6 +55,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         clock: Clock,
     ) -> None:
         super().__init__("/")
+        self.calls = calls
         self.dropin = dropin
         self.events = events
         self.presence = presence
@@ -61,24 +72,26 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         return await self.dispatch(event, sid, data)
 
     async def dispatch(self, event: str, sid: str, data: Any) -> dict[str, Any]:
+        if event == MALFORMED:
+            reason = data if isinstance(data, str) else "not valid JSON"
+            return _refused(InvalidPayload(f"The message could not be read: {reason}."))
         entry = ROUTES.get(event)
         if entry is None:
-            return {
-                "ok": False,
-                "error": {"code": "unknown_event", "message": f"Unknown event {event!r}."},
-            }
+            return _refused(
+                MentorburstError(f"Unknown event {event[:64]!r}.", code="unknown_event")
+            )
         kind, handler = entry
         user_id = (await self.get_session(sid)).get("uid")
         if user_id is None:
-            return {
-                "ok": False,
-                "error": Unauthorized("Connect with a valid token first.").as_dict(),
-            }
+            return _refused(Unauthorized("Connect with a valid token first."))
         try:
             result = await handler(self, user_id, p.parse(kind, data))
             return {"ok": True, **(result or {})}
         except MentorburstError as exc:
-            return {"ok": False, "error": exc.as_dict()}
+            return _refused(exc)
+        except REDIS_OUTAGE as exc:
+            log.warning("handler %s: Redis unavailable (%s)", event, exc)
+            return _refused(redis_unavailable())
         except Exception:
             log.exception("handler %s failed", event)
             return {"ok": False, "error": internal_error()}
@@ -89,15 +102,22 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             identity = await self.tokens.verify(token)
         except Unauthorized:
             raise socketio.exceptions.ConnectionRefusedError("unauthorized") from None
+        except REDIS_OUTAGE as exc:
+            log.warning("connect refused: Redis unavailable (%s)", exc)
+            raise socketio.exceptions.ConnectionRefusedError("unavailable") from None
         await self.save_session(sid, {"uid": identity.user_id, "name": identity.name})
         await self.enter_room(sid, user_room(identity.user_id))
-        await self.presence.connected(identity.user_id, sid)
-        if not await self.guard.admit(sid, identity):  # revoked while we registered it
-            await self.presence.disconnected(identity.user_id, sid)
-            raise socketio.exceptions.ConnectionRefusedError("unauthorized")
-        catch_up = await self.events.resume(identity.user_id) + await self.dropin.resume(
-            identity.user_id
-        )
+        try:
+            await self.presence.connected(identity.user_id, sid)
+            if not await self.guard.admit(sid, identity):  # revoked while we registered it
+                await self.presence.disconnected(identity.user_id, sid)
+                raise socketio.exceptions.ConnectionRefusedError("unauthorized")
+            catch_up = await self.events.resume(identity.user_id) + await self.dropin.resume(
+                identity.user_id
+            )
+        except REDIS_OUTAGE as exc:
+            log.warning("connect refused: Redis unavailable (%s)", exc)
+            raise socketio.exceptions.ConnectionRefusedError("unavailable") from None
         for event, payload in catch_up:
             await self.emit(event, payload, to=sid)
 
@@ -142,19 +162,19 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     @route("session:decline", p.SessionRef)
     async def decline(self, user_id: str, msg: p.SessionRef) -> None:
-        await self.dropin.decline(user_id, msg.session_id)
+        await self.calls.decline(user_id, msg.session_id)
 
     @route("session:connected", p.SessionRef)
     async def connected(self, user_id: str, msg: p.SessionRef) -> None:
-        await self.dropin.connected(user_id, msg.session_id)
+        await self.calls.connected(user_id, msg.session_id)
 
     @route("signal", p.Signal)
     async def signal(self, user_id: str, msg: p.Signal) -> None:
-        await self.dropin.relay_signal(user_id, msg.session_id, msg.type, msg.data)
+        await self.calls.relay_signal(user_id, msg.session_id, msg.type, msg.data)
 
     @route("session:leave", p.SessionRef)
     async def leave(self, user_id: str, msg: p.SessionRef) -> None:
-        await self.dropin.leave(user_id, msg.session_id)
+        await self.calls.leave(user_id, msg.session_id)
 
     @route("rate", p.Rate)
     async def rate(self, user_id: str, msg: p.Rate) -> None:
@@ -169,7 +189,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     @route("event:join", p.EventJoin)
     async def event_join(self, user_id: str, msg: p.EventJoin) -> dict[str, Any]:
-        name = await self.dropin.users.name(user_id) or ""
+        name = await self.calls.users.name(user_id) or ""
         return {"event": await self.events.join(user_id, name, msg)}
 
     @route("event:leave", p.EventRef)
@@ -191,3 +211,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     @route("event:announce", p.EventAnnounce)
     async def event_announce(self, user_id: str, msg: p.EventAnnounce) -> None:
         await self.events.announce(user_id, msg.event_id, p.trimmed(msg.text, "text", 1, 280))
+
+
+def _refused(error: MentorburstError) -> dict[str, Any]:
+    return {"ok": False, "error": error.as_dict()}

@@ -13,6 +13,7 @@ from aiohttp import web
 from msgspec import Meta, Struct
 
 from server import payloads as p
+from server import wirejson
 from server.accounts.profile import ProfileUpdate
 from server.accounts.service import Accounts
 from server.auth import Identity
@@ -51,10 +52,11 @@ def accounts(request: web.Request) -> Accounts:
 
 
 async def body(request: web.Request) -> Any:
+    """As ``server.rest.body``: hostile JSON (lone surrogates, huge numbers) is refused cleanly."""
     try:
-        return await request.json()
-    except ValueError:
-        raise InvalidPayload("The body must be JSON.") from None
+        return wirejson.decode(await request.read())
+    except wirejson.Malformed as exc:
+        raise InvalidPayload(f"The body must be JSON: {exc}.") from None
 
 
 class Ceremony(Struct):

@@ -1,41 +1,37 @@
-"""The accounts' Lua scripts (``server/lua/account_*.lua``), registered once at start-up with
-the shared ``lib.lua`` helpers prepended, like the domain's scripts in ``server.scripts``."""
+"""The accounts' Lua scripts (``server/lua/account_*.lua``), registered once at start-up with the
+shared ``lib.lua`` prepended, and run through :class:`server.scripts.Lua` so they get the same
+leading arguments as every other script (prefix, cluster now, settings); theirs start at ARGV[4].
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
-from server import keys
+from server.scripts import Lua
 
 
 def _source(name: str) -> str:
-    return resources.files("server").joinpath(f"lua/{name}.lua").read_text(encoding="utf-8")
+    return resources.files("server.lua").joinpath(f"{name}.lua").read_text(encoding="utf-8")
 
 
-@dataclass(frozen=True)
 class AccountScripts:
-    add_passkey: AsyncScript
-    remove_passkey: AsyncScript
-    link_sso: AsyncScript
-    delete: AsyncScript
-
-    @classmethod
-    def register(cls, redis: Redis) -> AccountScripts:
+    def __init__(self, redis: Redis, lua: Lua) -> None:
         lib = _source("lib")
-        return cls(
-            **{
-                name: redis.register_script(f"{lib}\n{_source(f'account_{name}')}")
-                for name in cls.__dataclass_fields__
-            }
-        )
+        self._lua = lua
 
-    @staticmethod
-    async def call(script: AsyncScript, *args: Any) -> list[str]:
-        """ARGV[1] is the key prefix, the rest are ``args``; replies are lists of strings."""
-        reply = await script(keys=[], args=[keys.PREFIX, *args])
+        def load(name: str) -> AsyncScript:
+            return redis.register_script(f"{lib}\n{_source(f'account_{name}')}")
+
+        self.add_passkey = load("add_passkey")
+        self.remove_passkey = load("remove_passkey")
+        self.link_sso = load("link_sso")
+        self.delete = load("delete")
+
+    async def call(self, script: AsyncScript, *args: Any) -> list[str]:
+        """Replies are lists of strings."""
+        reply = await self._lua(script, *args)
         return [str(part) for part in reply]

@@ -20,7 +20,6 @@ from redis.asyncio import Redis
 from server import keys
 from server.accounts.oidc import OidcClient, OidcRefused
 from server.accounts.store import KEPT_KINDS, AccountStore
-from server.clock import Clock
 from server.config import Config
 from server.errors import Conflict, Forbidden
 from server.users import new_id
@@ -55,12 +54,11 @@ def display_name(claims: dict[str, Any]) -> str:
 
 class OrgSignIn:
     def __init__(
-        self, redis: Redis, client: OidcClient, store: AccountStore, config: Config, clock: Clock
+        self, redis: Redis, client: OidcClient, store: AccountStore, config: Config
     ) -> None:
         self._redis = redis
         self._client = client
         self._store = store
-        self._clock = clock
         self.label = config.oidc_label
         self._domains = tuple(d.lower().lstrip("@") for d in config.oidc_allowed_domains)
 
@@ -96,7 +94,6 @@ class OrgSignIn:
             link_uid=link,
             new_uid=new_id("u"),
             name=display_name(claims),
-            now=self._clock.now_ms(),
             issuer=self._client.issuer,
             email=email,
         )

@@ -127,7 +127,7 @@ class AccountStore:
     async def add_passkey(self, uid: str, passkey: Passkey, handle: str) -> str:
         """Store it; returns the account's kind afterwards (a guest becomes 'passkey')."""
         record = {k: v for k, v in asdict(passkey).items() if k != "id"}
-        status, detail = await AccountScripts.call(
+        status, detail = await self._scripts.call(
             self._scripts.add_passkey, uid, passkey.id, json.dumps(record), handle
         )
         if status == "err" and detail == "passkey_exists":
@@ -142,7 +142,7 @@ class AccountStore:
         await self._redis.hset(keys.passkeys(uid), passkey.id, json.dumps(record))
 
     async def remove_passkey(self, uid: str, credential_id: str) -> None:
-        status, detail = await AccountScripts.call(self._scripts.remove_passkey, uid, credential_id)
+        status, detail = await self._scripts.call(self._scripts.remove_passkey, uid, credential_id)
         if status == "ok":
             return
         if detail == "last_sign_in":
@@ -163,14 +163,13 @@ class AccountStore:
         link_uid: str | None,
         new_uid: str,
         name: str,
-        now: int,
         issuer: str,
         email: str,
     ) -> tuple[str, str]:
         """(outcome, uid): 'existing' (this identity's account), 'linked' (to ``link_uid``) or
         'created' (a new kept account)."""
-        outcome, uid = await AccountScripts.call(
-            self._scripts.link_sso, digest, sub, link_uid or "", new_uid, name, now, issuer, email
+        outcome, uid = await self._scripts.call(
+            self._scripts.link_sso, digest, sub, link_uid or "", new_uid, name, issuer, email
         )
         if outcome == "err":
             raise Conflict(
@@ -180,7 +179,7 @@ class AccountStore:
         return outcome, uid
 
     async def delete(self, uid: str) -> None:
-        status, *detail = await AccountScripts.call(self._scripts.delete, uid, DELETED_NAME)
+        status, *detail = await self._scripts.call(self._scripts.delete, uid, DELETED_NAME)
         if status == "ok":
             return
         if detail and detail[0] == "account_busy":

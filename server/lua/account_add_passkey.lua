@@ -1,8 +1,8 @@
 -- Attach a verified passkey to an account; a guest account becomes a kept one (never expires).
--- ARGV: prefix, uid, credential_id, record_json, handle
+-- ARGV (after lib's three): uid, credential_id, record_json, handle
 -- Returns {'ok', kind} or {'err', 'not_found' | 'passkey_exists'}.
-local uid, cid, record, handle = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local user = P .. 'user:' .. uid
+local uid, cid, record, handle = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local user = k_user(uid)
 if redis.call('EXISTS', user) == 0 then return {'err', 'not_found'} end
 if redis.call('SET', P .. 'credential:' .. cid, uid, 'NX') == false then
   return {'err', 'passkey_exists'}

@@ -3,15 +3,15 @@
 -- notes and reflections in their own ratings go). Session records, the stars they gave or got,
 -- and reports stay (others' histories and reputations, and moderation, depend on them).
 -- Refused while the person is waiting, online as a mentor, in a call or in an event.
--- ARGV: prefix, uid, deleted_name
+-- ARGV (after lib's three): uid, deleted_name
 -- Returns {'ok'} or {'err', 'not_found' | 'account_busy'}.
-local uid, deleted_name = ARGV[2], ARGV[3]
-local user = P .. 'user:' .. uid
+local uid, deleted_name = ARGV[4], ARGV[5]
+local user = k_user(uid)
 if redis.call('EXISTS', user) == 0 then return {'err', 'not_found'} end
 local mentor_state = redis.call('HGET', k_mentor(uid), 'state')
 if redis.call('EXISTS', k_live(uid)) == 1 or redis.call('EXISTS', k_mentee(uid)) == 1
   or (mentor_state and mentor_state ~= 'offline')
-  or redis.call('EXISTS', P .. 'user-event:' .. uid) == 1 then
+  or redis.call('EXISTS', k_user_event(uid)) == 1 then
   return {'err', 'account_busy'}
 end
 -- cjson turns an empty JSON array into {} on the way back; these records have one array each.
@@ -36,7 +36,7 @@ for _, sid in ipairs(redis.call('ZRANGE', k_history(uid), 0, -1)) do
   end
   local event_id = redis.call('HGET', k_session(sid), 'event_id')
   if event_id and event_id ~= '' then
-    local people = P .. 'event:' .. event_id .. ':people'
+    local people = k_event_people(event_id)
     local person = redis.call('HGET', people, uid)
     if person then
       local record = cjson.decode(person)

@@ -1,21 +1,21 @@
 -- Map an organisation identity (issuer digest, sub) to one account: the one it already maps to,
 -- else the signed-in account that asked to link it, else a new account.
--- ARGV: prefix, digest, sub, link_uid ('' = none), new_uid, name, now, issuer, email
+-- ARGV (after lib's three): digest, sub, link_uid ('' = none), new_uid, name, issuer, email
 -- Returns {'existing', uid} | {'linked', uid} | {'created', uid} | {'err', 'identity_taken'}.
-local digest, sub, link_uid, new_uid = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local name, now, issuer, email = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local digest, sub, link_uid, new_uid = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local name, issuer, email = ARGV[8], ARGV[9], ARGV[10]
 local link = P .. 'sso:' .. digest .. ':' .. sub
 local existing = redis.call('GET', link)
 if existing then
-  redis.call('HSET', P .. 'user:' .. existing, 'email', email)
+  redis.call('HSET', k_user(existing), 'email', email)
   return {'existing', existing}
 end
 local uid, outcome = link_uid, 'linked'
-local user = P .. 'user:' .. uid
+local user = k_user(uid)
 if uid == '' or redis.call('EXISTS', user) == 0 then
   uid, outcome = new_uid, 'created'
-  user = P .. 'user:' .. uid
-  redis.call('HSET', user, 'name', name, 'created_at', now, 'kind', 'sso', 'epoch', 0)
+  user = k_user(uid)
+  redis.call('HSET', user, 'name', name, 'created_at', NOW, 'kind', 'sso', 'epoch', 0)
 elseif redis.call('HEXISTS', user, 'sso_sub') == 1 then
   return {'err', 'identity_taken'}
 end
