@@ -17,6 +17,17 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from server.accounts.guard import SocketGuard
+from server.accounts.oidc import OidcClient
+from server.accounts.passkeys import Passkeys
+from server.accounts.profile import Profiles
+from server.accounts.routes import bearer_identity
+from server.accounts.routes import routes as account_routes
+from server.accounts.scripts import AccountScripts
+from server.accounts.service import Accounts
+from server.accounts.sso import OrgSignIn
+from server.accounts.store import AccountStore
+from server.accounts.tokens import Tokens
 from server.audit import Violation
 from server.auth import TokenSigner, load_secret
 from server.broadcast import QueueBroadcaster
@@ -84,7 +95,9 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     """The whole server. ``clock`` replaces the cluster clock (Redis time) in tests; a
     :class:`ClusterClock` given here is synced like the default one."""
     catalog = SkillCatalog.load(config.skills_file)
-    app = web.Application(client_max_size=MAX_MESSAGE_BYTES, middlewares=[json_errors])
+    app = web.Application(
+        client_max_size=MAX_MESSAGE_BYTES, middlewares=[json_errors, bearer_identity]
+    )
     # The Redis URL is known only once the embedded server runs; the manager connects lazily.
     manager = ResilientRedisManager(_manager_redis, channel="mentorburst")
     sio = MentorburstServer(
@@ -104,9 +117,12 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     sio.attach(app)
     app[SIO] = sio
     app.add_routes(routes)
+    app.add_routes(account_routes)
     web_dir = config.web_dir or WEB_DIR
     if (web_dir / "index.html").exists():
         app.router.add_get("/", _index(web_dir / "index.html"))
+        # Where an organisation's sign-in sends people back; the web client finishes it.
+        app.router.add_get("/oidc/callback", _index(web_dir / "index.html"))
         # One static route per asset folder, so /api/* never falls into a file lookup.
         for folder in sorted(p for p in web_dir.iterdir() if p.is_dir()):
             app.router.add_static(f"/{folder.name}", folder, show_index=False)
@@ -216,6 +232,20 @@ def _services_ctx(
         )
         signer = TokenSigner(load_secret(config.secret, config.data_dir), config.token_ttl_seconds)
         precall = PrecallService(config.precall_capacity, config.precall_seconds)
+        store = AccountStore(redis, AccountScripts(redis, lua))
+        tokens = Tokens(signer, store, now)
+        guard = SocketGuard(sio, redis, tokens, now)
+        accounts = Accounts(
+            config=config,
+            store=store,
+            users=users,
+            tokens=tokens,
+            profiles=Profiles(store, catalog, queue, ratings, now),
+            passkeys=Passkeys(redis, store, config, now),
+            sso=OrgSignIn(redis, OidcClient(config, now), store, config)
+            if config.oidc_enabled
+            else None,
+        )
         app[SERVICES] = Services(
             config=config,
             clock=now,
@@ -235,8 +265,9 @@ def _services_ctx(
             dropin=dropin,
             precall=precall,
             events=events,
+            accounts=accounts,
         )
-        namespace = SignalingNamespace(calls, dropin, events, presence, signer, now)
+        namespace = SignalingNamespace(calls, dropin, events, presence, tokens, guard, now)
         sio.register_namespace(namespace)
 
         async def resubscribed(deaf_seconds: float) -> None:
@@ -253,12 +284,14 @@ def _services_ctx(
         broadcaster.start()
         events.start()
         reconciler.start()
+        guard.start()
         log.info("node %s serving", node_id)
         try:
             yield
         finally:
             await precall.close()
             await reconciler.stop()
+            await guard.stop()
             await events.stop()
             await broadcaster.stop()
             await timers.stop()

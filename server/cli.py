@@ -50,6 +50,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     bot.add_argument("--rate", type=int, default=5, choices=range(1, 6), help="stars to give")
     bot.add_argument("--name", help="display name")
     bot.add_argument("--minutes", type=int, default=60, help="mentor burst length")
+    bot.add_argument(
+        "--token-file",
+        type=Path,
+        help="keep one account across runs: its token is read from (and renewed into) this file",
+    )
     doctor = commands.add_parser(
         "doctor", help="audit the invariants in Redis; exit 1 on violations (read-only)"
     )
@@ -67,7 +72,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         logging.basicConfig(
             level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
-        print(f"mentorburst serving on http://{config.host}:{config.port}/", flush=True)
+        print(
+            f"mentorburst serving on {config.origin}/ (bound to {config.host}:{config.port})",
+            flush=True,
+        )
         tune_gc()
         use_uvloop()
         web.run_app(create_app(config), host=config.host, port=config.port, print=None)
@@ -86,6 +94,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(status)
     elif args.command == "bot":
         from server.peer.bot import Bot, BotOptions
+        from server.peer.token_file import TokenFileError
 
         logging.basicConfig(level=logging.WARNING)
         options = BotOptions(
@@ -97,5 +106,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             rate=args.rate,
             name=args.name,
             minutes=args.minutes,
+            token_file=args.token_file,
         )
-        asyncio.run(Bot(options, say=lambda line: print(line, flush=True)).run())
+        try:
+            asyncio.run(Bot(options, say=lambda line: print(line, flush=True)).run())
+        except TokenFileError as exc:
+            sys.exit(f"mentorburst bot: {exc}")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from redis.asyncio import Redis
 
+from server.accounts.service import Accounts
 from server.auth import TokenSigner
 from server.broadcast import QueueBroadcaster
 from server.calls import Calls
@@ -46,6 +47,7 @@ class Services:
     dropin: DropIn
     precall: PrecallService
     events: SpeedEvents
+    accounts: Accounts
 
 
 SERVICES = web.AppKey("services", Services)
