@@ -36,6 +36,7 @@ from server.clock import Clock, ClusterClock
 from server.config import Config
 from server.dropin import DropIn
 from server.embedded_redis import EmbeddedRedis
+from server.errors import log_failure
 from server.events import SpeedEvents
 from server.notifier import SocketNotifier
 from server.precall import PrecallService
@@ -274,8 +275,8 @@ def _services_ctx(
             since = now.now_ms() - round(deaf_seconds * 1000) - 1000
             try:
                 await namespace.catch_up_all(since)
-            except Exception:
-                log.exception("catching sockets up after a pub/sub outage failed")
+            except Exception as exc:
+                log_failure(log, "catching sockets up after a pub/sub outage", exc)
 
         manager.on_resubscribed = resubscribed
         await presence.heartbeat()

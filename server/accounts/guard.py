@@ -18,6 +18,7 @@ from server import keys
 from server.accounts.tokens import Tokens
 from server.auth import Identity
 from server.clock import Clock
+from server.errors import log_failure
 from server.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -89,13 +90,13 @@ class SocketGuard(Worker):
         try:
             await self._sio.emit("error", {"code": code, "message": message}, to=sid)
             await self._sio.disconnect(sid, namespace="/")
-        except Exception:
-            log.exception("closing socket %s failed", sid)
+        except Exception as exc:
+            log_failure(log, f"closing socket {sid}", exc)
 
     async def run(self) -> None:
         while not self.stopping:
             try:
                 await self.expire_due()
-            except Exception:
-                log.exception("socket expiry sweep failed")
+            except Exception as exc:
+                log_failure(log, "socket expiry sweep", exc)
             await self.pause(SWEEP_SECONDS)
