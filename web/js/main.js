@@ -107,14 +107,16 @@ function sessionEnded(ended) {
     }
     return;
   }
-  if (ended.reason === "declined" || ended.reason === "no_connection") {
+  if (ended.reason === "no_connection") {
+    noConnection(ended, matched);
+    return;
+  }
+  if (ended.reason === "declined") {
     if (matched.role === "mentee") {
-      notice(ended.reason === "declined"
-        ? "That mentor couldn't take this question. You're back at the front of the line."
-        : "The call couldn't connect. You're back at the front of the line.");
+      notice("That mentor couldn't take this question. You're back at the front of the line.");
       app.showWaiting(null);
     } else {
-      notice(ended.reason === "declined" ? "Declined. They're back at the front of the line." : "The call couldn't connect.");
+      notice("Declined. They're back at the front of the line.");
       app.showMentor();
     }
     return;
@@ -126,6 +128,33 @@ function sessionEnded(ended) {
     return;
   }
   openRating(app, ended, matched);
+}
+
+/** The call never connected: say who did not show, and what happens to each side (v2 rule). */
+function noConnection(ended, matched) {
+  const absent = ended.no_show || [];
+  const me = login.user && login.user.id;
+  const peer = matched.peer.name;
+  if (matched.role === "mentee") {
+    if (absent.includes(me)) {
+      notice("Your call didn't start in time, so you left the line. Check your camera and connection, then ask again when you're ready.", { ms: 15000 });
+      app.openSetup("mentee");
+      return;
+    }
+    notice(absent.length
+      ? `${peer} didn't answer in time. You're back at the front of the line.`
+      : "The call couldn't connect. You're back at the front of the line.");
+    app.showWaiting(null);
+    return;
+  }
+  if (absent.includes(me)) {
+    notice("You didn't answer in time, so you're offline now. Go online again when you're ready.", { ms: 15000 });
+  } else {
+    notice(absent.length
+      ? `${peer} didn't show up. You're still online for the next question.`
+      : "The call couldn't connect. You're still online for the next question.");
+  }
+  app.showMentor();
 }
 
 function renderAccount() {
