@@ -237,12 +237,17 @@ class Chaos:
         assert self.host is not None
         headers = {"Authorization": f"Bearer {self.host.token}"}
         body = {"title": "Chaos round", "round_seconds": 3, "rounds": 3, "break_seconds": 1}
-        async with self.http.post(
-            self.nodes[0].url + "/api/events", json=body, headers=headers
-        ) as response:
-            if response.status == 201:
-                created = await response.json()
-                self.event_id, self.event_code = created["event_id"], created["code"]
+        for node in self.nodes:  # one may be down
+            try:
+                async with self.http.post(
+                    node.url + "/api/events", json=body, headers=headers
+                ) as response:
+                    if response.status == 201:
+                        created = await response.json()
+                        self.event_id, self.event_code = created["event_id"], created["code"]
+                        return
+            except aiohttp.ClientError:
+                self.actions["create_event_failed"] += 1
 
 
 @pytest.fixture
