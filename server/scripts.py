@@ -44,6 +44,9 @@ def settings(config: Config) -> str:
             "settle_ms": SETTLE_MS,
             "stale_ms": STALE_MS,
             "warn_ms": [round(mark * 1000) for mark in config.warn_at],
+            "history_ttl_s": round(config.history_retention_days * 86400),
+            "event_ttl_s": round(config.event_retention_days * 86400),
+            "noshow_limit": config.no_show_limit,
         }
     )
 
@@ -60,6 +63,7 @@ class Scripts:
     end_session: AsyncScript
     signal_peer: AsyncScript
     rate: AsyncScript
+    report: AsyncScript
     presence_connect: AsyncScript
     presence_disconnect: AsyncScript
     presence_gone: AsyncScript

@@ -18,6 +18,7 @@ from server.events import SpeedEvents
 from server.precall import PrecallService
 from server.presence import Presence
 from server.queue import SkillQueue
+from server.ratelimit import RateLimits
 from server.ratings import Ratings
 from server.reconciler import Reconciler
 from server.scripts import Lua
@@ -48,6 +49,7 @@ class Services:
     precall: PrecallService
     events: SpeedEvents
     accounts: Accounts
+    limits: RateLimits
 
 
 SERVICES = web.AppKey("services", Services)

@@ -39,7 +39,7 @@ SECONDS = 25
 FLAGS = [
     "--session-seconds", "3", "--connect-grace-seconds", "1.5", "--decline-seconds", "1",
     "--rating-seconds", "60", "--mentor-cooldown-seconds", "1", "--warn-at", "1",
-    "--reconcile-seconds", "2", "--log-level", "WARNING",
+    "--reconcile-seconds", "2", "--log-level", "WARNING", "--rate-limits", "off",
 ]  # fmt: skip
 
 

@@ -74,7 +74,8 @@ async def frames_decoded(page: Page) -> int:
 
 async def wait_for_video(page: Page) -> None:
     await page.wait_for_function(
-        "Number(document.querySelector('#remote-video').dataset.framesDecoded || 0) > 0",
+        # A function, not an expression: the page's CSP allows no string evaluation.
+        "() => Number(document.querySelector('#remote-video').dataset.framesDecoded || 0) > 0",
         timeout=20_000,
     )
 
@@ -355,7 +356,8 @@ async def test_a_reload_mid_call_reconnects_the_video_and_keeps_the_countdown(
     await expect(mentee.locator("#view-call")).to_be_visible(timeout=10_000)
     await wait_for_video(mentee)
     await mentor.wait_for_function(
-        "Number(document.querySelector('#remote-video').dataset.framesDecoded || 0) > 0",
+        # A function, not an expression: the page's CSP allows no string evaluation.
+        "() => Number(document.querySelector('#remote-video').dataset.framesDecoded || 0) > 0",
         timeout=20_000,
     )
     after = await mentee.locator("#timer-label").text_content()

@@ -250,7 +250,9 @@ async function boot() {
       notice("You're a guest: signing out loses this account for good. Keep it with a passkey first, or click Sign out again.", { ms: 10_000 });
       return;
     }
-    signedOut("");
+    // The server forgets this sign-in too, so a copied token stops working; signing out
+    // locally goes ahead even when the server can't be reached.
+    api.signOut().catch(() => {}).finally(() => signedOut(""));
   });
   $("#passkey-signin").addEventListener("click", async () => {
     $("#signin-error").textContent = "";
