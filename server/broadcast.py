@@ -34,6 +34,7 @@ FAR_EVERY_MS = 5000
 MS_PER_PLACE = 50
 MAX_GAP_MS = 30_000
 WINDOW_FIELD = "~window"  # not a user id: ids never contain "~"
+QUESTIONS = 10  # waiting questions a mentor sees, oldest first, across its skills
 
 
 class QueueBroadcaster(Worker):
@@ -167,20 +168,29 @@ class QueueBroadcaster(Worker):
         }
         wanted = sorted({s for skills in skills_of.values() for s in skills})
         counts = await self._queue.counts(wanted) if wanted else {}
+        questions = await self._queue.questions(wanted, QUESTIONS) if wanted else {}
         return {
-            m: self._mentor_payload(bursts[m], skills, counts) for m, skills in skills_of.items()
+            m: self._mentor_payload(bursts[m], skills, counts, questions)
+            for m, skills in skills_of.items()
         }
 
     @staticmethod
     def _mentor_payload(
-        burst: dict[str, str], skills: list[str], counts: dict[str, tuple[int, int, float]]
+        burst: dict[str, str],
+        skills: list[str],
+        counts: dict[str, tuple[int, int, float]],
+        questions: dict[str, list[dict[str, Any]]],
     ) -> dict[str, Any]:
+        waiting = sorted(
+            (q for skill in skills for q in questions[skill]), key=lambda q: q["since"]
+        )
         return {
             "burst_ends_at": int(burst.get("burst_ends_at", 0)),
             "sessions_done": int(burst.get("sessions_done", 0)),
             "waiting": {skill: counts[skill][0] for skill in skills},
             "state": burst.get("state", "offline"),
             "max_sessions": int(burst.get("max_sessions", 0)) or None,
+            "questions": waiting[:QUESTIONS],
         }
 
     async def run(self) -> None:
