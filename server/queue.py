@@ -155,8 +155,8 @@ class SkillQueue:
         return [(m, t) for m, t in zip(members, tickets, strict=True) if t is not None]
 
     async def questions(self, skills: list[str], limit: int) -> dict[str, list[dict[str, Any]]]:
-        """skill -> its first ``limit`` waiting questions as ``{"skill", "question", "since"}``:
-        what a mentor may see of the queue (no names, no ids)."""
+        """skill -> its first ``limit`` waiting questions as ``{"skill", "question", "since",
+        "mentee"}``; callers show mentors all but ``mentee`` (no names, no ids)."""
         async with self._redis.pipeline(transaction=False) as pipe:
             for skill in skills:
                 pipe.zrange(keys.queue(skill), 0, limit - 1)
@@ -170,8 +170,8 @@ class SkillQueue:
         for skill, members in zip(skills, heads, strict=True):
             found = [next(tickets) for _ in members]
             out[skill] = [
-                {"skill": skill, "question": question, "since": int(joined_at)}
-                for question, joined_at in found
+                {"skill": skill, "question": question, "since": int(joined_at), "mentee": member}
+                for member, (question, joined_at) in zip(members, found, strict=True)
                 if question is not None and joined_at
             ]
         return out

@@ -339,7 +339,8 @@ async def test_mentors_online_see_the_questions_waiting_in_their_skills(
         "How do I test a form with screen readers?",
         "When is a dataclass better than a dict?",
     ]
-    assert all(set(q) == {"skill", "question", "since"} for q in update["questions"])
+    assert all(set(q) == {"skill", "question", "since", "declined"} for q in update["questions"])
+    assert not any(q["declined"] for q in update["questions"])
     assert [q["skill"] for q in update["questions"]] == ["python", "ux-design", "python"]
     since = [q["since"] for q in update["questions"]]
     assert since == sorted(since)
@@ -385,3 +386,20 @@ async def test_the_client_can_say_how_long_a_call_lasts(
         "session_seconds": 900,
         "decline_seconds": 15,
     }
+
+
+async def test_a_question_the_mentor_declined_is_marked_so_in_its_list(
+    start_server: ServerFactory, make_client: ClientFactory
+) -> None:
+    await start_server(decline_seconds=30, session_seconds=60)
+    mentor = await make_client("Grace")
+    await mentor.must("mentor:online", {"skills": ["python"], "minutes": 30})
+    mentee = await make_client("Noor")
+    await mentee.must("mentee:join", {"skill": "python", "question": "Why is my loop blocked?"})
+    sid = (await mentor.next("session:matched"))["session_id"]
+    await mentor.must("session:decline", {"session_id": sid})
+    update = await mentor.next(
+        "mentor:update", where=lambda u: [q["declined"] for q in u.get("questions", [])] == [True]
+    )
+    assert update["questions"][0]["question"] == "Why is my loop blocked?"
+    assert update["state"] == "idle"
