@@ -310,3 +310,43 @@ async def test_a_mentor_online_sees_the_questions_waiting_and_back_returns_to_th
     await expect(mentor.locator("#view-mentor")).to_be_visible()
     await expect(questions).to_have_count(2)
     pages.assert_quiet()
+
+
+async def test_back_from_my_sessions_returns_to_the_queue_and_to_the_event(
+    start_server: ServerFactory, make_client: ClientFactory, browser: Browser
+) -> None:
+    server = await start_server()
+    pages = Pages(browser, server)
+    mentee = await pages.open()
+    await mentee.get_by_label("Your name").fill("Ada")
+    await mentee.get_by_role("button", name="Get help now").click()
+    await mentee.locator("#mentee-skills label", has_text="Python").first.click()
+    await mentee.get_by_label("Your question").fill("How do I profile asyncio code?")
+    await mentee.get_by_role("button", name="Join the queue").click()
+    await expect(mentee.locator("#view-waiting")).to_be_visible()
+    await mentee.get_by_role("button", name="My sessions").click()
+    await mentee.get_by_role("button", name="Back").click()
+    await expect(mentee.locator("#view-waiting")).to_be_visible()
+    await expect(mentee.locator("#wait-question")).to_have_text("How do I profile asyncio code?")
+
+    host = await make_client("Hana")
+    created = await host.rest(
+        "POST",
+        "/api/events",
+        {"title": "Lunch mentoring", "round_seconds": 60, "rounds": 2, "break_seconds": 30},
+        auth=True,
+    )
+    guest = await pages.open(f"/?event={created['code']}")
+    await guest.get_by_label("Your name").fill("Omar")
+    await guest.get_by_role("button", name="Join an event").click()
+    await guest.get_by_role("button", name="Join", exact=True).click()
+    await expect(guest.locator("#view-event-lobby")).to_be_visible()
+    await host.must(
+        "event:announce", {"event_id": created["event_id"], "text": "Starting at half past"}
+    )
+    await guest.get_by_role("button", name="My sessions").click()
+    await expect(guest.locator("#history-empty")).to_be_visible()
+    await guest.get_by_role("button", name="Back").click()
+    await expect(guest.locator("#view-event-lobby")).to_be_visible()
+    await expect(guest.locator("#lobby-announcement-text")).to_have_text("Starting at half past")
+    pages.assert_quiet()
