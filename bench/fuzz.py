@@ -29,12 +29,12 @@ import aiohttp
 EVENTS = [
     "clock", "mentor:online", "mentor:offline", "mentee:join", "mentee:leave", "session:decline",
     "session:connected", "signal", "session:leave", "rate", "report", "event:join", "event:leave",
-    "event:start", "event:next", "event:end", "event:announce",
+    "event:start", "event:next", "event:end", "event:announce", "event:prompt",
 ]  # fmt: skip
 FIELDS = [
     "t0", "skills", "minutes", "max_sessions", "skill", "question", "session_id", "type", "data",
     "stars", "tags", "note", "follow_up", "reflection", "reason", "code", "role", "event_id",
-    "text", "name", "title", "round_seconds", "rounds", "break_seconds", "sdp",
+    "text", "name", "title", "round_seconds", "rounds", "break_seconds", "sdp", "intro", "round",
 ]  # fmt: skip
 ATOMS = [
     '"python"', '"career"', '""', '" "', '"s_x"', '"u_x"', '"e_x"', '"offer"', '"mentor"',
@@ -85,6 +85,7 @@ ROUTES = [
     ("GET", "/api/users/{id}"), ("GET", "/api/me/history"), ("POST", "/api/sessions/{id}/rating"),
     ("POST", "/api/events"), ("GET", "/api/events/{id}"), ("GET", "/api/events/{id}/summary"),
     ("GET", "/api/events/{id}/me"), ("GET", "/api/nothing"), ("GET", "/healthz"),
+    ("GET", "/api/me/events"), ("GET", "/api/settings"),
 ]  # fmt: skip
 IDS = ["u_x", "s_x", "e_x", "%ED%A0%80", "%FF%FE", "x" * 300, "..%2F..%2Fetc", "%00", "ü", "a b"]
 

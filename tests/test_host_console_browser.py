@@ -274,6 +274,7 @@ async def test_a_mentor_online_sees_the_questions_waiting_and_back_returns_to_th
     await expect(fit).to_have_text("Calls last 15 min; a 30-min burst fits up to 2 calls.")
     await mentor.get_by_label("15 min").check()
     await expect(fit).to_have_text("Calls last 15 min; a 15-min burst fits one call.")
+    await screenshot(mentor, "mentor-setup-call-length")
     await mentor.get_by_label("60 min").check()
     await mentor.locator("#mentor-skills label", has_text="Python").click()
     await mentor.locator("#mentor-skills label", has_text="UX design").click()

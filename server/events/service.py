@@ -287,6 +287,8 @@ class SpeedEvents(Worker):
             for event_id in list(self._console_dirty):
                 try:
                     await self._push_console(event_id, (await self.store.event(event_id))["host"])
+                except NotFound:
+                    self._console_dirty.discard(event_id)  # gone: nobody to tell
                 except Exception:
                     log.exception("host console push failed")
                     self._console_dirty.add(event_id)

@@ -32,7 +32,7 @@ export async function openHistory(app) {
     const skill = app.skills.find((k) => k.slug === s.skill);
     const role = s.role === "mentor" ? `You mentored ${s.peer.name}` : `${s.peer.name} mentored you`;
     const parts = [
-      el("p", { class: "meta", text: `${when} · ${skill ? skill.name : s.skill} · ${s.duration_s ? formatDuration(s.duration_s) : "–"} · ${REASONS[s.reason] || s.state}` }),
+      el("p", { class: "meta", text: `${when} · ${skill ? skill.name : s.event_id ? "Speed mentoring" : s.skill} · ${s.duration_s ? formatDuration(s.duration_s) : "–"} · ${REASONS[s.reason] || s.state}` }),
       el("strong", { text: role }),
       el("blockquote", { class: "question-card", text: s.question }),
       el("p", { class: "meta", text: `You gave: ${stars(s.rating_given)} · You got: ${stars(s.rating_received)}` }),
