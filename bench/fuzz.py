@@ -26,15 +26,14 @@ from typing import Any
 
 import aiohttp
 
-EVENTS = [
-    "clock", "mentor:online", "mentor:offline", "mentee:join", "mentee:leave", "session:decline",
-    "session:connected", "signal", "session:leave", "rate", "report", "event:join", "event:leave",
-    "event:start", "event:next", "event:end", "event:announce",
-]  # fmt: skip
+from server.signaling import ROUTES as SOCKET_EVENTS
+
+# Every event the server routes, so a new one is fuzzed the day it is added.
+EVENTS = sorted(SOCKET_EVENTS)
 FIELDS = [
     "t0", "skills", "minutes", "max_sessions", "skill", "question", "session_id", "type", "data",
     "stars", "tags", "note", "follow_up", "reflection", "reason", "code", "role", "event_id",
-    "text", "name", "title", "round_seconds", "rounds", "break_seconds", "sdp",
+    "text", "name", "title", "round_seconds", "rounds", "break_seconds", "sdp", "intro", "round",
 ]  # fmt: skip
 ATOMS = [
     '"python"', '"career"', '""', '" "', '"s_x"', '"u_x"', '"e_x"', '"offer"', '"mentor"',
@@ -91,11 +90,11 @@ TEMPLATES = {
 
 
 def near_miss(rng: random.Random, event: str) -> str:
-    payload = json.loads(TEMPLATES[event])
+    text = TEMPLATES.get(event, "{}")
+    payload = json.loads(text)
     if not payload or rng.random() < 0.3:
-        return TEMPLATES[event]
+        return text
     field_name = rng.choice(sorted(payload))
-    text = TEMPLATES[event]
     old = json.dumps(payload[field_name], separators=(",", ":"))
     return text.replace(f'"{field_name}":{old}', f'"{field_name}":{value(rng)}', 1)
 
@@ -121,6 +120,7 @@ ROUTES = [
     ("GET", "/api/users/{id}"), ("GET", "/api/me/history"), ("POST", "/api/sessions/{id}/rating"),
     ("POST", "/api/events"), ("GET", "/api/events/{id}"), ("GET", "/api/events/{id}/summary"),
     ("GET", "/api/events/{id}/me"), ("GET", "/api/nothing"), ("GET", "/healthz"),
+    ("GET", "/api/me/events"), ("GET", "/api/settings"),
 ]  # fmt: skip
 IDS = ["u_x", "s_x", "e_x", "%ED%A0%80", "%FF%FE", "x" * 300, "..%2F..%2Fetc", "%00", "ü", "a b"]
 

@@ -35,6 +35,7 @@ FAR_EVERY_MS = 5000
 MS_PER_PLACE = 50
 MAX_GAP_MS = 30_000
 WINDOW_FIELD = "~window"  # not a user id: ids never contain "~"
+QUESTIONS = 10  # waiting questions a mentor sees, oldest first, across its skills
 
 
 class QueueBroadcaster(Worker):
@@ -168,20 +169,50 @@ class QueueBroadcaster(Worker):
         }
         wanted = sorted({s for skills in skills_of.values() for s in skills})
         counts = await self._queue.counts(wanted) if wanted else {}
-        return {
-            m: self._mentor_payload(bursts[m], skills, counts) for m, skills in skills_of.items()
+        questions = await self._queue.questions(wanted, QUESTIONS) if wanted else {}
+        payloads = {
+            m: self._mentor_payload(bursts[m], skills, counts, questions)
+            for m, skills in skills_of.items()
         }
+        await self._mark_declined(bursts, payloads)
+        return payloads
+
+    async def _mark_declined(
+        self, bursts: dict[str, dict[str, str]], payloads: dict[str, dict[str, Any]]
+    ) -> None:
+        """Flag the waiting questions a mentor declined in this burst (it is not offered them
+        again), so its list says why they wait; then drop the mentee ids."""
+        asked = [m for m, p in payloads.items() if p["questions"]]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for m in asked:
+                ids = [q["mentee"] for q in payloads[m]["questions"]]
+                pipe.smismember(keys.declined(m, bursts[m].get("burst", "")), ids)
+            found = await pipe.execute() if asked else []
+        for m, flags in zip(asked, found, strict=True):
+            for question, declined in zip(payloads[m]["questions"], flags, strict=True):
+                question["declined"] = bool(declined)
+        for payload in payloads.values():
+            payload["questions"] = [
+                {k: v for k, v in q.items() if k != "mentee"} for q in payload["questions"]
+            ]
 
     @staticmethod
     def _mentor_payload(
-        burst: dict[str, str], skills: list[str], counts: dict[str, tuple[int, int, float]]
+        burst: dict[str, str],
+        skills: list[str],
+        counts: dict[str, tuple[int, int, float]],
+        questions: dict[str, list[dict[str, Any]]],
     ) -> dict[str, Any]:
+        waiting = sorted(
+            (q for skill in skills for q in questions[skill]), key=lambda q: q["since"]
+        )
         return {
             "burst_ends_at": int(burst.get("burst_ends_at", 0)),
             "sessions_done": int(burst.get("sessions_done", 0)),
             "waiting": {skill: counts[skill][0] for skill in skills},
             "state": burst.get("state", "offline"),
             "max_sessions": int(burst.get("max_sessions", 0)) or None,
+            "questions": [dict(q) for q in waiting[:QUESTIONS]],
         }
 
     async def run(self) -> None:

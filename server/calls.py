@@ -28,6 +28,9 @@ from server.users import Users
 log = logging.getLogger(__name__)
 
 SettledListener = Callable[[Session], Awaitable[None]]
+# An event call's context as each participant sees it: user id -> fields for session:matched
+# (a "peer" dict among them is merged into the peer card).
+EventContext = Callable[[Session], Awaitable[dict[str, dict[str, Any]]]]
 
 
 def seconds(ms: int) -> int | float:
@@ -57,6 +60,10 @@ class Calls:
         # Run after a session ended and both people heard it: drop-in matches the freed people,
         # events re-pair the one whose partner left. Each must be safe to run twice.
         self.settled_listeners: list[SettledListener] = []
+        # Told (session id, event id) when a side of an event call first reports media flowing.
+        self.event_media_listeners: list[Callable[[str, str], Awaitable[None]]] = []
+        # Set by the events service: the intros, shared skills and prompt of a round call.
+        self.event_context: EventContext | None = None
         timers.on("connect", self._connect_deadline)
         timers.on("warn", self._warning)
         timers.on("end", self._end_deadline)
@@ -75,7 +82,11 @@ class Calls:
         }
 
     async def matched_payload(
-        self, session: Session, user_id: str, cards: dict[str, dict[str, Any]] | None = None
+        self,
+        session: Session,
+        user_id: str,
+        cards: dict[str, dict[str, Any]] | None = None,
+        context: dict[str, dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """The ``session:matched`` payload as ``user_id`` sees it."""
         role = session.role_of(user_id)
@@ -94,6 +105,11 @@ class Calls:
         }
         if session.event_id:
             payload["event_id"] = session.event_id
+            if context is None and self.event_context is not None:
+                context = await self.event_context(session)
+            extra = dict((context or {}).get(user_id, {}))
+            payload["peer"] = {**payload["peer"], **extra.pop("peer", {})}
+            payload.update(extra)
         else:
             payload["decline_until"] = session.matched_at + round(
                 self.config.decline_seconds * 1000
@@ -131,9 +147,14 @@ class Calls:
     async def send_matched(self, session: Session, *, started: bool = False) -> None:
         """``session:matched`` to both; for a call already running, ``session:started`` too."""
         cards = await self.peer_cards(session)
+        context = None
+        if session.event_id and self.event_context is not None:
+            context = await self.event_context(session)
         for user_id in session.people:
             await self.notifier.to_user(
-                user_id, "session:matched", await self.matched_payload(session, user_id, cards)
+                user_id,
+                "session:matched",
+                await self.matched_payload(session, user_id, cards, context),
             )
             if started and session.started_at and session.ends_at:
                 await self.notifier.to_user(
@@ -156,6 +177,9 @@ class Calls:
             raise Conflict("That session is over.", code="session_over")
         if reply[0] == "started":
             await self._started(session_id, int(reply[1]), int(reply[2]))
+        elif reply[0] == "live" and reply[3] and str(reply[4]) == "1":
+            for listener in self.event_media_listeners:
+                await listener(session_id, str(reply[3]))
 
     async def _connect_deadline(self, session_id: str) -> None:
         reply = await self.sessions.mark_connected(session_id, "", force=True)

@@ -102,7 +102,8 @@ def node_users(node: str) -> str:
 
 
 def event(event_id: str) -> str:
-    """HASH: title, code, host, round_seconds, rounds, break_seconds, skills, state, round, ends_at."""
+    """HASH: title, code, host, round_seconds, rounds, break_seconds, skills, state, round, ends_at,
+    created_at, announcement, announcement_at."""
     return f"{PREFIX}event:{event_id}"
 
 
@@ -111,7 +112,7 @@ def event_code(code: str) -> str:
 
 
 def event_people(event_id: str) -> str:
-    """HASH user id -> JSON {name, role, skills, joined_round}."""
+    """HASH user id -> JSON {name, role, skills, intro, joined_round}."""
     return f"{PREFIX}event:{event_id}:people"
 
 
@@ -145,12 +146,18 @@ def round_out(event_id: str, round_no: int) -> str:
     return f"{PREFIX}event:{event_id}:round:{round_no}:out"
 
 
+def event_prompts(event_id: str) -> str:
+    """HASH round number -> the host's prompt for that round's calls."""
+    return f"{PREFIX}event:{event_id}:prompts"
+
+
 def user_event(user_id: str) -> str:
     """STRING: the event a user takes part in now."""
     return f"{PREFIX}user-event:{user_id}"
 
 
 def hosted_events(user_id: str) -> str:
+    """SET of the event ids a user created (and hosts)."""
     return f"{PREFIX}hosted:{user_id}"
 
 

@@ -148,7 +148,9 @@ class EventCreate(Struct):
 class EventJoin(Struct):
     code: Annotated[str, Meta(min_length=4, max_length=12)]
     role: Literal["mentor", "mentee"]
-    skills: Annotated[list[Slug], Meta(max_length=20)] = []
+    # None (absent): the person's profile skills / headline; [] or "": none.
+    skills: Annotated[list[Slug], Meta(max_length=20)] | None = None
+    intro: Annotated[str, Meta(max_length=400)] | None = None
 
 
 class EventRef(Struct):
@@ -158,3 +160,9 @@ class EventRef(Struct):
 class EventAnnounce(Struct):
     event_id: Id
     text: Annotated[str, Meta(max_length=280)]
+
+
+class EventPrompt(Struct):
+    event_id: Id
+    round: Annotated[int, Meta(ge=1, le=50)]
+    text: Annotated[str, Meta(max_length=400)]

@@ -173,6 +173,28 @@ class SkillQueue:
             tickets = await pipe.execute()
         return [(m, t) for m, t in zip(members, tickets, strict=True) if t is not None]
 
+    async def questions(self, skills: list[str], limit: int) -> dict[str, list[dict[str, Any]]]:
+        """skill -> its first ``limit`` waiting questions as ``{"skill", "question", "since",
+        "mentee"}``; callers show mentors all but ``mentee`` (no names, no ids)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for skill in skills:
+                pipe.zrange(keys.queue(skill), 0, limit - 1)
+            heads = await pipe.execute()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for members in heads:
+                for member in members:
+                    pipe.hmget(keys.mentee(member), "question", "joined_at")
+            tickets = iter(await pipe.execute())
+        out: dict[str, list[dict[str, Any]]] = {}
+        for skill, members in zip(skills, heads, strict=True):
+            found = [next(tickets) for _ in members]
+            out[skill] = [
+                {"skill": skill, "question": question, "since": int(joined_at), "mentee": member}
+                for member, (question, joined_at) in zip(members, found, strict=True)
+                if question is not None and joined_at
+            ]
+        return out
+
     async def counts(self, skills: list[str]) -> dict[str, tuple[int, int, float]]:
         """skill -> (waiting, mentors online, measured seconds per mentee)."""
         async with self._redis.pipeline(transaction=False) as pipe:

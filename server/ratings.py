@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +57,8 @@ class Ratings:
         self._users = users
         self._lua = lua
         self._sessions = sessions
+        # Told (session id, event id) after an event call's rating is stored: the host console.
+        self.event_rating_listeners: list[Callable[[str, str], Awaitable[None]]] = []
 
     async def rate(self, rater: str, rating: Rate) -> str:
         """Stored before this returns; returns the rater's role."""
@@ -73,6 +76,9 @@ class Ratings:
         if reply[0] == "err":
             code = reply[1]
             raise _RATE_ERRORS[code](_RATE_MESSAGES[code], code=code)
+        if reply[2]:
+            for listener in self.event_rating_listeners:
+                await listener(rating.session_id, str(reply[2]))
         return str(reply[1])
 
     async def report(self, reporter: str, session: Session, reason: str) -> str:
@@ -110,6 +116,17 @@ class Ratings:
     async def ratings_of(self, session_id: str) -> dict[str, dict[str, Any]]:
         raw = await self._redis.hgetall(keys.ratings(session_id))
         return {k: json.loads(v) for k, v in raw.items()}
+
+    async def ratings_of_many(self, session_ids: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+        """session id -> rater id -> rating, for many sessions in one round trip."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for sid in session_ids:
+                pipe.hgetall(keys.ratings(sid))
+            rows = await pipe.execute()
+        return {
+            sid: {k: json.loads(v) for k, v in row.items()}
+            for sid, row in zip(session_ids, rows, strict=True)
+        }
 
     async def history(self, user_id: str, limit: int = 100) -> list[dict[str, Any]]:
         """The user's sessions, newest first, with the ratings given and received."""

@@ -22,6 +22,7 @@ from server.errors import (
     internal_error,
     redis_unavailable,
 )
+from server.events.reports import CSV_TABLES
 from server.ice import ice_servers
 from server.ratelimit import RateLimited
 from server.services import SERVICES, Services
@@ -210,12 +211,31 @@ async def event_summary(request: web.Request) -> web.Response:
         caller(request).user_id, path_id(request, "event_id", "event")
     )
     if request.query.get("format") == "csv":
+        table = request.query.get("table", "pairs")
+        if table not in CSV_TABLES:
+            raise InvalidPayload(f"table: one of {', '.join(CSV_TABLES)}")
+        name = f"event-{summary['event']['code']}-{table}.csv"
         return web.Response(
-            text=s.events.reports.summary_csv(summary),
+            text=s.events.reports.summary_csv(summary, table),
             content_type="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="event-summary.csv"'},
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
     return web.json_response(summary)
+
+
+@routes.get("/api/me/events")
+async def hosted_events(request: web.Request) -> web.Response:
+    s = services(request)
+    return web.json_response(await s.events.store.hosted(caller(request).user_id))
+
+
+@routes.get("/api/settings")
+async def public_settings(request: web.Request) -> web.Response:
+    """What the web client tells people before they commit (how long a call lasts)."""
+    config = services(request).config
+    return web.json_response(
+        {"session_seconds": config.session_seconds, "decline_seconds": config.decline_seconds}
+    )
 
 
 @routes.get("/api/events/{event_id}/me")

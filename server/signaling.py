@@ -248,6 +248,10 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def event_announce(self, user_id: str, msg: p.EventAnnounce) -> None:
         await self.events.announce(user_id, msg.event_id, p.trimmed(msg.text, "text", 1, 280))
 
+    @route("event:prompt", p.EventPrompt)
+    async def event_prompt(self, user_id: str, msg: p.EventPrompt) -> None:
+        await self.events.set_prompt(user_id, msg)
+
 
 def _refused(error: MentorburstError) -> dict[str, Any]:
     return {"ok": False, "error": error.as_dict()}

@@ -318,7 +318,7 @@ async def test_an_event_round_in_the_browser_from_host_console_to_results(
     await expect(host.locator("#host-people li")).to_have_count(2)
     await host.get_by_label("Announcement to everyone").fill("Welcome! One quick round.")
     await host.get_by_role("button", name="Announce").click()
-    await expect(people["Ada"].locator("#lobby-announcement")).to_have_text(
+    await expect(people["Ada"].locator("#lobby-announcement-text")).to_have_text(
         "Welcome! One quick round."
     )
     await screenshot(people["Ada"], "13-event-lobby")

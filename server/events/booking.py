@@ -38,6 +38,14 @@ def round_payload(
     return payload
 
 
+def pair_skill(mentor: frozenset[str], mentee: frozenset[str], event: frozenset[str]) -> str:
+    """The skill a round call is about: one the two share, else the event's, else ``event``."""
+    shared = sorted(mentor & mentee)
+    if shared:
+        return shared[0]
+    return next(iter(sorted(event)), "event")
+
+
 class RoundBooker:
     def __init__(self, lua: Lua, store: EventStore, calls: Calls) -> None:
         self._lua = lua
@@ -62,15 +70,24 @@ class RoundBooker:
             await self._store.met(event_id),
             round_no,
         )
+        skills = {p.id: frozenset(p.skills) or event_skills for p in people}
         pairs = [(mentor, mentee, new_id("s")) for mentor, mentee in rotation.pairs]
         reply = await self._lua(
             self._lua.scripts.event_begin_round,
             event_id,
             round_no,
-            next(iter(sorted(event_skills)), "event"),
             f"{ev['title']}: round {round_no}",
             len(pairs),
-            *[part for pair in pairs for part in pair],
+            *[
+                part
+                for mentor, mentee, sid in pairs
+                for part in (
+                    mentor,
+                    mentee,
+                    sid,
+                    pair_skill(skills[mentor], skills[mentee], event_skills),
+                )
+            ],
             *rotation.sitting_out,
         )
         if reply[0] == "refused":
@@ -124,6 +141,8 @@ class RoundBooker:
         stayed_role = session.role_of(stayed)
         people = {p.id: p for p in await self._store.people(event_id)}
         met = set(await self._store.met(event_id))
+        ev = await self._store.event(event_id)
+        event_skills = frozenset(s for s in ev.get("skills", "").split(",") if s)
         for candidate_id in sorted(await self._store.sitting_out(event_id, round_no)):
             candidate = people.get(candidate_id)
             if candidate is None or candidate.left_round is not None:
@@ -136,6 +155,11 @@ class RoundBooker:
             if (mentor, mentee) in met:
                 continue
             sid = new_id("s")
+            mentor_skills = frozenset(people[mentor].skills) if mentor in people else frozenset()
+            mentee_skills = frozenset(people[mentee].skills) if mentee in people else frozenset()
+            skill = pair_skill(
+                mentor_skills or event_skills, mentee_skills or event_skills, event_skills
+            )
             reply = await self._lua(
                 self._lua.scripts.event_book_call,
                 event_id,
@@ -143,7 +167,7 @@ class RoundBooker:
                 mentor,
                 mentee,
                 sid,
-                session.skill,
+                skill,
                 session.question,
             )
             if reply[0] == "booked":

@@ -21,9 +21,11 @@ from server.broadcast import QueueBroadcaster
 from server.calls import Calls
 from server.errors import Conflict, Forbidden, InvalidPayload, NotFound, log_failure
 from server.events.booking import RoundBooker
+from server.events.console import HostConsole
+from server.events.context import PROMPT_MAX, CallContext, checked_line, intro_of
 from server.events.reports import EventReports
 from server.events.store import EventStore
-from server.payloads import EventCreate, EventJoin, trimmed
+from server.payloads import EventCreate, EventJoin, EventPrompt, trimmed
 from server.scripts import Lua
 from server.sessions import Session
 from server.skills import SkillCatalog
@@ -63,12 +65,17 @@ class SpeedEvents(Worker):
         self._broadcaster = broadcaster
         self._interval = interval
         self._dirty: set[str] = set()
+        self._console_dirty: set[str] = set()
         self.store = EventStore(redis)
         self.booker = RoundBooker(lua, self.store, calls)
         self.reports = EventReports(self.store, calls.ratings)
+        self.console = HostConsole(self.store, calls.ratings)
         calls.timers.on("event-round", self._round_timer)
         calls.timers.on("event-break", self._break_timer)
         calls.settled_listeners.append(self._session_settled)
+        calls.event_media_listeners.append(self._call_changed)
+        calls.ratings.event_rating_listeners.append(self._call_changed)
+        calls.event_context = CallContext(self.store)
 
     def _check_skills(self, skills: list[str]) -> None:
         for slug in skills:
@@ -92,8 +99,17 @@ class SpeedEvents(Worker):
         raise Conflict("Could not allocate a join code; try again.", code="try_again")
 
     async def join(self, user_id: str, name: str, msg: EventJoin) -> dict[str, Any]:
-        self._check_skills(msg.skills)
-        person = {"name": name, "role": msg.role, "skills": list(dict.fromkeys(msg.skills))}
+        """Join by code with a one-line intro and skills; either left out comes from the
+        person's profile (its headline, its skills)."""
+        headline, profile_skills = await self.store.profile_defaults(user_id)
+        skills = profile_skills if msg.skills is None else msg.skills
+        self._check_skills(skills)
+        person = {
+            "name": name,
+            "role": msg.role,
+            "skills": list(dict.fromkeys(skills)),
+            "intro": intro_of(msg.intro, headline),
+        }
         reply = await self._lua(
             self._lua.scripts.event_join, msg.code.strip().upper(), user_id, json.dumps(person)
         )
@@ -152,9 +168,32 @@ class SpeedEvents(Worker):
             await self._end_round(event_id, int(ev["round"]), final=True)
 
     async def announce(self, user_id: str, event_id: str, text: str) -> None:
+        """Shown to everyone with its time, until the next round begins (which clears it)."""
         await self.store.host_only(user_id, event_id)
-        await self._redis.hset(keys.event(event_id), "announcement", text.strip())
+        await self._redis.hset(
+            keys.event(event_id),
+            mapping={"announcement": text.strip(), "announcement_at": self._calls.clock.now_ms()},
+        )
         await self._broadcast(event_id)
+
+    async def set_prompt(self, user_id: str, msg: EventPrompt) -> None:
+        """The host's prompt for one round, shown in every call of that round ("" clears it).
+        The running round's prompt reaches its calls at once, through ``event:update``."""
+        ev = await self.store.host_only(user_id, msg.event_id)
+        upcoming = self.store.upcoming_round(ev)
+        if upcoming is None:
+            raise Conflict("That event has ended.", code="event_over")
+        if msg.round > int(ev["rounds"]):
+            raise InvalidPayload(f"round: the event has {ev['rounds']} rounds")
+        if msg.round < upcoming:
+            raise Conflict(f"Round {msg.round} is over.", code="round_over")
+        text = checked_line(msg.text, "text", PROMPT_MAX)
+        key = keys.event_prompts(msg.event_id)
+        if text:
+            await self._redis.hset(key, str(msg.round), text)
+        else:
+            await self._redis.hdel(key, str(msg.round))
+        await self._broadcast(msg.event_id)
 
     # -- the schedule ----------------------------------------------------------------------
 
@@ -176,8 +215,15 @@ class SpeedEvents(Worker):
         await self._begin_round(event_id, int(round_no) + 1)
 
     async def _session_settled(self, session: Session) -> None:
-        if session.event_id and await self.booker.repair(session):
+        if not session.event_id:
+            return
+        if await self.booker.repair(session):
             self.mark(session.event_id)
+        else:
+            self.mark_console(session.event_id)
+
+    async def _call_changed(self, session_id: str, event_id: str) -> None:
+        self.mark_console(event_id)
 
     # -- catching up and broadcasting ------------------------------------------------------
 
@@ -194,11 +240,21 @@ class SpeedEvents(Worker):
                 continue  # expired
             if state["state"] != "ended" or event_id == current:
                 out.append(("event:update", state))
+            if state["state"] != "ended" and state["host_id"] == user_id:
+                out.append(("event:console", await self.console_view(event_id)))
         return out
+
+    async def console_view(self, event_id: str) -> dict[str, Any]:
+        return await self.console.view(event_id, self._calls.clock.now_ms())
 
     def mark(self, event_id: str) -> None:
         """Coalesce lobby churn: one ``event:update`` per event per interval."""
         self._dirty.add(event_id)
+        self.wake()
+
+    def mark_console(self, event_id: str) -> None:
+        """Something only the host's console shows changed (media, a rating, a call's end)."""
+        self._console_dirty.add(event_id)
         self.wake()
 
     async def _broadcast(self, event_id: str, *, include_left: bool = False) -> None:
@@ -210,10 +266,16 @@ class SpeedEvents(Worker):
         await asyncio.gather(
             *(self._calls.notifier.to_user(uid, "event:update", state) for uid in recipients)
         )
+        await self._push_console(event_id, state["host_id"])
+
+    async def _push_console(self, event_id: str, host_id: str) -> None:
+        self._console_dirty.discard(event_id)
+        view = await self.console_view(event_id)
+        await self._calls.notifier.to_user(host_id, "event:console", view)
 
     async def run(self) -> None:
         while not self.stopping:
-            if not self._dirty:
+            if not self._dirty and not self._console_dirty:
                 await self.pause(60)
                 continue
             for event_id in list(self._dirty):
@@ -222,4 +284,12 @@ class SpeedEvents(Worker):
                 except Exception as exc:
                     log_failure(log, "event broadcast", exc)
                     self._dirty.add(event_id)
+            for event_id in list(self._console_dirty):
+                try:
+                    await self._push_console(event_id, (await self.store.event(event_id))["host"])
+                except NotFound:
+                    self._console_dirty.discard(event_id)  # gone: nobody to tell
+                except Exception:
+                    log.exception("host console push failed")
+                    self._console_dirty.add(event_id)
             await asyncio.sleep(self._interval)

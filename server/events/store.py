@@ -24,6 +24,7 @@ class Participant:
     skills: list[str]
     joined_round: int
     left_round: int | None = None
+    intro: str = ""
 
     def active_in(self, round_no: int) -> bool:
         return self.left_round is None and self.joined_round <= round_no
@@ -34,6 +35,21 @@ class Pair:
     session_id: str
     mentor_id: str
     mentee_id: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one round call went: its state, and whether media ever flowed on each side."""
+
+    state: str
+    reason: str
+    mentor_connected: bool
+    mentee_connected: bool
+    media_at: int | None
+
+    @property
+    def connected(self) -> bool:
+        return self.mentor_connected and self.mentee_connected
 
 
 @dataclass(frozen=True)
@@ -78,9 +94,15 @@ class EventStore:
                     list(data.get("skills") or []),
                     int(data["joined_round"]),
                     int(gone) if gone is not None else None,
+                    str(data.get("intro") or ""),
                 )
             )
         return sorted(people, key=lambda p: (p.joined_round, p.id))
+
+    async def records(self, event_id: str, user_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """A few people's join records (name, role, skills, intro), without reading everyone."""
+        values = await self._redis.hmget(keys.event_people(event_id), user_ids)
+        return {uid: json.loads(v) for uid, v in zip(user_ids, values, strict=True) if v}
 
     async def met(self, event_id: str) -> list[tuple[str, str]]:
         pairs = []
@@ -124,6 +146,68 @@ class EventStore:
             )
         return out
 
+    async def outcomes(self, session_ids: list[str]) -> dict[str, Outcome]:
+        """Each call's state and media flags, in one round trip."""
+        fields = ("state", "reason", "mentor_connected", "mentee_connected", "media_at")
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for sid in session_ids:
+                pipe.hmget(keys.session(sid), fields)
+            rows = await pipe.execute()
+        out = {}
+        for sid, (state, reason, mentor, mentee, media_at) in zip(session_ids, rows, strict=True):
+            out[sid] = Outcome(
+                state or "ended",
+                reason or "",
+                mentor == "1",
+                mentee == "1",
+                int(media_at) if media_at else None,
+            )
+        return out
+
+    async def prompts(self, event_id: str) -> dict[int, str]:
+        raw = await self._redis.hgetall(keys.event_prompts(event_id))
+        return {int(n): text for n, text in raw.items()}
+
+    async def profile_defaults(self, user_id: str) -> tuple[str, list[str]]:
+        """A person's profile headline and skills: what an event intro starts from."""
+        headline, skills = await self._redis.hmget(keys.user(user_id), "headline", "profile_skills")
+        return headline or "", [s for s in (skills or "").split(",") if s]
+
+    async def hosted(self, user_id: str) -> list[dict[str, Any]]:
+        """The events a person hosts, newest first, as ``GET /api/me/events`` lists them."""
+        ids = sorted(await self._redis.smembers(keys.hosted_events(user_id)))
+        fields = ("title", "code", "state", "round", "rounds", "created_at")
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for event_id in ids:
+                pipe.hmget(keys.event(event_id), fields)
+                pipe.hlen(keys.event_people(event_id))
+            found = await pipe.execute()
+        out = []
+        for i, event_id in enumerate(ids):
+            (title, code, state, round_no, rounds, created_at), people = found[2 * i : 2 * i + 2]
+            if title is None:
+                continue
+            out.append(
+                {
+                    "event_id": event_id,
+                    "title": title,
+                    "code": code,
+                    "state": state,
+                    "round": int(round_no or 0),
+                    "rounds": int(rounds or 0),
+                    "created_at": int(created_at or 0),
+                    "people": int(people),
+                }
+            )
+        return sorted(out, key=lambda e: -e["created_at"])
+
+    @staticmethod
+    def upcoming_round(ev: dict[str, str]) -> int | None:
+        """The round a prompt set now is for: the running one, else the next; None once ended."""
+        if ev["state"] == "ended":
+            return None
+        return int(ev["round"]) + (0 if ev["state"] == "round" else 1)
+
     async def state(self, event_id: str) -> dict[str, Any]:
         """The state ``event:update`` carries to the host and the participants."""
         ev = await self.event(event_id)
@@ -147,4 +231,10 @@ class EventStore:
         }
         if ev.get("announcement"):
             state["announcement"] = ev["announcement"]
+            state["announcement_at"] = int(ev.get("announcement_at") or 0) or None
+        upcoming = self.upcoming_round(ev)
+        if upcoming is not None and upcoming <= state["rounds"]:
+            prompt = await self._redis.hget(keys.event_prompts(event_id), str(upcoming))
+            if prompt:
+                state["prompt"] = prompt
         return state

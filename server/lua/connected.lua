@@ -1,21 +1,28 @@
 -- A participant reports media flowing. When both have (or force=1: the grace ran out after one
--- did), the countdown starts, with its end and warning deadlines, in this same step.
+-- did), the countdown starts, with its end and warning deadlines, in this same step. The first
+-- moment both sides have media is kept as media_at (event calls start live, so their started_at
+-- says nothing about media; the host console reads media_at and the two flags).
 -- ARGV[4..]: sid, user ('' with force), force
--- Returns {'started', started_at, ends_at} | {'waiting'} | {'live', started_at, ends_at}
+-- Returns {'started', started_at, ends_at} | {'waiting'}
+--       | {'live', started_at, ends_at, event_id, newly} (newly=1: this report set a flag)
 --       | {'err', code}
 local sid, user, force = ARGV[4], ARGV[5], ARGV[6]
 local key = k_session(sid)
 local s = redis.call('HMGET', key, 'state', 'mentor', 'mentee', 'duration_ms', 'started_at', 'ends_at',
-  'mentor_connected', 'mentee_connected')
+  'mentor_connected', 'mentee_connected', 'media_at', 'event_id')
 if not s[1] then return {'err', 'not_found'} end
+local newly = 0
 if user ~= '' then
-  if user == s[2] then redis.call('HSET', key, 'mentor_connected', 1); s[7] = '1'
-  elseif user == s[3] then redis.call('HSET', key, 'mentee_connected', 1); s[8] = '1'
-  else return {'err', 'not_in_session'} end
+  local field
+  if user == s[2] then field = 7 elseif user == s[3] then field = 8 else return {'err', 'not_in_session'} end
+  if s[field] ~= '1' then newly = 1 end
+  redis.call('HSET', key, field == 7 and 'mentor_connected' or 'mentee_connected', 1)
+  s[field] = '1'
 end
-if s[1] == 'live' then return {'live', s[5], s[6]} end
-if s[1] ~= 'matched' then return {'err', 'session_over'} end
 local both = s[7] == '1' and s[8] == '1'
+if both and not s[9] and (s[1] == 'live' or s[1] == 'matched') then redis.call('HSET', key, 'media_at', NOW) end
+if s[1] == 'live' then return {'live', s[5], s[6], s[10] or '', newly} end
+if s[1] ~= 'matched' then return {'err', 'session_over'} end
 local one = s[7] == '1' or s[8] == '1'
 if both or (force == '1' and one) then
   local ends_at = NOW + tonumber(s[4])

@@ -2,10 +2,11 @@
 -- free, record the round's pairs and sit-outs, and write the round's deadlines, all in one step.
 -- The rotation ran in Python on a snapshot; what changed since (someone left, or is in a call)
 -- is re-checked here, and such a pair's free member just sits out, uncounted.
--- ARGV[4..]: event_id, round_no, skill, question, n_pairs, then mentor, mentee, sid per pair, then
+-- The host's announcement belongs to the round it was made in: a new round clears it.
+-- ARGV[4..]: event_id, round_no, question, n_pairs, then mentor, mentee, sid, skill per pair, then
 -- the ids sitting out. Returns {ends_at, booked sid...} or {'refused', 'moved'} when the event is not
 -- in the lobby/break before round N any more (another node or the host moved it first).
-local event_id, round_no, skill, question, n = ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7], tonumber(ARGV[8])
+local event_id, round_no, question, n = ARGV[4], tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 local key = k_event(event_id)
 local ev = redis.call('HMGET', key, 'state', 'round', 'round_seconds')
 if (ev[1] ~= 'lobby' and ev[1] ~= 'break') or tonumber(ev[2]) ~= round_no - 1 then
@@ -13,6 +14,7 @@ if (ev[1] ~= 'lobby' and ev[1] ~= 'break') or tonumber(ev[2]) ~= round_no - 1 th
 end
 local ends_at = NOW + tonumber(ev[3]) * 1000
 redis.call('HSET', key, 'state', 'round', 'round', round_no, 'ends_at', ends_at)
+redis.call('HDEL', key, 'announcement', 'announcement_at')
 redis.call('HSET', P .. 'event:' .. event_id .. ':rounds', round_no,
   cjson.encode({started_at = NOW, ends_at = ends_at}))
 cancel('event-break', event_id .. ':' .. (round_no - 1))
@@ -20,7 +22,7 @@ at('event-round', event_id .. ':' .. round_no, ends_at)
 local out_key = k_round_out(event_id, round_no)
 local booked = {ends_at}
 for i = 0, n - 1 do
-  local mentor, mentee, sid = ARGV[9 + 3 * i], ARGV[10 + 3 * i], ARGV[11 + 3 * i]
+  local mentor, mentee, sid, skill = ARGV[8 + 4 * i], ARGV[9 + 4 * i], ARGV[10 + 4 * i], ARGV[11 + 4 * i]
   local ok = true
   for _, id in ipairs({mentor, mentee}) do
     if not event_active(event_id, id) or redis.call('EXISTS', k_live(id)) == 1 then ok = false end
@@ -34,7 +36,7 @@ for i = 0, n - 1 do
     end
   end
 end
-for i = 9 + 3 * n, #ARGV do
+for i = 8 + 4 * n, #ARGV do
   redis.call('SADD', out_key, ARGV[i])
   redis.call('HINCRBY', P .. 'event:' .. event_id .. ':sitouts', ARGV[i], 1)
 end

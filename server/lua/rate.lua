@@ -1,8 +1,8 @@
 -- Store one rating per rater per session, only by a participant, only inside the rating window.
 -- A mentee's stars feed the mentor's reputation. ARGV[4..]: sid, rater, rating_json, stars
--- Returns {'ok', role} or {'err', code}.
+-- Returns {'ok', role, event_id ('' for a drop-in call)} or {'err', code}.
 local sid, rater, rating, stars = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
-local s = redis.call('HMGET', k_session(sid), 'state', 'mentor', 'mentee', 'rate_until')
+local s = redis.call('HMGET', k_session(sid), 'state', 'mentor', 'mentee', 'rate_until', 'event_id')
 local role
 if rater == s[2] then role = 'mentor' elseif rater == s[3] then role = 'mentee' else return {'err', 'not_in_session'} end
 if s[1] ~= 'ended' then return {'err', 'session_live'} end
@@ -15,4 +15,4 @@ if role == 'mentee' then
     redis.call('HINCRBY', key, 'sum', stars)
   end
 end
-return {'ok', role}
+return {'ok', role, s[5] or ''}

@@ -2,6 +2,7 @@
 // everywhere, and deleting the account.
 import { api, login } from "./api.js";
 import { $, el, show } from "./dom.js";
+import { goBack, rememberOrigin } from "./nav.js";
 import { addPasskey, passkeysSupported } from "./passkeys.js";
 import { startOrgSignIn } from "./sso.js";
 
@@ -58,6 +59,7 @@ function renderProfile(app, me) {
 }
 
 export async function openAccount(app) {
+  rememberOrigin(app);
   show("account");
   for (const id of ["#account-signin-error", "#profile-error", "#delete-error"]) $(id).textContent = "";
   $("#delete-confirm").hidden = true;
@@ -153,5 +155,5 @@ export function wireAccount(app) {
   $("#delete-account").addEventListener("click", () => { $("#delete-confirm").hidden = false; $("#delete-confirm-yes").focus(); });
   $("#delete-confirm-no").addEventListener("click", () => { $("#delete-confirm").hidden = true; });
   $("#delete-confirm-yes").addEventListener("click", () => deleteAccount(app));
-  $("#account-back").addEventListener("click", () => app.home());
+  $("#account-back").addEventListener("click", () => goBack(app));
 }

@@ -73,6 +73,8 @@ export const api = {
   skills: () => request("GET", "/api/skills"),
   ice: () => request("GET", "/api/ice", undefined, { auth: true }),
   history: () => request("GET", "/api/me/history", undefined, { auth: true }),
+  hostedEvents: () => request("GET", "/api/me/events", undefined, { auth: true }),
+  settings: () => request("GET", "/api/settings"),
   user: (id) => request("GET", `/api/users/${encodeURIComponent(id)}`),
   eventResults: (eventId) => request("GET", `/api/events/${encodeURIComponent(eventId)}/me`, undefined, { auth: true }),
   rate: (sessionId, rating, keepalive = false) =>

@@ -1,5 +1,6 @@
 // The call screen: both videos, controls, connection state, the server's countdown, warnings,
 // the question card, and the mentor's decline window.
+import { showCallContext } from "./call-context.js";
 import { Countdown, chime } from "./countdown.js";
 import { $, show } from "./dom.js";
 import { CallConnection } from "./rtc.js";
@@ -50,11 +51,7 @@ export function enterCall(app, matched) {
   app.started = null;
   // Straight into a call (an event round, a reload): start the camera if nothing did yet.
   if (!app.media.stream.getTracks().length && !app.media.error) app.media.start();
-  const peerRating = matched.peer.rating && matched.peer.rating.count
-    ? ` · ★ ${matched.peer.rating.mean} (${matched.peer.rating.count})` : "";
-  const skill = app.skills.find((s) => s.slug === matched.skill);
-  $("#call-peer").textContent = `With ${matched.peer.name}${matched.role === "mentee" ? peerRating : ""} · ${skill ? skill.name : matched.skill}`;
-  $("#call-question").textContent = matched.question;
+  showCallContext(app, matched);
   $("#call-state").textContent = STATE_LABEL.new;
   $("#call-warning").hidden = true;
   $("#hangup").disabled = false;

@@ -1,11 +1,16 @@
-// Speed-mentoring events: the host's console, and a participant's lobby, rounds and results.
-// A round's call uses the ordinary call screen; the break holds a one-question rating.
+// Speed-mentoring events: creating one, and a participant's join (with a one-line intro),
+// lobby, rounds and results. The host's console is in host.js. A round's call uses the ordinary
+// call screen; the break holds a one-question rating.
 import { api, login, request } from "./api.js";
-import { $, el, formatDuration, show } from "./dom.js";
+import { updateRoundPrompt } from "./call-context.js";
+import { $, el, show } from "./dom.js";
+import { eventClock } from "./event-clock.js";
+import { openHost, renderHost } from "./host.js";
 
-let clockTimer = null;
+const lobbyClock = eventClock($("#lobby-clock"));
 
 const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+const timeOf = (ms) => new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 
 const STATE_TEXT = {
   lobby: "Waiting for the host to start",
@@ -13,13 +18,16 @@ const STATE_TEXT = {
   break: "Break: rate your partner, the next round starts soon",
   ended: "The event has ended",
 };
+const INTRO_HINT = {
+  mentee: "What you want to learn. Each partner sees it when your call starts.",
+  mentor: "What you can help with. Each partner sees it when your call starts.",
+};
 
 export function wireEvents(app) {
   $("#event-create-form").addEventListener("submit", (event) => { event.preventDefault(); createEvent(app); });
   $("#event-join-form").addEventListener("submit", (event) => { event.preventDefault(); joinEvent(app); });
-  $("#announce-form").addEventListener("submit", (event) => { event.preventDefault(); announce(app); });
-  for (const [id, name] of [["#host-start", "event:start"], ["#host-next", "event:next"], ["#host-end", "event:end"]]) {
-    $(id).addEventListener("click", () => hostControl(app, name));
+  for (const input of document.querySelectorAll("input[name=event-role]")) {
+    input.addEventListener("change", () => { $("#event-intro-hint").textContent = INTRO_HINT[input.value]; });
   }
   $("#lobby-leave").addEventListener("click", async () => {
     if (app.event) await app.signaling.request("event:leave", { event_id: app.event.event_id }).catch(() => {});
@@ -27,7 +35,6 @@ export function wireEvents(app) {
     show("landing");
   });
   $("#results-home").addEventListener("click", () => { app.event = null; show("landing"); });
-  $("#summary-csv").addEventListener("click", (event) => { event.preventDefault(); downloadCsv(app); });
 }
 
 export function openCreate() {
@@ -35,9 +42,19 @@ export function openCreate() {
   show("event-create");
 }
 
-export function openJoin(code = "") {
+/** The join form, its intro and topics prefilled from the person's profile. */
+export async function openJoin(app, code = "") {
   if (code) $("#event-code").value = code;
   $("#event-join-error").textContent = "";
+  if (!app.me) app.me = await api.me().catch(() => null); // a page just loaded may not have it yet
+  const me = app.me || { headline: "", skills: [] };
+  if (!$("#event-intro").value) $("#event-intro").value = me.headline || "";
+  const chosen = new Set([...document.querySelectorAll("#event-skills input:checked")].map((i) => i.value));
+  const picked = chosen.size ? chosen : new Set(me.skills || []);
+  $("#event-skills").replaceChildren(...app.skills.map((skill) => el("label", {}, [
+    el("input", { type: "checkbox", name: "event-skill", value: skill.slug, checked: picked.has(skill.slug) }),
+    el("span", { class: "skill-name", text: skill.name }),
+  ])));
   show("event-join");
 }
 
@@ -63,82 +80,15 @@ async function createEvent(app) {
   }
 }
 
-export function openHost(app, state) {
-  app.hosting = state;
-  show("event-host");
-  renderHost(app);
-}
-
-function renderHost(app) {
-  const state = app.hosting;
-  if (!state) return;
-  $("#host-title").textContent = state.title;
-  $("#host-code").textContent = state.code;
-  $("#host-link").textContent = `${location.origin}/?event=${state.code}`;
-  $("#host-round").textContent = state.round ? `${state.round} of ${state.rounds}` : `0 of ${state.rounds}`;
-  $("#host-counts").textContent = `(${plural(state.counts.mentor, "mentor", "mentors")}, ${plural(state.counts.mentee, "mentee", "mentees")})`;
-  $("#host-start").disabled = state.state !== "lobby";
-  $("#host-next").disabled = !["round", "break"].includes(state.state);
-  $("#host-next").textContent = state.state === "break" ? "Start next round now" : "End this round now";
-  $("#host-end").disabled = state.state === "ended";
-  runClock(state, $("#host-clock"), $("#host-clock-label"), app);
-  refreshPeople(app);
-}
-
-async function refreshPeople(app) {
-  try {
-    const summary = await request("GET", `/api/events/${app.hosting.event_id}/summary`, undefined, { auth: true });
-    const current = summary.rounds.find((r) => r.round === app.hosting.round);
-    const inCall = new Set(app.hosting.state === "round" && current
-      ? current.pairs.flatMap((p) => [p.mentor.id, p.mentee.id]) : []);
-    $("#host-people").replaceChildren(...summary.attendance.map((person) => {
-      const status = person.left_round ? "left" : inCall.has(person.id) ? "in a call" : "";
-      return el("li", {}, [
-        document.createTextNode(person.name),
-        el("span", { class: "tag", text: `${person.role}${status ? ` · ${status}` : ""}` }),
-      ]);
-    }));
-  } catch {
-    // The next update refreshes it.
-  }
-}
-
-async function hostControl(app, name) {
-  $("#host-error").textContent = "";
-  try {
-    await app.signaling.request(name, { event_id: app.hosting.event_id });
-  } catch (failure) {
-    $("#host-error").textContent = failure.message;
-  }
-}
-
-async function announce(app) {
-  const text = $("#announce-text").value.trim();
-  if (!text) return;
-  try {
-    await app.signaling.request("event:announce", { event_id: app.hosting.event_id, text });
-    $("#announce-text").value = "";
-  } catch (failure) {
-    $("#host-error").textContent = failure.message;
-  }
-}
-
-async function downloadCsv(app) {
-  const response = await fetch(`/api/events/${app.hosting.event_id}/summary?format=csv`, {
-    headers: { Authorization: `Bearer ${login.token}` },
-  });
-  const link = el("a", { href: URL.createObjectURL(await response.blob()), download: "event-summary.csv" });
-  link.click();
-  URL.revokeObjectURL(link.href);
-}
-
 async function joinEvent(app) {
   const code = $("#event-code").value.trim().toUpperCase();
   const role = document.querySelector("input[name=event-role]:checked").value;
+  const intro = $("#event-intro").value.trim();
+  const skills = [...document.querySelectorAll("#event-skills input:checked")].map((input) => input.value);
   const error = $("#event-join-error");
   if (!code) { error.textContent = "Type the code the host shared."; return; }
   try {
-    const ack = await app.signaling.request("event:join", { code, role });
+    const ack = await app.signaling.request("event:join", { code, role, intro, skills });
     app.role = role;
     app.notice("");
     if (!app.media.stream.getTracks().length) app.media.start(); // asks for the camera before round 1
@@ -148,7 +98,7 @@ async function joinEvent(app) {
   }
 }
 
-export function openLobby(app, state, { sittingOut = false } = {}) {
+export function openLobby(app, state, { sittingOut = app.sittingOut } = {}) {
   app.event = state;
   app.sittingOut = sittingOut;
   show("event-lobby");
@@ -164,22 +114,14 @@ function renderLobby(app) {
   if (state.state === "round" && !app.sittingOut) text = `Round ${state.round} of ${state.rounds}`;
   $("#lobby-state").textContent = text;
   $("#lobby-counts").textContent = `${plural(state.counts.mentor, "mentor", "mentors")} · ${plural(state.counts.mentee, "mentee", "mentees")} · round ${state.round} of ${state.rounds}`;
-  const banner = $("#lobby-announcement");
-  banner.hidden = !state.announcement;
-  banner.textContent = state.announcement || "";
-  runClock(state, $("#lobby-clock"), null, app);
-}
-
-function runClock(state, target, label, app) {
-  clearInterval(clockTimer);
-  const render = () => {
-    if (!state.ends_at) { target.textContent = label ? { lobby: "Lobby", ended: "Ended" }[state.state] || "" : ""; return; }
-    const left = Math.max(0, (state.ends_at - app.signaling.now()) / 1000);
-    target.textContent = formatDuration(left);
-  };
-  if (label) label.textContent = state.state === "break" ? "Break ends in" : state.state === "round" ? "Round ends in" : "Status";
-  render();
-  if (state.ends_at) clockTimer = setInterval(render, 500);
+  $("#lobby-announcement").hidden = !state.announcement;
+  $("#lobby-announcement-at").textContent = state.announcement_at ? `From the host at ${timeOf(state.announcement_at)}: ` : "From the host: ";
+  $("#lobby-announcement-text").textContent = state.announcement || "";
+  const prompt = $("#lobby-prompt");
+  prompt.hidden = !state.prompt;
+  prompt.textContent = state.prompt
+    ? `${state.state === "round" ? "This" : "Next"} round's prompt: “${state.prompt}”` : "";
+  lobbyClock(state, () => app.signaling.now());
 }
 
 /** Route an event:update to whichever screen shows that event. */
@@ -187,13 +129,14 @@ export function onEventUpdate(app, state) {
   if (login.user && state.host_id === login.user.id) {
     if (!app.hosting || app.hosting.event_id === state.event_id) {
       app.hosting = state;
-      if (["landing", "event-host"].includes(app.view()) || !app.view()) openHost(app, state);
-      else renderHost(app);
+      if (app.view() === "landing" || !app.view()) openHost(app, state);
+      else renderHost(app); // not openHost: that would take the focus from what the host types
     }
     return;
   }
   const fresh = !app.event || app.event.event_id !== state.event_id;
   app.event = state;
+  updateRoundPrompt(app, state);
   if (state.state !== "round") app.sittingOut = false;
   if (state.state === "ended" && app.view() === "event-lobby") {
     openResults(app); // from the call or its rating, "Back to the event" leads here instead

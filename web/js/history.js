@@ -1,6 +1,10 @@
-// "My sessions": the journal of past calls, with questions, partners, ratings and reflections.
-import { api, login } from "./api.js";
+// "My sessions": the events the person hosted (with links to their results) and the journal of
+// past calls, with questions, partners, ratings and reflections.
+import { api, login, request } from "./api.js";
 import { $, el, formatDuration, show } from "./dom.js";
+import { rememberOrigin } from "./nav.js";
+
+const EVENT_STATE = { lobby: "not started", round: "running", break: "running", ended: "ended" };
 
 const REASONS = {
   time_up: "ran the full time", left: "ended early", disconnected: "connection dropped",
@@ -12,13 +16,16 @@ function stars(rating) {
 }
 
 export async function openHistory(app) {
+  rememberOrigin(app);
   show("history");
   let sessions = [];
+  let hosted = [];
   try {
-    sessions = await api.history();
+    [sessions, hosted] = await Promise.all([api.history(), api.hostedEvents()]);
   } catch (failure) {
     app.notice(failure.message, { error: true });
   }
+  renderHosted(app, hosted);
   $("#history-empty").hidden = sessions.length > 0;
   const me = login.user ? login.user.id : null;
   const missed = sessions.filter((s) => (s.no_show || []).includes(me)).length;
@@ -29,7 +36,7 @@ export async function openHistory(app) {
     const skill = app.skills.find((k) => k.slug === s.skill);
     const role = s.role === "mentor" ? `You mentored ${s.peer.name}` : `${s.peer.name} mentored you`;
     const parts = [
-      el("p", { class: "meta", text: `${when} · ${skill ? skill.name : s.skill} · ${s.duration_s ? formatDuration(s.duration_s) : "–"} · ${REASONS[s.reason] || s.state}` }),
+      el("p", { class: "meta", text: `${when} · ${skill ? skill.name : s.event_id ? "Speed mentoring" : s.skill} · ${s.duration_s ? formatDuration(s.duration_s) : "–"} · ${REASONS[s.reason] || s.state}` }),
       el("strong", { text: role }),
       el("blockquote", { class: "question-card", text: s.question }),
       el("p", { class: "meta", text: `You gave: ${stars(s.rating_given)} · You got: ${stars(s.rating_received)}` }),
@@ -44,4 +51,29 @@ export async function openHistory(app) {
     if (s.rating_given && s.rating_given.note) parts.push(el("p", { class: "meta", text: `Private note: ${s.rating_given.note}` }));
     return el("li", {}, parts);
   }));
+}
+
+function renderHosted(app, events) {
+  $("#history-hosted").hidden = events.length === 0;
+  $("#history-hosted-list").replaceChildren(...events.map((event) => {
+    const link = el("a", {
+      href: `/?results=${encodeURIComponent(event.event_id)}`,
+      text: event.state === "ended" ? "See the results" : "Open the console",
+    });
+    link.addEventListener("click", (click) => { click.preventDefault(); openHostedEvent(app, event.event_id); });
+    return el("li", {}, [
+      el("p", { class: "meta", text: `${new Date(event.created_at).toLocaleString()} · ${event.rounds} rounds · ${event.people} joined · ${EVENT_STATE[event.state] || event.state}` }),
+      el("strong", { text: event.title }),
+      el("p", {}, [link]),
+    ]);
+  }));
+}
+
+/** The host's console of one of its events: live if it runs, its results once it ended. */
+export async function openHostedEvent(app, eventId) {
+  try {
+    app.openHost(await request("GET", `/api/events/${encodeURIComponent(eventId)}`, undefined, { auth: true }));
+  } catch (failure) {
+    app.notice(failure.message, { error: true });
+  }
 }

@@ -5,9 +5,11 @@ import { callStarted, callWarning, enterCall, leaveCall, onSignal, wireCall } fr
 import { chime } from "./countdown.js";
 import { $, currentView, notice, show } from "./dom.js";
 import { onEventRound, onEventUpdate, openCreate, openJoin, openLobby, openResults, wireEvents } from "./events.js";
-import { openHistory } from "./history.js";
+import { openHistory, openHostedEvent } from "./history.js";
+import { onConsole, openHost, wireHost } from "./host.js";
 import { LocalMedia } from "./media.js";
 import { showMentor, updateMentor, wireMentor } from "./mentor.js";
+import { goBack } from "./nav.js";
 import { flushPendingRatings, openRating, wireRating } from "./rating.js";
 import { passkeysSupported, signInWithPasskey } from "./passkeys.js";
 import { renewNow, scheduleRenewal, wireRenewal } from "./renewal.js";
@@ -36,7 +38,10 @@ const app = {
   view: () => currentView(),
   event: null,
   hosting: null,
+  openHost: (state) => openHost(app, state),
   sittingOut: false,
+  cameFrom: null,
+  settings: { session_seconds: 900 },
   backToEvent: () => (app.event.state === "ended" ? openResults(app) : openLobby(app, app.event)),
   authConfig: { guests: true, passkeys: true, sso: null },
   me: null,
@@ -83,6 +88,7 @@ function wireServerEvents() {
   s.on("session:ended", (ended) => sessionEnded(ended));
   s.on("event:update", (state) => onEventUpdate(app, state));
   s.on("event:round", (round) => onEventRound(app, round));
+  s.on("event:console", (view) => onConsole(app, view));
   s.on("error", (error) => {
     if (error.code === "token_revoked" || error.code === "token_expired") signedOut(error.message);
     else notice(error.message || "Something went wrong.", { error: true });
@@ -235,9 +241,11 @@ async function boot() {
   wireRating(app);
   wireCall(app);
   wireEvents(app);
-  const code = new URLSearchParams(location.search).get("event");
+  wireHost(app);
+  const params = new URLSearchParams(location.search);
+  const code = params.get("event");
   $("#host-event-link").addEventListener("click", async () => { if (await ensureSignedIn()) openCreate(); });
-  $("#join-event-link").addEventListener("click", async () => { if (await ensureSignedIn()) openJoin(code || ""); });
+  $("#join-event-link").addEventListener("click", async () => { if (await ensureSignedIn()) openJoin(app, code || ""); });
   $("#login-form").addEventListener("submit", signIn);
   $("#nav-history").addEventListener("click", () => app.openHistory());
   $("#nav-account").addEventListener("click", () => openAccount(app));
@@ -267,11 +275,12 @@ async function boot() {
   $("#sso-signin").addEventListener("click", () => startOrgSignIn(false).catch((failure) => {
     $("#signin-error").textContent = failure.message;
   }));
-  $("#history-back").addEventListener("click", () => app.home());
+  $("#history-back").addEventListener("click", () => goBack(app));
   wireAccount(app);
   wireRenewal(app);
   try { app.skills = await api.skills(); } catch { /* shown later */ }
   try { app.authConfig = await api.authConfig(); } catch { /* the defaults: guests and passkeys */ }
+  try { app.settings = await api.settings(); } catch { /* the default call length */ }
   show("landing");
   renderAccount();
   if (isOrgCallback()) {
@@ -294,6 +303,7 @@ async function boot() {
       flushPendingRatings();
       if (Date.now() >= login.renewAt) await renewNow(app);
       else scheduleRenewal(app);
+      if (params.get("results")) await openHostedEvent(app, params.get("results")); // from "My sessions"
     } catch {
       signedOut("Your sign-in expired. Sign in again.");
     }

@@ -1,4 +1,6 @@
-// The mentor's burst: time left, calls done, who is waiting, and going offline.
+// The mentor's burst: time left, calls done, who is waiting (counts per skill, and the waiting
+// questions themselves, oldest first, without names), and going offline.
+import { callLength } from "./call-length.js";
 import { $, el, formatDuration, show } from "./dom.js";
 
 let tick = null;
@@ -43,11 +45,35 @@ export function updateMentor(app, update) {
       return el("li", {}, [el("span", { text: skill ? skill.name : slug }), el("strong", { text: String(count) })]);
     })
     : [el("li", { text: "Nobody yet" })]));
+  const questions = over ? [] : burst.questions || [];
+  $("#burst-questions-empty").hidden = questions.length > 0;
+  const since = questions.map(() => el("span", { class: "since" }));
+  $("#burst-questions").replaceChildren(...questions.map((q, i) => {
+    const skill = app.skills.find((s) => s.slug === q.skill);
+    return el("li", { class: q.declined ? "declined" : null }, [
+      el("span", { class: "chip", text: skill ? skill.name : q.skill }), since[i],
+      q.declined ? el("span", { class: "since", text: "· you declined it" }) : null,
+      el("q", { text: q.question }),
+    ]);
+  }));
   clearInterval(tick);
   const render = () => {
-    const left = over ? 0 : (burst.burst_ends_at - app.signaling.now()) / 1000;
+    const now = app.signaling.now();
+    const left = over ? 0 : (burst.burst_ends_at - now) / 1000;
     $("#burst-left").textContent = over ? "–" : formatDuration(left);
+    questions.forEach((q, i) => { since[i].textContent = waited(now - q.since); });
+    const session = app.settings.session_seconds;
+    const short = burst.state === "idle" && left < session;
+    $("#burst-short").hidden = !short;
+    $("#burst-short").textContent = short
+      ? `Less than one call (${callLength(session)}) is left in your burst, so no new call will start. Go offline, or online again for longer.` : "";
   };
   render();
   if (!over) tick = setInterval(render, 1000);
+}
+
+function waited(ms) {
+  const minutes = Math.floor(ms / 60000);
+  if (minutes < 1) return "waiting under a minute";
+  return minutes < 60 ? `waiting ${minutes} min` : `waiting ${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }

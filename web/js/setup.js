@@ -1,6 +1,7 @@
 // Pre-join: pick a skill and write the question (mentee) or pick skills and a burst (mentor),
 // beside a live camera/microphone preview with device pickers and a clear message on failure.
 import { api } from "./api.js";
+import { burstFit } from "./call-length.js";
 import { $, el, humanWait, show } from "./dom.js";
 import { describeMediaError } from "./media.js";
 import { updateMentor } from "./mentor.js";
@@ -21,6 +22,14 @@ export function wireSetup(app) {
   $("#camera-select").addEventListener("change", () => switchDevice(app));
   $("#mic-select").addEventListener("change", () => switchDevice(app));
   app.media.onChange(() => renderMediaState(app));
+  for (const input of document.querySelectorAll("input[name=minutes]")) {
+    input.addEventListener("change", () => renderBurstFit(app));
+  }
+}
+
+function renderBurstFit(app) {
+  const minutes = Number(document.querySelector("input[name=minutes]:checked")?.value || 30);
+  $("#burst-fit").textContent = burstFit(app.settings.session_seconds, minutes);
 }
 
 export async function openSetup(app, role) {
@@ -29,6 +38,7 @@ export async function openSetup(app, role) {
   $("#mentee-form").hidden = role !== "mentee";
   $("#mentor-form").hidden = role !== "mentor";
   for (const id of ["#mentee-error", "#mentor-error"]) $(id).textContent = "";
+  renderBurstFit(app);
   show("setup");
   await refreshSkills(app);
   clearInterval(refreshTimer);

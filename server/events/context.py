@@ -1,0 +1,65 @@
+"""What people bring into a round call: a one-line intro, their skills, and the host's prompt.
+
+A participant gives an intro when joining (prefilled from their profile headline); each side of
+a round call then sees the other's intro, the skills they share and the round's prompt, in
+``session:matched`` and, for a prompt changed mid-round, in ``event:update``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.errors import InvalidPayload
+from server.events.store import EventStore
+from server.sessions import Session
+
+INTRO_MAX = 140
+PROMPT_MAX = 200
+
+
+def one_line(text: str) -> str:
+    """Trimmed, with every run of whitespace (newlines included) as one space."""
+    return " ".join(text.split())
+
+
+def checked_line(text: str, field: str, limit: int) -> str:
+    line = one_line(text)
+    if len(line) > limit:
+        raise InvalidPayload(f"{field}: must be at most {limit} characters")
+    return line
+
+
+def intro_of(given: str | None, headline: str) -> str:
+    """The intro a person gave, or (when they gave none) their profile headline."""
+    if given is None:
+        return one_line(headline)[:INTRO_MAX]
+    return checked_line(given, "intro", INTRO_MAX)
+
+
+class CallContext:
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+
+    async def __call__(self, session: Session) -> dict[str, dict[str, Any]]:
+        """user id -> the fields ``session:matched`` adds for a round call (``peer`` is merged
+        into the peer card)."""
+        if not session.event_id:
+            return {}
+        ev = await self._store.event(session.event_id)
+        records = await self._store.records(session.event_id, list(session.people))
+        round_no = session.round or 0
+        prompt = (await self._store.prompts(session.event_id)).get(round_no)
+        skills = {uid: list(records.get(uid, {}).get("skills") or []) for uid in session.people}
+        shared = sorted(set(skills[session.mentor_id]) & set(skills[session.mentee_id]))
+        context = {}
+        for uid in session.people:
+            peer = session.peer_of(uid)
+            context[uid] = {
+                "peer": {"intro": records.get(peer, {}).get("intro") or "", "skills": skills[peer]},
+                "shared_skills": shared,
+                "prompt": prompt,
+                "round": round_no,
+                "rounds": int(ev["rounds"]),
+                "event_title": ev["title"],
+            }
+        return context
