@@ -94,7 +94,7 @@ local function retain_event(event_id)
   local base = P .. 'event:' .. event_id
   local ev = redis.call('HMGET', base, 'code', 'host', 'rounds')
   local family = {base, base .. ':people', base .. ':left', base .. ':sitouts', base .. ':met',
-    base .. ':rounds', P .. 'event-code:' .. (ev[1] or ''), P .. 'hosted:' .. (ev[2] or '')}
+    base .. ':rounds', base .. ':prompts', P .. 'event-code:' .. (ev[1] or ''), P .. 'hosted:' .. (ev[2] or '')}
   for n = 1, tonumber(ev[3]) or 0 do
     family[#family + 1] = base .. ':round:' .. n
     family[#family + 1] = base .. ':round:' .. n .. ':out'
