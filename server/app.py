@@ -7,12 +7,11 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import socketio
 from aiohttp import web
-from redis.asyncio import BlockingConnectionPool, Redis
 
+from server import logs, proxies, redis_conn, scrape
 from server.auth import TokenSigner, load_secret
 from server.broadcast import QueueBroadcaster
 from server.clock import Clock, SystemClock
@@ -24,6 +23,7 @@ from server.precall import PrecallService
 from server.presence import Presence
 from server.queue import SkillQueue
 from server.ratings import Ratings
+from server.redis_conn import RedisPubSubManager
 from server.rest import json_errors, routes
 from server.scripts import Scripts
 from server.services import SERVICES, Services
@@ -42,32 +42,18 @@ SIO = web.AppKey("sio", socketio.AsyncServer)
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 
-REDIS_POOL_SIZE = 64
-
-
-def redis_pool(url: str, **options: Any) -> BlockingConnectionPool:
-    """A burst of requests waits for a free connection instead of failing with
-    'Too many connections' (redis-py's default pool caps at 100 and raises at once)."""
-    return BlockingConnectionPool.from_url(
-        url, max_connections=REDIS_POOL_SIZE, timeout=10, **options
-    )
-
-
-class BlockingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
-    """python-socketio's Redis manager on a blocking pool, for the same reason."""
-
-    def _redis_connect(self) -> None:
-        self.redis = Redis(connection_pool=redis_pool(self.redis_url))
-        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        self.connected = True
-
-
 def create_app(config: Config, *, clock: Clock | None = None) -> web.Application:
     clock = clock or SystemClock()
     catalog = SkillCatalog.load(config.skills_file)
-    app = web.Application(client_max_size=MAX_MESSAGE_BYTES, middlewares=[json_errors])
+    app = web.Application(
+        client_max_size=MAX_MESSAGE_BYTES,
+        middlewares=[
+            proxies.middleware(proxies.parse_networks(config.trusted_proxies)),
+            json_errors,
+        ],
+    )
     # The Redis URL is known only once the embedded server runs; the manager connects lazily.
-    manager = BlockingRedisManager("redis://127.0.0.1:6379/0", channel="mentorburst")
+    manager = RedisPubSubManager("redis://127.0.0.1:6379/0", channel="mentorburst")
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
@@ -84,22 +70,36 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     sio.attach(app)
     app[SIO] = sio
     app.add_routes(routes)
+    scrape.add_routes(app)
     web_dir = config.web_dir or WEB_DIR
     if (web_dir / "index.html").exists():
-        app.router.add_get("/", _index(web_dir / "index.html"))
+        app.router.add_get("/", _file(web_dir / "index.html"))
+        if (web_dir / "favicon.svg").exists():
+            # /favicon.ico too: a browser asks for it on any page that names no icon.
+            for path in ("/favicon.svg", "/favicon.ico"):
+                app.router.add_get(path, _file(web_dir / "favicon.svg"))
         # One static route per asset folder, so /api/* never falls into a file lookup.
         for folder in sorted(p for p in web_dir.iterdir() if p.is_dir()):
             app.router.add_static(f"/{folder.name}", folder, show_index=False)
     app.cleanup_ctx.append(_redis_ctx(config))
     app.cleanup_ctx.append(_services_ctx(config, clock, catalog))
+    app.on_shutdown.append(_drain)
     return app
 
 
-def _index(path: Path) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
-    async def index(request: web.Request) -> web.FileResponse:
+async def _drain(app: web.Application) -> None:
+    """Shutdown (SIGTERM): the listener is closed already; close every socket too, so each client
+    reconnects at once to another worker or node, and the presence grace keeps its place."""
+    eio = app[SIO].eio
+    if eio.sockets:
+        await eio.disconnect()
+
+
+def _file(path: Path) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
+    async def serve_file(request: web.Request) -> web.FileResponse:
         return web.FileResponse(path)
 
-    return index
+    return serve_file
 
 
 def _redis_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -124,7 +124,7 @@ def _services_ctx(
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         url = app[REDIS_URL]
-        redis = Redis(connection_pool=redis_pool(url, decode_responses=True))
+        redis = redis_conn.connect(url)
         await redis.ping()
         sio = app[SIO]
         manager = sio.manager
@@ -134,6 +134,7 @@ def _services_ctx(
 
         scripts = Scripts.register(redis)
         node_id = f"n_{secrets.token_hex(6)}"
+        logs.set_node(node_id)
         notifier = SocketNotifier(sio, node_id)
         timers = Timers(redis, scripts, clock)
         users = Users(redis)

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from server import metrics
 from server.broadcast import QueueBroadcaster
 from server.clock import Clock
 from server.config import Config
@@ -167,6 +168,7 @@ class DropIn:
         await self.timers.schedule(
             "connect", session.id, session.matched_at + self._ms(self.config.connect_grace_seconds)
         )
+        metrics.matched(session.joined_at, session.matched_at)
         cards = await self.peer_cards(session)
         for user_id in (session.mentee_id, session.mentor_id):
             await self.notifier.to_user(
@@ -342,6 +344,7 @@ class DropIn:
             ]
         )
         payload = {"session_id": session_id, "reason": reason, "rate_until": ended.rate_until}
+        metrics.session_ended(payload)
         for user_id in (ended.mentee_id, ended.mentor_id):
             await self.notifier.to_user(user_id, "session:ended", payload)
         session = await self.sessions.get(session_id)

@@ -28,6 +28,7 @@ class Session:
     reason: str | None = None
     rate_until: int | None = None
     event_id: str | None = None
+    joined_at: int | None = None  # the mentee's ticket, for drop-in matches
 
     def role_of(self, user_id: str) -> str | None:
         if user_id == self.mentor_id:
@@ -91,6 +92,7 @@ class SessionStore:
             reason=h["reason"] if h.get("reason") else None,
             rate_until=_int(h.get("rate_until")),
             event_id=h["event_id"] if h.get("event_id") else None,
+            joined_at=_int(h.get("joined_at")),
         )
 
     async def live_session_id(self, user_id: str) -> str | None:

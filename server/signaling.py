@@ -4,12 +4,14 @@ each outcome into an ack. Handlers own no state; errors never leak a traceback."
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
 from msgspec import Struct
 
+from server import logs, metrics, proxies
 from server import payloads as p
 from server.auth import TokenSigner
 from server.clock import Clock
@@ -33,6 +35,17 @@ def route(event: str, payload: type[Struct]) -> Callable[[Handler], Handler]:
     return register
 
 
+def _session_of(data: Any) -> str | None:
+    """The session a payload names, for log lines (never logged itself)."""
+    found = data.get("session_id") if isinstance(data, dict) else None
+    return found if isinstance(found, str) and len(found) <= 64 else None
+
+
+def _client(environ: dict[str, Any]) -> str | None:
+    request = environ.get("aiohttp.request")
+    return proxies.request_client(request) if request is not None else None
+
+
 class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(
         self,
@@ -51,11 +64,17 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         if event == "connect":
-            return await self.on_connect(*args)
+            await self.on_connect(*args)
+            metrics.SOCKETS.inc()
+            return None
         if event == "disconnect":
+            metrics.SOCKETS.dec()
             return await self.on_disconnect(args[0])
         sid, data = args[0], (args[1] if len(args) > 1 else None)
-        return await self.dispatch(event, sid, data)
+        started = time.perf_counter()
+        ack = await self.dispatch(event, sid, data)
+        metrics.handled(event, ack, time.perf_counter() - started)
+        return ack
 
     async def dispatch(self, event: str, sid: str, data: Any) -> dict[str, Any]:
         entry = ROUTES.get(event)
@@ -66,6 +85,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             }
         kind, handler = entry
         user_id = (await self.get_session(sid)).get("uid")
+        logs.bind(user_id=user_id, session_id=_session_of(data))
         if user_id is None:
             return {
                 "ok": False,
@@ -87,6 +107,8 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         except Unauthorized:
             raise socketio.exceptions.ConnectionRefusedError("unauthorized") from None
         await self.save_session(sid, {"uid": identity.user_id, "name": identity.name})
+        logs.bind(user_id=identity.user_id)
+        log.debug("socket %s connected from %s", sid, _client(environ))
         await self.enter_room(sid, user_room(identity.user_id))
         await self.presence.connected(identity.user_id, sid)
         catch_up = await self.events.resume(identity.user_id) + await self.dropin.resume(
