@@ -21,7 +21,9 @@ _node_id: str | None = None
 
 # Libraries whose INFO lines are routine chatter for an operator (every ICE check, every
 # connection state of every pre-call peer): shown only at --log-level DEBUG.
-CHATTY = ("aioice", "aiortc", "engineio.server", "socketio.server")
+CHATTY = ("aioice", "aiortc")
+# These log whole packets below WARNING, tokens and typed text included: never below it.
+PAYLOAD_LOGGERS = ("engineio.server", "socketio.server", "engineio.client", "socketio.client")
 
 _TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _FIELDS = ("node", "user_id", "session_id", "client")
@@ -96,3 +98,5 @@ def configure(level: str, fmt: str) -> None:
     quiet = logging.DEBUG if numeric <= logging.DEBUG else logging.WARNING
     for name in CHATTY:
         logging.getLogger(name).setLevel(quiet)
+    for name in PAYLOAD_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -74,6 +74,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         started = time.perf_counter()
         ack = await self.dispatch(event, sid, data)
         metrics.handled(event, ack, time.perf_counter() - started)
+        log.debug("%s answered %s", event, "ok" if ack.get("ok") else ack["error"]["code"])
         return ack
 
     async def dispatch(self, event: str, sid: str, data: Any) -> dict[str, Any]:
