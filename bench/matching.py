@@ -37,10 +37,11 @@ from bench.harness import (
 from bench.plots import Plot
 from bench.wire import WireClient, bounded, http_session, must, signed_in, spawn
 from server import keys
+from server.clock import SystemClock
 from server.config import Config
 from server.queue import Match, SkillQueue
 from server.redis_conn import redis_pool
-from server.scripts import Scripts
+from server.scripts import Lua
 from server.sessions import SessionStore
 
 
@@ -245,8 +246,8 @@ async def run_raw_scripts(redis_url: str, scale: Scale, slugs: list[str]) -> lis
     one redis-py client on the server's pool size, 500 mentor loops at once."""
     redis = Redis(connection_pool=redis_pool(redis_url, decode_responses=True))
     config = Config()
-    scripts = Scripts.register(redis)
-    queue, sessions = SkillQueue(redis, scripts, config), SessionStore(redis, scripts)
+    lua = Lua(redis, SystemClock(), config)
+    queue, sessions = SkillQueue(redis, lua, config), SessionStore(redis, lua)
     rates: list[float] = []
     try:
         for repeat in range(scale.repeats + 1):
@@ -254,32 +255,24 @@ async def run_raw_scripts(redis_url: str, scale: Scale, slugs: list[str]) -> lis
             now = int(time.time() * 1000)
             await bounded(
                 [
-                    queue.join(f"raw-e{i}", slugs[i % len(slugs)], "bench", now)
+                    queue.join(f"raw-e{i}", slugs[i % len(slugs)], "bench")
                     for i in range(scale.mentees)
                 ],
                 64,
             )
             mentors = [f"raw-m{i}" for i in range(scale.mentors)]
             for i, mentor in enumerate(mentors):
-                await queue.mentor_online(
-                    mentor, [slugs[i % len(slugs)]], now + 5_400_000, None, now
-                )
+                await queue.mentor_online(mentor, [slugs[i % len(slugs)]], now + 5_400_000, None)
             served = 0
 
             async def serve(mentor: str) -> None:
                 nonlocal served
                 while True:
-                    outcome = await queue.mentor_ready(mentor, int(time.time() * 1000))
+                    outcome = await queue.mentor_ready(mentor)
                     if not isinstance(outcome, Match):
                         return
                     served += 1
-                    await sessions.end(
-                        outcome.session_id,
-                        "left",
-                        int(time.time() * 1000),
-                        600_000,
-                        actor=outcome.mentee_id,
-                    )
+                    await sessions.end(outcome.session_id, "left", actor=outcome.mentee_id)
 
             start = time.monotonic()
             await asyncio.gather(*(serve(m) for m in mentors))

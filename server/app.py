@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -14,36 +15,38 @@ from aiohttp import web
 from server import logs, proxies, redis_conn, scrape
 from server.auth import TokenSigner, load_secret
 from server.broadcast import QueueBroadcaster
-from server.clock import Clock, SystemClock
+from server.calls import Calls
+from server.clock import Clock, ClusterClock
 from server.config import Config
 from server.dropin import DropIn
 from server.embedded_redis import EmbeddedRedis
+from server.events import SpeedEvents
 from server.notifier import SocketNotifier
 from server.precall import PrecallService
-from server.presence import Presence
+from server.presence import Gone, Presence
 from server.queue import SkillQueue
 from server.ratings import Ratings
-from server.redis_conn import RedisPubSubManager
 from server.rest import json_errors, routes
-from server.scripts import Scripts
+from server.scripts import Lua
 from server.services import SERVICES, Services
 from server.sessions import SessionStore
 from server.signaling import SignalingNamespace
+from server.sio import MentorburstServer, ResilientRedisManager, WirePacket
 from server.skills import SkillCatalog
-from server.speed_events import SpeedEvents
 from server.timer import Timers
 from server.users import Users
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 64 * 1024
+DRAIN_CLOSE_SECONDS = 10
 REDIS_URL = web.AppKey("redis_url", str)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 
 def create_app(config: Config, *, clock: Clock | None = None) -> web.Application:
-    clock = clock or SystemClock()
+    """The whole server. ``clock`` replaces the cluster clock (Redis time) in tests."""
     catalog = SkillCatalog.load(config.skills_file)
     app = web.Application(
         client_max_size=MAX_MESSAGE_BYTES,
@@ -53,10 +56,11 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
         ],
     )
     # The Redis URL is known only once the embedded server runs; the manager connects lazily.
-    manager = RedisPubSubManager("redis://127.0.0.1:6379/0", channel="mentorburst")
-    sio = socketio.AsyncServer(
+    manager = ResilientRedisManager(redis_conn.pubsub_client, channel="mentorburst")
+    sio = MentorburstServer(
         async_mode="aiohttp",
         client_manager=manager,
+        serializer=WirePacket,
         cors_allowed_origins=[],
         max_http_buffer_size=MAX_MESSAGE_BYTES,
         # python-socketio's defaults: a dead socket is noticed within 45 s, and then the
@@ -91,8 +95,14 @@ async def _drain(app: web.Application) -> None:
     """Shutdown (SIGTERM): the listener is closed already; close every socket too, so each client
     reconnects at once to another worker or node, and the presence grace keeps its place."""
     eio = app[SIO].eio
-    if eio.sockets:
-        await eio.disconnect()
+    closing = [
+        asyncio.create_task(socket.close(wait=False, reason=eio.reason.SERVER_DISCONNECT))
+        for socket in list(eio.sockets.values())
+    ]
+    if closing:
+        # Not eio.disconnect(): it waits for each socket's writer to flush, forever for a socket
+        # whose client vanished a moment ago.
+        await asyncio.wait(closing, timeout=DRAIN_CLOSE_SECONDS)
 
 
 def _file(path: Path) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
@@ -120,63 +130,80 @@ def _redis_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[None
 
 
 def _services_ctx(
-    config: Config, clock: Clock, catalog: SkillCatalog
+    config: Config, clock: Clock | None, catalog: SkillCatalog
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         url = app[REDIS_URL]
         redis = redis_conn.connect(url)
         await redis.ping()
+        cluster_clock = ClusterClock() if clock is None else None
+        if cluster_clock is not None:
+            await cluster_clock.sync(redis)
+        now = clock or cluster_clock
+        assert now is not None
         sio = app[SIO]
         manager = sio.manager
         manager.redis_url = url
         sio.manager_initialized = True
         manager.initialize()
 
-        scripts = Scripts.register(redis)
+        lua = Lua(redis, now, config)
         node_id = f"n_{secrets.token_hex(6)}"
         logs.set_node(node_id)
         notifier = SocketNotifier(sio, node_id)
-        timers = Timers(redis, scripts, clock)
+        timers = Timers(redis, lua.scripts, now)
         users = Users(redis)
-        queue = SkillQueue(redis, scripts, config)
-        sessions = SessionStore(redis, scripts)
-        ratings = Ratings(redis, scripts, sessions, users)
-        broadcaster = QueueBroadcaster(redis, queue, notifier, clock)
-        dropin = DropIn(
+        queue = SkillQueue(redis, lua, config)
+        sessions = SessionStore(redis, lua)
+        ratings = Ratings(redis, lua, sessions, users)
+        broadcaster = QueueBroadcaster(redis, queue, notifier, now)
+        calls = Calls(
             config=config,
-            clock=clock,
-            catalog=catalog,
-            queue=queue,
+            clock=now,
             sessions=sessions,
             ratings=ratings,
             users=users,
             timers=timers,
             notifier=notifier,
+        )
+        dropin = DropIn(
+            config=config,
+            clock=now,
+            catalog=catalog,
+            queue=queue,
+            calls=calls,
+            ratings=ratings,
+            timers=timers,
             broadcaster=broadcaster,
         )
         events = SpeedEvents(
-            redis=redis, config=config, clock=clock, dropin=dropin, notifier=notifier
+            redis=redis, lua=lua, catalog=catalog, calls=calls, broadcaster=broadcaster
         )
 
-        async def user_gone(user_id: str) -> None:
-            await events.user_gone(user_id)
-            await dropin.user_gone(user_id)
+        async def gone(departed: Gone) -> None:
+            if departed.ended_session:
+                await calls.settle_now(departed.ended_session)
+            await dropin.after_gone(
+                departed.user_id,
+                departed.left_skill,
+                departed.mentor_skills if departed.mentor_outcome else [],
+            )
+            if departed.event_id:
+                events.mark(departed.event_id)
 
-        presence = Presence(
-            redis,
-            timers,
-            clock,
-            node_id,
-            round(config.connect_grace_seconds * 1000),
-            user_gone,
-        )
+        async def heartbeat() -> None:
+            manager.supervise()
+            if cluster_clock is not None:
+                await cluster_clock.sync(redis)
+
+        presence = Presence(redis, lua, timers, node_id, gone, heartbeat)
         signer = TokenSigner(load_secret(config.secret, config.data_dir), config.token_ttl_seconds)
         precall = PrecallService(config.precall_capacity, config.precall_seconds)
         app[SERVICES] = Services(
             config=config,
-            clock=clock,
+            clock=now,
             redis=redis,
-            scripts=scripts,
+            lua=lua,
             catalog=catalog,
             signer=signer,
             users=users,
@@ -186,11 +213,12 @@ def _services_ctx(
             timers=timers,
             broadcaster=broadcaster,
             presence=presence,
+            calls=calls,
             dropin=dropin,
             precall=precall,
             events=events,
         )
-        sio.register_namespace(SignalingNamespace(dropin, events, presence, signer, clock))
+        sio.register_namespace(SignalingNamespace(calls, dropin, events, presence, signer, now))
         await presence.heartbeat()
         presence.start()
         timers.start()
@@ -206,10 +234,7 @@ def _services_ctx(
             await timers.stop()
             await presence.stop()
             await sio.shutdown()
-            if getattr(manager, "thread", None) is not None:
-                manager.thread.cancel()
-            if manager.redis is not None:
-                await manager.redis.aclose()
+            await manager.close()
             await redis.aclose()
 
     return services_ctx

@@ -58,7 +58,12 @@ class TokenSigner:
         return f"{body}.{self._mac(body)}"
 
     def verify(self, token: object, now_ms: int) -> Identity:
-        if not isinstance(token, str) or token.count(".") != 1 or len(token) > 1024:
+        if (
+            not isinstance(token, str)
+            or not token.isascii()
+            or token.count(".") != 1
+            or len(token) > 1024
+        ):
             raise Unauthorized("A valid token is required; log in again.")
         body, mac = token.split(".")
         if not hmac.compare_digest(mac, self._mac(body)):

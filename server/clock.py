@@ -1,9 +1,21 @@
-"""Time sources. Services take a :class:`Clock` so tests can move time without sleeping."""
+"""Time sources. Services take a :class:`Clock` so tests can move time without sleeping.
+
+Deadlines, ``ends_at`` and the ``clock`` reply must agree across nodes: a node whose own clock
+ran fast would end calls early and teach its clients a wrong time. :class:`ClusterClock` reads
+the one clock every node shares, Redis ``TIME``, and keeps the offset between it and the local
+clock, so ``now_ms()`` stays a cheap local read that every node agrees on to within a
+millisecond or two (the round trip of the sample it learned from).
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Protocol
+
+from redis.asyncio import Redis
+
+log = logging.getLogger(__name__)
 
 
 class Clock(Protocol):
@@ -11,7 +23,7 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """Server epoch milliseconds, the unit of every ``*_at`` on the wire."""
+    """This machine's epoch milliseconds."""
 
     def now_ms(self) -> int:
         return time.time_ns() // 1_000_000
@@ -28,3 +40,45 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self._now += round(seconds * 1000)
+
+
+class SkewedClock:
+    """The local clock off by ``skew_ms``: a node whose system clock is wrong, in tests."""
+
+    def __init__(self, skew_ms: int, base: Clock | None = None) -> None:
+        self._skew = skew_ms
+        self._base = base or SystemClock()
+
+    def now_ms(self) -> int:
+        return self._base.now_ms() + self._skew
+
+
+class ClusterClock:
+    """Redis time, read through the local clock plus a learned offset."""
+
+    SAMPLES = 5
+
+    def __init__(self, local: Clock | None = None) -> None:
+        self._local = local or SystemClock()
+        self.offset_ms = 0.0
+        self.error_ms: float | None = None  # half the round trip of the sample in use
+
+    def now_ms(self) -> int:
+        return self._local.now_ms() + round(self.offset_ms)
+
+    async def sync(self, redis: Redis) -> None:
+        """Learn the offset from the sample with the shortest round trip."""
+        best: tuple[float, float] | None = None
+        for _ in range(self.SAMPLES):
+            sent = time.perf_counter()
+            local_sent = self._local.now_ms()
+            seconds, micros = await redis.time()
+            rtt_ms = (time.perf_counter() - sent) * 1000
+            redis_ms = seconds * 1000 + micros / 1000
+            offset = redis_ms - (local_sent + rtt_ms / 2)
+            if best is None or rtt_ms < best[0]:
+                best = (rtt_ms, offset)
+        assert best is not None
+        if self.error_ms is not None and abs(best[1] - self.offset_ms) > 50:
+            log.warning("local clock moved %.0f ms against Redis time", best[1] - self.offset_ms)
+        self.offset_ms, self.error_ms = best[1], best[0] / 2

@@ -4,6 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from redis import exceptions as redis_errors
+
+# Redis is away, restarting, failing over or full: the request may succeed in a moment, so the
+# client hears ``unavailable`` (503), never ``internal_error``. redis-py raises these for a
+# refused or dropped connection, a timeout, an empty blocking pool, LOADING, READONLY (a replica
+# during failover), MASTERDOWN, OOM and TRYAGAIN.
+REDIS_OUTAGE: tuple[type[Exception], ...] = (
+    redis_errors.ConnectionError,
+    redis_errors.TimeoutError,
+    redis_errors.BusyLoadingError,
+    redis_errors.ReadOnlyError,
+    redis_errors.MasterDownError,
+    redis_errors.OutOfMemoryError,
+    redis_errors.TryAgainError,
+    redis_errors.ClusterDownError,
+)
+
 
 class MentorburstError(Exception):
     """A failure a client can understand and act on."""
@@ -51,6 +68,10 @@ class Conflict(MentorburstError):
 class Unavailable(MentorburstError):
     code = "unavailable"
     status = 503
+
+
+def redis_unavailable() -> Unavailable:
+    return Unavailable("The service is briefly unavailable; please try again in a moment.")
 
 
 def internal_error() -> dict[str, Any]:

@@ -76,6 +76,12 @@ def service(skill: str) -> str:
 REPORTS = f"{PREFIX}reports"
 TIMERS = f"{PREFIX}timers"
 NODES = f"{PREFIX}nodes"
+ACTIVE = f"{PREFIX}active"  # SET of session ids matched or live
+
+
+def noshows(uid: str) -> str:
+    """ZSET of session ids this user did not show up for, scored by when."""
+    return f"{PREFIX}noshows:{uid}"
 
 
 def sockets(uid: str) -> str:
@@ -98,8 +104,13 @@ def event_code(code: str) -> str:
 
 
 def event_people(event_id: str) -> str:
-    """HASH user id -> JSON {role, skills, name, joined_round, left_round}."""
+    """HASH user id -> JSON {name, role, skills, joined_round}."""
     return f"{PREFIX}event:{event_id}:people"
+
+
+def event_left(event_id: str) -> str:
+    """HASH user id -> the round in which the person left."""
+    return f"{PREFIX}event:{event_id}:left"
 
 
 def event_sitouts(event_id: str) -> str:
@@ -113,8 +124,18 @@ def event_met(event_id: str) -> str:
 
 
 def event_rounds(event_id: str) -> str:
-    """HASH round number -> JSON {pairs: [[mentor, mentee, session]], sitting_out, started_at, ends_at}."""
+    """HASH round number -> JSON {started_at, ends_at}."""
     return f"{PREFIX}event:{event_id}:rounds"
+
+
+def round_pairs(event_id: str, round_no: int) -> str:
+    """HASH session id -> "<mentor>|<mentee>": the calls of one round, each added as it is booked."""
+    return f"{PREFIX}event:{event_id}:round:{round_no}"
+
+
+def round_out(event_id: str, round_no: int) -> str:
+    """SET of people sitting a round out (left when re-paired into a call)."""
+    return f"{PREFIX}event:{event_id}:round:{round_no}:out"
 
 
 def user_event(user_id: str) -> str:

@@ -1,11 +1,16 @@
 """Validated payloads of every client->server message, typed at the edge.
 
 ``parse(Type, data)`` turns anything a client sends into a typed struct or raises
-:class:`InvalidPayload` with a sentence saying which field is wrong.
+:class:`InvalidPayload` with a sentence saying which field is wrong. Before the typed check,
+:func:`check_values` walks the whole payload (free-form parts such as a signal's ``data``
+included, since they are relayed and stored): numbers outside the 64-bit range, non-finite
+floats, text that is not valid Unicode and absurd nesting are refused there.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
@@ -20,11 +25,41 @@ Tag = Annotated[str, Meta(min_length=1, max_length=32)]
 T = TypeVar("T", bound=Struct)
 
 
+INT_MIN, INT_MAX = -(2**63), 2**64 - 1
+MAX_DEPTH = 32
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_values(data: Any, where: str = "", depth: int = 0) -> None:
+    """Refuse what no field may hold, naming where it was found."""
+    if depth > MAX_DEPTH:
+        raise InvalidPayload(f"{where or 'payload'}: nested too deeply")
+    if isinstance(data, bool) or data is None:
+        return
+    if isinstance(data, int):
+        if not INT_MIN <= data <= INT_MAX:
+            raise InvalidPayload(f"{where or 'payload'}: numbers must be within the 64-bit range")
+    elif isinstance(data, float):
+        if not math.isfinite(data):
+            raise InvalidPayload(f"{where or 'payload'}: numbers must be finite")
+    elif isinstance(data, str):
+        if _SURROGATE.search(data):
+            raise InvalidPayload(f"{where or 'payload'}: text must be valid Unicode")
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            check_values(key, where, depth + 1)
+            check_values(value, f"{where}.{key}" if where else str(key), depth + 1)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            check_values(value, f"{where}[{i}]", depth + 1)
+
+
 def parse(kind: type[T], data: Any) -> T:
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise InvalidPayload("The payload must be a JSON object.")
+    check_values(data)
     try:
         return msgspec.convert(data, kind, strict=True)
     except msgspec.ValidationError as exc:
@@ -51,7 +86,7 @@ class Login(Struct):
 
 
 class ClockSync(Struct):
-    t0: int | float
+    t0: Annotated[int, Meta(ge=-(2**53), le=2**53)] | Annotated[float, Meta(ge=-(2**53), le=2**53)]
 
 
 class MentorOnline(Struct):

@@ -1,9 +1,11 @@
 """Who is connected, across tabs and nodes, and the grace before someone counts as gone.
 
 Each socket is a member ``"<node>|<sid>"`` of the user's set. When the last one closes, a
-``presence`` deadline is set ``connect_grace`` ahead; a reconnect on any node cancels it. Nodes
-heartbeat; sockets of a node that stopped heartbeating are swept by the others, so a crashed
-node leaves no ghosts either.
+``presence`` deadline is set ``connect_grace`` ahead in the same script; a reconnect on any node
+removes it in the same script that registers the socket. When the deadline fires,
+``presence_gone.lua`` checks for sockets and acts in one step, so a reconnect at the last moment
+is never mistaken for a departure. Nodes heartbeat; sockets of a node that stopped heartbeating
+are swept by the others, so a crashed node leaves no ghosts either.
 """
 
 from __future__ import annotations
@@ -11,19 +13,47 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
 from server import keys
-from server.clock import Clock
+from server.errors import REDIS_OUTAGE
+from server.scripts import Lua
+from server.sessions import Ended
 from server.timer import Timers
 from server.worker import Worker
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 5
-STALE_MS = 20_000
 BATCH = 500
+
+
+@dataclass(frozen=True)
+class Gone:
+    """What the end of a user's grace changed: the follow-ups are the caller's."""
+
+    user_id: str
+    left_skill: str
+    mentor_outcome: str
+    mentor_skills: list[str]
+    event_id: str
+    ended_session: str
+    ended: Ended | None
+
+    @classmethod
+    def from_reply(cls, user_id: str, reply: list[str]) -> Gone:
+        skill, outcome, skills, event_id, sid, *ended = reply
+        return cls(
+            user_id,
+            skill,
+            outcome,
+            [s for s in skills.split(",") if s],
+            event_id,
+            sid,
+            Ended.from_reply(ended) if ended else None,
+        )
 
 
 class Presence(Worker):
@@ -32,18 +62,17 @@ class Presence(Worker):
     def __init__(
         self,
         redis: Redis,
+        lua: Lua,
         timers: Timers,
-        clock: Clock,
         node_id: str,
-        grace_ms: int,
-        on_gone: Callable[[str], Awaitable[None]],
+        on_gone: Callable[[Gone], Awaitable[None]],
+        on_heartbeat: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._redis = redis
-        self._timers = timers
-        self._clock = clock
+        self._lua = lua
         self.node_id = node_id
-        self._grace_ms = grace_ms
         self._on_gone = on_gone
+        self._on_heartbeat = on_heartbeat
         # This node's own sockets (sid -> user), so it can re-register them if it was swept.
         self._local: dict[str, str] = {}
         self._leaving: list[tuple[str, str]] = []  # (user, sid) closed, not yet settled
@@ -52,17 +81,13 @@ class Presence(Worker):
         timers.on("presence", self._grace_over)
 
     async def connected(self, user_id: str, sid: str) -> None:
+        await self._lua(self._lua.scripts.presence_connect, self.node_id, user_id, sid)
         self._local[sid] = user_id
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.sadd(keys.sockets(user_id), f"{self.node_id}|{sid}")
-            pipe.sadd(keys.node_users(self.node_id), user_id)
-            await pipe.execute()
-        await self._timers.cancel("presence", user_id)
 
     async def disconnected(self, user_id: str, sid: str) -> None:
         """Forget a closed socket; start the grace if it was the user's last. Disconnects that
-        arrive together (a network blip drops thousands) are settled in shared batches of a few
-        round trips, retried until Redis takes them: a lost one would leave a ghost online."""
+        arrive together (a network blip drops thousands) are settled in shared batches of one
+        script call each, retried until Redis takes them: a lost one would leave a ghost online."""
         self._local.pop(sid, None)
         self._leaving.append((user_id, sid))
         if self._settling is None or self._settling.done():
@@ -73,58 +98,24 @@ class Presence(Worker):
         while self._leaving:
             batch, self._leaving = self._leaving[:BATCH], self._leaving[BATCH:]
             try:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for user_id, sid in batch:
-                        pipe.srem(keys.sockets(user_id), f"{self.node_id}|{sid}")
-                    await pipe.execute()
-                users = list(dict.fromkeys(user_id for user_id, _ in batch))
-                counts = await self.socket_counts(users)
-                due = self._clock.now_ms() + self._grace_ms
-                await self._timers.schedule_many(
-                    [("presence", u, due) for u in users if counts[u] == 0]
-                )
-            except Exception:
-                log.exception("settling %d disconnects failed; retrying", len(batch))
+                pairs = [part for user_id, sid in batch for part in (user_id, sid)]
+                await self._lua(self._lua.scripts.presence_disconnect, self.node_id, 0, *pairs)
+            except Exception as exc:
+                log.warning("settling %d disconnects failed (%s); retrying", len(batch), exc)
                 self._leaving = batch + self._leaving
                 await asyncio.sleep(0.5)
 
-    async def socket_count(self, user_id: str) -> int:
-        return (await self.socket_counts([user_id]))[user_id]
-
-    async def socket_counts(self, user_ids: list[str]) -> dict[str, int]:
-        """Live sockets per user, on nodes still heartbeating, in two round trips."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for user_id in user_ids:
-                pipe.smembers(keys.sockets(user_id))
-            members = dict(zip(user_ids, await pipe.execute(), strict=True))
-        nodes = {m.split("|", 1)[0] for found in members.values() for m in found}
-        alive = await self._alive_nodes(nodes) if nodes else set()
-        return {
-            u: sum(1 for m in found if m.split("|", 1)[0] in alive) for u, found in members.items()
-        }
-
-    async def _alive_nodes(self, nodes: set[str]) -> set[str]:
-        cutoff = self._clock.now_ms() - STALE_MS
-        ordered = sorted(nodes)
-        scores = await self._redis.zmscore(keys.NODES, ordered)
-        return {
-            n
-            for n, s in zip(ordered, scores, strict=True)
-            if n == self.node_id or (s and s >= cutoff)
-        }
-
     async def _grace_over(self, user_id: str) -> None:
-        if await self.socket_count(user_id) == 0:
-            await self._on_gone(user_id)
+        reply = await self._lua(self._lua.scripts.presence_gone, user_id, self.node_id)
+        if reply is not None:
+            await self._on_gone(Gone.from_reply(user_id, reply))
 
     async def heartbeat(self) -> None:
-        now = self._clock.now_ms()
-        if await self._redis.zadd(keys.NODES, {self.node_id: now}) and self._local:
+        reply = await self._lua(self._lua.scripts.presence_heartbeat, self.node_id)
+        if int(reply[0]) and self._local:
             await self._reregister()  # we stalled long enough to be swept: we are still here
-        for stale in await self._redis.zrangebyscore(keys.NODES, "-inf", now - STALE_MS):
-            # ZREM decides which surviving node sweeps the dead one.
-            if stale != self.node_id and await self._redis.zrem(keys.NODES, stale):
-                await self._sweep(stale)
+        for i in range(1, len(reply), 2):
+            log.warning("node %s stopped heartbeating; swept %s users", reply[i], reply[i + 1])
 
     async def _reregister(self) -> None:
         log.warning(
@@ -132,27 +123,24 @@ class Presence(Worker):
             self.node_id,
             len(self._local),
         )
-        for sid, user_id in list(self._local.items()):
-            await self.connected(user_id, sid)
+        pairs = [part for sid, user_id in list(self._local.items()) for part in (user_id, sid)]
+        for start in range(0, len(pairs), 2 * BATCH):
+            await self._lua(
+                self._lua.scripts.presence_connect, self.node_id, *pairs[start : start + 2 * BATCH]
+            )
 
-    async def _sweep(self, node: str) -> None:
-        users = [u for u in await self._redis.smembers(keys.node_users(node))]
-        if node != self.node_id:
-            log.warning("node %s stopped heartbeating; sweeping %d users", node, len(users))
-        for user_id in users:
-            for member in await self._redis.smembers(keys.sockets(user_id)):
-                if member.startswith(node + "|"):
-                    await self._redis.srem(keys.sockets(user_id), member)
-            if await self.socket_count(user_id) == 0:
-                await self._timers.schedule(
-                    "presence", user_id, self._clock.now_ms() + self._grace_ms
-                )
-        await self._redis.delete(keys.node_users(node))
+    async def socket_count(self, user_id: str) -> int:
+        """Sockets of a user, on any node (test and audit helper)."""
+        return int(await self._redis.scard(keys.sockets(user_id)))
 
     async def run(self) -> None:
         while not self.stopping:
             try:
                 await self.heartbeat()
+                if self._on_heartbeat is not None:
+                    await self._on_heartbeat()
+            except REDIS_OUTAGE as exc:
+                log.warning("presence heartbeat: Redis unavailable (%s)", exc)
             except Exception:
                 log.exception("presence heartbeat failed")
             await self.pause(HEARTBEAT_SECONDS)
@@ -160,5 +148,14 @@ class Presence(Worker):
     async def stop(self, timeout: float = 5.0) -> None:
         """A clean shutdown hands this node's users to the grace logic at once."""
         await super().stop(timeout)
+        pairs = [part for sid, user_id in list(self._local.items()) for part in (user_id, sid)]
+        self._local.clear()
         await self._redis.zrem(keys.NODES, self.node_id)
-        await self._sweep(self.node_id)
+        for start in range(0, len(pairs), 2 * BATCH):
+            await self._lua(
+                self._lua.scripts.presence_disconnect,
+                self.node_id,
+                1,
+                *pairs[start : start + 2 * BATCH],
+            )
+        await self._redis.delete(keys.node_users(self.node_id))

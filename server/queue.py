@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from server import keys
 from server.config import Config
 from server.errors import Conflict
-from server.scripts import Scripts
+from server.scripts import Lua
 from server.users import new_id
 
 
@@ -54,6 +54,7 @@ _JOIN_ERRORS = {
     "already_waiting": "You are already waiting for another skill; leave that queue first.",
     "mentor_online": "You are online as a mentor; go offline before asking for help.",
     "mentee_waiting": "You are waiting for help; leave the queue before mentoring.",
+    "in_event": "You are in a speed-mentoring event; leave it to use drop-in.",
 }
 
 
@@ -64,23 +65,16 @@ def _match(reply: list[str] | None) -> Match | None:
 
 
 class SkillQueue:
-    def __init__(self, redis: Redis, scripts: Scripts, config: Config) -> None:
+    def __init__(self, redis: Redis, lua: Lua, config: Config) -> None:
         self._redis = redis
-        self._scripts = scripts
-        self._session_ms = config.session_ms
+        self._lua = lua
+        self._scripts = lua.scripts
         self._default_service_s = config.session_seconds
 
-    async def join(self, mentee_id: str, skill: str, question: str, now_ms: int) -> Match | Ticket:
+    async def join(self, mentee_id: str, skill: str, question: str) -> Match | Ticket:
         """Match at once with an idle mentor, or wait; a repeated join for the same skill is a no-op."""
-        reply = await Scripts.call(
-            self._scripts.enqueue_mentee,
-            mentee_id,
-            new_id("t"),
-            skill,
-            question,
-            now_ms,
-            self._session_ms,
-            new_id("s"),
+        reply = await self._lua(
+            self._scripts.enqueue_mentee, mentee_id, new_id("t"), skill, question, new_id("s")
         )
         kind = reply[0]
         if kind == "err":
@@ -94,13 +88,11 @@ class SkillQueue:
 
     async def leave(self, mentee_id: str) -> str | None:
         """Stop waiting; returns the skill left, None if the mentee was not waiting."""
-        skill: str | None = await Scripts.call(self._scripts.leave_queue, mentee_id)
+        skill: str | None = await self._lua(self._scripts.leave_queue, mentee_id)
         return skill
 
-    async def requeued_match(self, mentee_id: str, now_ms: int) -> Match | None:
-        reply = await Scripts.call(
-            self._scripts.requeue_mentee, mentee_id, now_ms, self._session_ms, new_id("s")
-        )
+    async def requeued_match(self, mentee_id: str) -> Match | None:
+        reply = await self._lua(self._scripts.requeue_mentee, mentee_id, new_id("s"))
         return _match(reply)
 
     async def mentor_online(
@@ -109,15 +101,13 @@ class SkillQueue:
         skills: list[str],
         burst_ends_at: int,
         max_sessions: int | None,
-        now_ms: int,
     ) -> MentorBurst:
-        reply = await Scripts.call(
+        reply = await self._lua(
             self._scripts.mentor_online,
             mentor_id,
             ",".join(skills),
             burst_ends_at,
             max_sessions or 0,
-            now_ms,
             new_id("b"),
         )
         if reply[0] == "err":
@@ -125,11 +115,9 @@ class SkillQueue:
             raise Conflict(_JOIN_ERRORS.get(code, code), code=code)
         return MentorBurst(reply[0], int(reply[1]), int(reply[2]))
 
-    async def mentor_ready(self, mentor_id: str, now_ms: int, *, wake: bool = False) -> Match | str:
+    async def mentor_ready(self, mentor_id: str, *, wake: bool = False) -> Match | str:
         """An idle mentor takes the longest-waiting mentee it may; else 'idle', 'offline' or its state."""
-        reply = await Scripts.call(
-            self._scripts.mentor_ready, mentor_id, now_ms, self._session_ms, new_id("s"), int(wake)
-        )
+        reply = await self._lua(self._scripts.mentor_ready, mentor_id, new_id("s"), int(wake))
         match = _match(reply)
         if match:
             return match
@@ -137,7 +125,7 @@ class SkillQueue:
 
     async def mentor_offline(self, mentor_id: str) -> str | None:
         """'offline' now, 'after_call' when a call is running, None if it was not online."""
-        outcome: str | None = await Scripts.call(self._scripts.mentor_offline, mentor_id)
+        outcome: str | None = await self._lua(self._scripts.mentor_offline, mentor_id)
         return outcome
 
     async def mentor(self, mentor_id: str) -> dict[str, str]:
@@ -191,9 +179,3 @@ class SkillQueue:
             return Eta(None, "no_mentors_online")
         rounds = math.ceil(position / mentors_online)
         return Eta(max(0, round((rounds - 0.5) * service_s)))
-
-    async def record_service(self, skill: str, seconds: float) -> None:
-        """Fold a finished call's length into the skill's moving average (EWMA, alpha 0.2)."""
-        current = await self._redis.hget(keys.service(skill), "avg_s")
-        value = seconds if current is None else 0.8 * float(current) + 0.2 * seconds
-        await self._redis.hset(keys.service(skill), "avg_s", f"{value:.3f}")

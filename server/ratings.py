@@ -9,10 +9,10 @@ from typing import Any
 from redis.asyncio import Redis
 
 from server import keys
-from server.errors import Conflict, Forbidden, MentorburstError, NotFound
-from server.payloads import Rate, Report
-from server.scripts import Scripts
-from server.sessions import SessionStore
+from server.errors import Conflict, Forbidden, MentorburstError
+from server.payloads import Rate
+from server.scripts import Lua
+from server.sessions import Session, SessionStore
 from server.users import Users
 
 # Bayesian average: a mentor's mean is pulled toward the community mean by this many phantom
@@ -21,15 +21,13 @@ PRIOR_WEIGHT = 5
 PRIOR_MEAN = 4.0
 
 _RATE_ERRORS: dict[str, type[MentorburstError]] = {
-    "not_found": NotFound,
     "not_in_session": Forbidden,
     "session_live": Conflict,
     "rating_closed": Conflict,
     "already_rated": Conflict,
 }
 _RATE_MESSAGES = {
-    "not_found": "No such session.",
-    "not_in_session": "Only the two people in a session can rate it.",
+    "not_in_session": "You are not in that session.",
     "session_live": "You can rate once the call has ended.",
     "rating_closed": "The rating window for this session has closed.",
     "already_rated": "You have already rated this session.",
@@ -53,15 +51,13 @@ def bayesian(count: int, total: float, prior_mean: float) -> Reputation:
 
 
 class Ratings:
-    def __init__(
-        self, redis: Redis, scripts: Scripts, sessions: SessionStore, users: Users
-    ) -> None:
+    def __init__(self, redis: Redis, lua: Lua, sessions: SessionStore, users: Users) -> None:
         self._redis = redis
         self._users = users
-        self._scripts = scripts
+        self._lua = lua
         self._sessions = sessions
 
-    async def rate(self, rater: str, rating: Rate, now_ms: int) -> str:
+    async def rate(self, rater: str, rating: Rate) -> str:
         """Stored before this returns; returns the rater's role."""
         record = {
             "stars": rating.stars,
@@ -69,32 +65,26 @@ class Ratings:
             "note": rating.note,
             "follow_up": rating.follow_up,
             "reflection": rating.reflection,
-            "at": now_ms,
+            "at": self._lua.now_ms(),
         }
-        reply = await Scripts.call(
-            self._scripts.rate, rating.session_id, rater, now_ms, json.dumps(record), rating.stars
+        reply = await self._lua(
+            self._lua.scripts.rate, rating.session_id, rater, json.dumps(record), rating.stars
         )
         if reply[0] == "err":
             code = reply[1]
             raise _RATE_ERRORS[code](_RATE_MESSAGES[code], code=code)
         return str(reply[1])
 
-    async def report(self, reporter: str, report: Report, now_ms: int) -> str:
-        """Store the report and block the pair for good; returns the reported user."""
-        session = await self._sessions.get(report.session_id)
-        if session is None:
-            raise NotFound("No such session.")
-        if session.role_of(reporter) is None:
-            raise Forbidden(
-                "Only the two people in a session can report it.", code="not_in_session"
-            )
+    async def report(self, reporter: str, session: Session, reason: str) -> str:
+        """Store the report (kept for moderation) and block the pair for good; returns the
+        reported user. The caller checked that ``reporter`` took part in ``session``."""
         other = session.peer_of(reporter)
         entry = {
             "session_id": session.id,
             "by": reporter,
             "about": other,
-            "reason": report.reason,
-            "at": now_ms,
+            "reason": reason,
+            "at": self._lua.now_ms(),
         }
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.rpush(keys.REPORTS, json.dumps(entry))
@@ -156,6 +146,7 @@ class Ratings:
                     "event_id": session.event_id,
                     "rating_given": ratings.get(user_id),
                     "rating_received": _public(ratings.get(peer)),
+                    "no_show": session.no_show,
                 }
             )
         return out

@@ -14,17 +14,16 @@ connect, so the client follows the new primary without a restart.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import socketio
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.connection import Connection
+from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
+from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -106,11 +105,26 @@ class BlockingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):  # t
     """A sentinel-managed pool that waits for a free connection, as our plain pool does."""
 
 
-def redis_pool(url: str, **options: Any) -> BlockingConnectionPool:
-    """A burst of requests waits for a free connection instead of failing with 'Too many
-    connections' (redis-py's default pool caps at 100 and raises at once)."""
+def redis_pool(url: str, *, pubsub: bool = False, **options: Any) -> BlockingConnectionPool:
+    """A burst of requests waits for a free connection instead of failing with
+    'Too many connections' (redis-py's default pool caps at 100 and raises at once).
+
+    After Redis restarts (or fails over), pooled connections are dead: a command that meets one
+    reconnects and is retried (a refused or closed connection never ran it), so the first
+    request after an outage succeeds. While Redis is away, commands fail within a few hundred
+    milliseconds and callers answer ``unavailable``. A pub/sub connection blocks in reads for as
+    long as nothing is published, so only ordinary connections get a read timeout."""
     target = parse_sentinel_url(url)
-    sizing: dict[str, Any] = {"max_connections": POOL_SIZE, "timeout": POOL_WAIT_SECONDS}
+    sizing: dict[str, Any] = {
+        "max_connections": POOL_SIZE,
+        "timeout": POOL_WAIT_SECONDS,
+        "socket_connect_timeout": 2,
+        "socket_timeout": None if pubsub else 10,
+        "socket_keepalive": True,
+        "health_check_interval": 30,
+        "retry": Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
+        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+    }
     if target is None:
         if urlsplit(url).scheme in ("redis", "rediss"):
             options.setdefault("connection_class", CountingConnection)
@@ -134,48 +148,6 @@ def connect(url: str, **options: Any) -> Redis:
     return Redis(connection_pool=redis_pool(url, decode_responses=True, **options))
 
 
-class RedisPubSubManager(socketio.AsyncRedisManager):  # type: ignore[misc]
-    """python-socketio's Redis manager on the same pools, so Sentinel URLs work for it too, and
-    with a short, capped retry: its own backoff doubles to 60 s, which would leave this node deaf
-    to other nodes' events for many seconds after a primary failover."""
-
-    RETRY_FIRST_SECONDS = 0.1
-    RETRY_MAX_SECONDS = 2.0
-
-    def _redis_connect(self) -> None:
-        self.redis = Redis(connection_pool=redis_pool(self.redis_url))
-        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        self.connected = True
-
-    async def _redis_listen_with_retries(self) -> Any:
-        delay = self.RETRY_FIRST_SECONDS
-        subscribed = False
-        while True:
-            try:
-                if not subscribed:
-                    await self._close_client()
-                    self._redis_connect()
-                    await self.pubsub.subscribe(self.channel)
-                    subscribed = True
-                    delay = self.RETRY_FIRST_SECONDS
-                async for message in self.pubsub.listen():
-                    yield message
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("pub/sub: Redis unreachable (%s); resubscribing in %.1f s", exc, delay)
-                subscribed = False
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.RETRY_MAX_SECONDS)
-
-    async def _listen(self) -> Any:
-        async for data in super()._listen():
-            metrics.PUBSUB_MESSAGES.inc()
-            yield data
-
-    async def _close_client(self) -> None:
-        """Drop the broken client's pool; a publish racing on it retries on the new one."""
-        old, self.redis = self.redis, None
-        if old is not None:
-            with contextlib.suppress(Exception):
-                await old.aclose()
+def pubsub_client(url: str) -> Redis:
+    """python-socketio's manager: bytes replies, no read timeout (``server/sio.py``)."""
+    return Redis(connection_pool=redis_pool(url, pubsub=True))

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from server import payloads as p
+from server import wirejson
 from server.auth import Identity
-from server.errors import InvalidPayload, MentorburstError, NotFound, internal_error
+from server.errors import (
+    REDIS_OUTAGE,
+    InvalidPayload,
+    MentorburstError,
+    NotFound,
+    internal_error,
+    redis_unavailable,
+)
 from server.ice import ice_servers
 from server.services import SERVICES, Services
 
@@ -31,6 +39,10 @@ async def json_errors(
         return await handler(request)
     except MentorburstError as exc:
         return web.json_response({"error": exc.as_dict()}, status=exc.status)
+    except REDIS_OUTAGE as exc:
+        log.warning("%s %s: Redis unavailable (%s)", request.method, request.path, exc)
+        error = redis_unavailable()
+        return web.json_response({"error": error.as_dict()}, status=error.status)
     except web.HTTPRequestEntityTooLarge:
         return _error(413, "too_large", "The request body is too large.")
     except web.HTTPException as exc:
@@ -48,10 +60,22 @@ def services(request: web.Request) -> Services:
 
 
 async def body(request: web.Request) -> Any:
+    raw = await request.read()
     try:
-        return await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidPayload("The body must be JSON.") from None
+        return wirejson.decode(raw)
+    except wirejson.Malformed as exc:
+        raise InvalidPayload(f"The body must be JSON: {exc}.") from None
+
+
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def path_id(request: web.Request, name: str, what: str) -> str:
+    """An id from the URL; anything that cannot be one of ours is simply not found."""
+    value = request.match_info[name]
+    if not _ID.match(value):
+        raise NotFound(f"No such {what}.")
+    return value
 
 
 def caller(request: web.Request) -> Identity:
@@ -113,8 +137,8 @@ async def ice(request: web.Request) -> web.Response:
 @routes.get("/api/users/{user_id}")
 async def user(request: web.Request) -> web.Response:
     s = services(request)
-    user_id = request.match_info["user_id"]
-    name = await s.users.name(user_id) if len(user_id) <= 64 else None
+    user_id = path_id(request, "user_id", "user")
+    name = await s.users.name(user_id)
     if name is None:
         raise NotFound("No such user.")
     burst = await s.queue.mentor(user_id)
@@ -145,7 +169,7 @@ async def rate(request: web.Request) -> web.Response:
     data = await body(request)
     if not isinstance(data, dict):
         raise InvalidPayload("The payload must be a JSON object.")
-    rating = p.parse(p.Rate, {**data, "session_id": request.match_info["session_id"]})
+    rating = p.parse(p.Rate, {**data, "session_id": path_id(request, "session_id", "session")})
     await s.dropin.rate(identity.user_id, rating)
     return web.json_response({"ok": True})
 
@@ -170,19 +194,19 @@ async def create_event(request: web.Request) -> web.Response:
 
 @routes.get("/api/events/{event_id}")
 async def event_state(request: web.Request) -> web.Response:
-    event_id = request.match_info["event_id"]
-    if len(event_id) > 64:
-        raise NotFound("No such event.")
-    return web.json_response(await services(request).events.state(event_id))
+    event_id = path_id(request, "event_id", "event")
+    return web.json_response(await services(request).events.store.state(event_id))
 
 
 @routes.get("/api/events/{event_id}/summary")
 async def event_summary(request: web.Request) -> web.Response:
     s = services(request)
-    summary = await s.events.summary(caller(request).user_id, request.match_info["event_id"])
+    summary = await s.events.reports.summary(
+        caller(request).user_id, path_id(request, "event_id", "event")
+    )
     if request.query.get("format") == "csv":
         return web.Response(
-            text=s.events.summary_csv(summary),
+            text=s.events.reports.summary_csv(summary),
             content_type="text/csv",
             headers={"Content-Disposition": 'attachment; filename="event-summary.csv"'},
         )
@@ -193,5 +217,7 @@ async def event_summary(request: web.Request) -> web.Response:
 async def event_mine(request: web.Request) -> web.Response:
     s = services(request)
     return web.json_response(
-        await s.events.my_results(caller(request).user_id, request.match_info["event_id"])
+        await s.events.reports.my_results(
+            caller(request).user_id, path_id(request, "event_id", "event")
+        )
     )

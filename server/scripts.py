@@ -1,12 +1,15 @@
 """The Lua scripts in ``server/lua``, registered once at start-up.
 
-Scripts that take the key prefix as ARGV[1] get ``lib.lua`` prepended, so shared helpers
-(eligibility, claim, enqueue) exist once.
+Every script but the two standalone timer ones gets ``lib.lua`` prepended and the same first
+three arguments: the key prefix, the cluster's now (so every node stamps state and deadlines
+from one clock), and the settings the scripts share (durations, warning marks), encoded once.
+A script's own arguments follow.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, fields
 from importlib import resources
 from typing import Any
 
@@ -14,12 +17,35 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 from server import keys
+from server.clock import Clock
+from server.config import Config
 
 _STANDALONE = {"claim_timers", "complete_timer"}
 
+# A deadline's "settle" follow-up (notifications, matching the freed people) runs inline right
+# after the state change; this is how long another node waits before taking it over.
+SETTLE_MS = 5_000
+# A node that has not heartbeated for this long is dead: its sockets are swept.
+STALE_MS = 20_000
+
 
 def _source(name: str) -> str:
-    return resources.files("server").joinpath(f"lua/{name}.lua").read_text(encoding="utf-8")
+    return resources.files("server.lua").joinpath(f"{name}.lua").read_text(encoding="utf-8")
+
+
+def settings(config: Config) -> str:
+    """What every script may read as ``S``: the call and deadline lengths, in milliseconds."""
+    return json.dumps(
+        {
+            "session_ms": config.session_ms,
+            "grace_ms": round(config.connect_grace_seconds * 1000),
+            "cooldown_ms": round(config.mentor_cooldown_seconds * 1000),
+            "rating_ms": round(config.rating_seconds * 1000),
+            "settle_ms": SETTLE_MS,
+            "stale_ms": STALE_MS,
+            "warn_ms": [round(mark * 1000) for mark in config.warn_at],
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -34,19 +60,39 @@ class Scripts:
     end_session: AsyncScript
     signal_peer: AsyncScript
     rate: AsyncScript
+    presence_connect: AsyncScript
+    presence_disconnect: AsyncScript
+    presence_gone: AsyncScript
+    presence_heartbeat: AsyncScript
+    event_create: AsyncScript
+    event_join: AsyncScript
+    event_leave: AsyncScript
+    event_begin_round: AsyncScript
+    event_book_call: AsyncScript
+    event_end_round: AsyncScript
+    repair: AsyncScript
     claim_timers: AsyncScript
     complete_timer: AsyncScript
 
-    @classmethod
-    def register(cls, redis: Redis) -> Scripts:
+
+class Lua:
+    """Runs the project's scripts with the shared leading arguments."""
+
+    def __init__(self, redis: Redis, clock: Clock, config: Config) -> None:
         lib = _source("lib")
         loaded: dict[str, AsyncScript] = {}
-        for name in cls.__dataclass_fields__:
-            body = _source(name)
-            loaded[name] = redis.register_script(body if name in _STANDALONE else f"{lib}\n{body}")
-        return cls(**loaded)
+        for field in fields(Scripts):
+            body = _source(field.name)
+            loaded[field.name] = redis.register_script(
+                body if field.name in _STANDALONE else f"{lib}\n{body}"
+            )
+        self.scripts = Scripts(**loaded)
+        self._clock = clock
+        self._settings = settings(config)
 
-    @staticmethod
-    async def call(script: AsyncScript, *args: Any, keys_: list[str] | None = None) -> Any:
-        """Run a prefix-taking script: ARGV[1] is the key prefix, the rest are ``args``."""
-        return await script(keys=keys_ or [], args=[keys.PREFIX, *args])
+    def now_ms(self) -> int:
+        return self._clock.now_ms()
+
+    async def __call__(self, script: AsyncScript, *args: Any) -> Any:
+        """ARGV: prefix, now, settings, then ``args``."""
+        return await script(args=[keys.PREFIX, self._clock.now_ms(), self._settings, *args])

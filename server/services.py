@@ -9,17 +9,18 @@ from redis.asyncio import Redis
 
 from server.auth import TokenSigner
 from server.broadcast import QueueBroadcaster
+from server.calls import Calls
 from server.clock import Clock
 from server.config import Config
 from server.dropin import DropIn
+from server.events import SpeedEvents
 from server.precall import PrecallService
 from server.presence import Presence
 from server.queue import SkillQueue
 from server.ratings import Ratings
-from server.scripts import Scripts
+from server.scripts import Lua
 from server.sessions import SessionStore
 from server.skills import SkillCatalog
-from server.speed_events import SpeedEvents
 from server.timer import Timers
 from server.users import Users
 
@@ -29,7 +30,7 @@ class Services:
     config: Config
     clock: Clock
     redis: Redis
-    scripts: Scripts
+    lua: Lua
     catalog: SkillCatalog
     signer: TokenSigner
     users: Users
@@ -39,6 +40,7 @@ class Services:
     timers: Timers
     broadcaster: QueueBroadcaster
     presence: Presence
+    calls: Calls
     dropin: DropIn
     precall: PrecallService
     events: SpeedEvents

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
 from server import keys
-from server.scripts import Scripts
+from server.scripts import Lua
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,11 @@ class Session:
     reason: str | None = None
     rate_until: int | None = None
     event_id: str | None = None
+    round: int | None = None
+    no_show: list[str] = field(default_factory=list)
+    requeued: bool = False
+    mentor_after: str = ""
+    actor: str = ""  # who ended it ('' for the server)
     joined_at: int | None = None  # the mentee's ticket, for drop-in matches
 
     def role_of(self, user_id: str) -> str | None:
@@ -40,6 +45,10 @@ class Session:
     def peer_of(self, user_id: str) -> str:
         return self.mentee_id if user_id == self.mentor_id else self.mentor_id
 
+    @property
+    def people(self) -> tuple[str, str]:
+        return self.mentee_id, self.mentor_id
+
 
 @dataclass(frozen=True)
 class Ended:
@@ -50,16 +59,38 @@ class Ended:
     requeued: bool
     was_live: bool
     rate_until: int
+    no_show: list[str]
+    event_id: str | None
+
+    @classmethod
+    def from_reply(cls, reply: list[str]) -> Ended:
+        mentor, mentee, skill, mentor_state, requeued, was_live, rate_until, no_show, event = reply
+        return cls(
+            mentor,
+            mentee,
+            skill,
+            mentor_state,
+            bool(int(requeued)),
+            bool(int(was_live)),
+            int(rate_until),
+            _csv(no_show),
+            event or None,
+        )
 
 
 def _int(value: str | None) -> int | None:
     return int(value) if value not in (None, "") else None
 
 
+def _csv(value: str | None) -> list[str]:
+    return [part for part in (value or "").split(",") if part]
+
+
 class SessionStore:
-    def __init__(self, redis: Redis, scripts: Scripts) -> None:
+    def __init__(self, redis: Redis, lua: Lua) -> None:
         self._redis = redis
-        self._scripts = scripts
+        self._lua = lua
+        self._scripts = lua.scripts
 
     async def get(self, session_id: str) -> Session | None:
         raw = await self._redis.hgetall(keys.session(session_id))
@@ -92,6 +123,11 @@ class SessionStore:
             reason=h["reason"] if h.get("reason") else None,
             rate_until=_int(h.get("rate_until")),
             event_id=h["event_id"] if h.get("event_id") else None,
+            round=_int(h.get("round")),
+            no_show=_csv(h.get("no_show")),
+            requeued=h.get("requeued") == "1",
+            mentor_after=h.get("mentor_after", ""),
+            actor=h.get("actor", ""),
             joined_at=_int(h.get("joined_at")),
         )
 
@@ -100,42 +136,22 @@ class SessionStore:
         return value if value else None
 
     async def mark_connected(
-        self, session_id: str, user_id: str, now_ms: int, *, force: bool = False
+        self, session_id: str, user_id: str, *, force: bool = False
     ) -> list[str]:
-        return list(
-            await Scripts.call(self._scripts.connected, session_id, user_id, now_ms, int(force))
-        )
+        return list(await self._lua(self._scripts.connected, session_id, user_id, int(force)))
 
     async def end(
-        self,
-        session_id: str,
-        reason: str,
-        now_ms: int,
-        rating_ms: int,
-        *,
-        actor: str = "",
-        expect: str = "",
+        self, session_id: str, reason: str, *, actor: str = "", expect: str = ""
     ) -> Ended | None:
         """End once; None when someone else ended it first (or it was not in ``expect`` state)."""
-        reply = await Scripts.call(
-            self._scripts.end_session, session_id, reason, now_ms, rating_ms, actor, expect
-        )
-        if reply is None:
-            return None
-        mentor, mentee, skill, mentor_state, requeued, was_live, rate_until = reply
-        return Ended(
-            mentor,
-            mentee,
-            skill,
-            mentor_state,
-            bool(requeued),
-            bool(was_live),
-            int(rate_until),
-        )
+        reply = await self._lua(self._scripts.end_session, session_id, reason, actor, expect)
+        return None if reply is None else Ended.from_reply(reply)
 
-    async def signal_peer(self, session_id: str, sender: str) -> tuple[str, list[str]] | None:
+    async def signal_peer(
+        self, session_id: str, sender: str, kind: str
+    ) -> tuple[str, list[str]] | None:
         """The other participant and their sockets ("<node>|<sid>"), if ``sender`` may signal."""
-        reply = await Scripts.call(self._scripts.signal_peer, session_id, sender)
+        reply = await self._lua(self._scripts.signal_peer, session_id, sender, kind)
         if not reply:
             return None
         return str(reply[0]), [str(socket) for socket in reply[1:]]

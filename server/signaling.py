@@ -14,12 +14,21 @@ from msgspec import Struct
 from server import logs, metrics, proxies
 from server import payloads as p
 from server.auth import TokenSigner
+from server.calls import Calls
 from server.clock import Clock
 from server.dropin import DropIn
-from server.errors import MentorburstError, Unauthorized, internal_error
+from server.errors import (
+    REDIS_OUTAGE,
+    InvalidPayload,
+    MentorburstError,
+    Unauthorized,
+    internal_error,
+    redis_unavailable,
+)
+from server.events import SpeedEvents
 from server.notifier import user_room
 from server.presence import Presence
-from server.speed_events import SpeedEvents
+from server.wirejson import MALFORMED
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +58,7 @@ def _client(environ: dict[str, Any]) -> str | None:
 class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(
         self,
+        calls: Calls,
         dropin: DropIn,
         events: SpeedEvents,
         presence: Presence,
@@ -56,6 +66,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         clock: Clock,
     ) -> None:
         super().__init__("/")
+        self.calls = calls
         self.dropin = dropin
         self.events = events
         self.presence = presence
@@ -73,30 +84,33 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         sid, data = args[0], (args[1] if len(args) > 1 else None)
         started = time.perf_counter()
         ack = await self.dispatch(event, sid, data)
-        metrics.handled(event, ack, time.perf_counter() - started)
-        log.debug("%s answered %s", event, "ok" if ack.get("ok") else ack["error"]["code"])
+        known = event if event in ROUTES else "unknown"  # clients pick names: keep labels bounded
+        metrics.handled(known, ack, time.perf_counter() - started)
+        log.debug("%s answered %s", known, "ok" if ack.get("ok") else ack["error"]["code"])
         return ack
 
     async def dispatch(self, event: str, sid: str, data: Any) -> dict[str, Any]:
+        if event == MALFORMED:
+            reason = data if isinstance(data, str) else "not valid JSON"
+            return _refused(InvalidPayload(f"The message could not be read: {reason}."))
         entry = ROUTES.get(event)
         if entry is None:
-            return {
-                "ok": False,
-                "error": {"code": "unknown_event", "message": f"Unknown event {event!r}."},
-            }
+            return _refused(
+                MentorburstError(f"Unknown event {event[:64]!r}.", code="unknown_event")
+            )
         kind, handler = entry
         user_id = (await self.get_session(sid)).get("uid")
         logs.bind(user_id=user_id, session_id=_session_of(data))
         if user_id is None:
-            return {
-                "ok": False,
-                "error": Unauthorized("Connect with a valid token first.").as_dict(),
-            }
+            return _refused(Unauthorized("Connect with a valid token first."))
         try:
             result = await handler(self, user_id, p.parse(kind, data))
             return {"ok": True, **(result or {})}
         except MentorburstError as exc:
-            return {"ok": False, "error": exc.as_dict()}
+            return _refused(exc)
+        except REDIS_OUTAGE as exc:
+            log.warning("handler %s: Redis unavailable (%s)", event, exc)
+            return _refused(redis_unavailable())
         except Exception:
             log.exception("handler %s failed", event)
             return {"ok": False, "error": internal_error()}
@@ -111,10 +125,14 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         logs.bind(user_id=identity.user_id)
         log.debug("socket %s connected from %s", sid, _client(environ))
         await self.enter_room(sid, user_room(identity.user_id))
-        await self.presence.connected(identity.user_id, sid)
-        catch_up = await self.events.resume(identity.user_id) + await self.dropin.resume(
-            identity.user_id
-        )
+        try:
+            await self.presence.connected(identity.user_id, sid)
+            catch_up = await self.events.resume(identity.user_id) + await self.dropin.resume(
+                identity.user_id
+            )
+        except REDIS_OUTAGE as exc:
+            log.warning("connect refused: Redis unavailable (%s)", exc)
+            raise socketio.exceptions.ConnectionRefusedError("unavailable") from None
         for event, payload in catch_up:
             await self.emit(event, payload, to=sid)
 
@@ -149,19 +167,19 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     @route("session:decline", p.SessionRef)
     async def decline(self, user_id: str, msg: p.SessionRef) -> None:
-        await self.dropin.decline(user_id, msg.session_id)
+        await self.calls.decline(user_id, msg.session_id)
 
     @route("session:connected", p.SessionRef)
     async def connected(self, user_id: str, msg: p.SessionRef) -> None:
-        await self.dropin.connected(user_id, msg.session_id)
+        await self.calls.connected(user_id, msg.session_id)
 
     @route("signal", p.Signal)
     async def signal(self, user_id: str, msg: p.Signal) -> None:
-        await self.dropin.relay_signal(user_id, msg.session_id, msg.type, msg.data)
+        await self.calls.relay_signal(user_id, msg.session_id, msg.type, msg.data)
 
     @route("session:leave", p.SessionRef)
     async def leave(self, user_id: str, msg: p.SessionRef) -> None:
-        await self.dropin.leave(user_id, msg.session_id)
+        await self.calls.leave(user_id, msg.session_id)
 
     @route("rate", p.Rate)
     async def rate(self, user_id: str, msg: p.Rate) -> None:
@@ -176,7 +194,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     @route("event:join", p.EventJoin)
     async def event_join(self, user_id: str, msg: p.EventJoin) -> dict[str, Any]:
-        name = await self.dropin.users.name(user_id) or ""
+        name = await self.calls.users.name(user_id) or ""
         return {"event": await self.events.join(user_id, name, msg)}
 
     @route("event:leave", p.EventRef)
@@ -198,3 +216,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     @route("event:announce", p.EventAnnounce)
     async def event_announce(self, user_id: str, msg: p.EventAnnounce) -> None:
         await self.events.announce(user_id, msg.event_id, p.trimmed(msg.text, "text", 1, 280))
+
+
+def _refused(error: MentorburstError) -> dict[str, Any]:
+    return {"ok": False, "error": error.as_dict()}

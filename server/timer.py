@@ -1,10 +1,12 @@
 """Server-owned countdowns and the deadlines that drive them.
 
 Every deadline is a member ``"<kind>|<arg>"`` of one Redis ZSET scored by its due time, so any
-node can fire it. A node claims due members atomically (``claim_timers.lua``) by moving them to
-``now + lease``; it removes them once handled. If a node dies mid-way, the lease runs out and
-another node fires the deadline again: handlers are idempotent (session ends are guarded in Lua),
-which gives exactly-once effects across nodes.
+node can fire it. The scripts that change state write the deadlines they imply in the same step
+(``server/lua/lib.lua``). A node claims due members atomically (``claim_timers.lua``) by moving
+them to ``now + lease``; it removes them once handled. If a node dies mid-way, or a handler
+fails for any reason (Redis away, read-only during a failover, out of memory, a bug), the
+deadline stays and fires again after its lease: handlers are idempotent (every transition is
+guarded in Lua), which gives exactly-once effects across nodes and never a lost deadline.
 """
 
 from __future__ import annotations
@@ -12,40 +14,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from server import keys, metrics
 from server.clock import Clock
+from server.errors import REDIS_OUTAGE
 from server.scripts import Scripts
 from server.worker import Worker
 
 log = logging.getLogger(__name__)
 
 TimerHandler = Callable[[str], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Countdown:
-    """A fixed call length, started by the server at ``started_at``."""
-
-    started_at: int
-    duration_ms: int
-
-    @property
-    def ends_at(self) -> int:
-        return self.started_at + self.duration_ms
-
-    def warnings(self, marks: Iterable[float]) -> list[tuple[float, int]]:
-        """(remaining seconds, when) for each mark that falls inside the call."""
-        out = []
-        for remaining in marks:
-            at = self.ends_at - round(remaining * 1000)
-            if self.started_at < at < self.ends_at:
-                out.append((remaining, at))
-        return out
 
 
 class Timers(Worker):
@@ -112,12 +92,13 @@ class Timers(Worker):
                 log.warning("no handler for timer %s", member)
             else:
                 await handler(arg)
-        except RedisConnectionError:
-            log.exception("timer %s failed on Redis; it fires again after its lease", member)
-            return
+            await self._scripts.complete_timer(keys=[keys.TIMERS], args=[member, lease])
+        except REDIS_OUTAGE as exc:
+            log.warning(
+                "timer %s: Redis unavailable (%s); it fires again after its lease", member, exc
+            )
         except Exception:
-            log.exception("timer %s failed", member)
-        await self._scripts.complete_timer(keys=[keys.TIMERS], args=[member, lease])
+            log.exception("timer %s failed; it fires again after its lease", member)
 
     async def _next_due_in(self) -> float:
         head = await self._redis.zrange(keys.TIMERS, 0, 0, withscores=True)
@@ -133,8 +114,11 @@ class Timers(Worker):
                 if fired >= self._batch:
                     continue
                 delay = await self._next_due_in()
-            except RedisConnectionError:
-                log.warning("timers: Redis unreachable, retrying")
+            except REDIS_OUTAGE:
+                log.warning("timers: Redis unavailable, retrying")
+                delay = 0.5
+            except Exception:
+                log.exception("timers: claiming deadlines failed, retrying")
                 delay = 0.5
             if delay > 0:
                 await self.pause(delay)

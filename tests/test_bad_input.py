@@ -49,10 +49,10 @@ BAD_EVENTS: list[tuple[str, Any, str]] = [
     ("rate", {"session_id": "s_x", "stars": 5, "note": "x" * 1001}, "invalid_payload"),
     ("rate", {"session_id": "s_x", "stars": 5, "tags": ["ok"] * 11}, "invalid_payload"),
     ("rate", {"session_id": "s_x", "stars": 5, "follow_up": "yes"}, "invalid_payload"),
-    ("rate", {"session_id": "s_x", "stars": 5}, "not_found"),
+    ("rate", {"session_id": "s_x", "stars": 5}, "not_in_session"),
     ("report", {"session_id": "s_x", "reason": ""}, "invalid_payload"),
     ("report", {"session_id": "s_x", "reason": "x" * 1001}, "invalid_payload"),
-    ("report", {"session_id": "s_x", "reason": "rude"}, "not_found"),
+    ("report", {"session_id": "s_x", "reason": "rude"}, "not_in_session"),
     ("no:such:event", {}, "unknown_event"),
 ]
 

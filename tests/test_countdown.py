@@ -7,22 +7,20 @@ import asyncio
 from redis.asyncio import Redis
 
 from server.clock import ManualClock
-from server.scripts import Scripts
-from server.timer import Countdown, Timers
+from server.config import Config
+from server.scripts import Lua, Scripts
+from server.timer import Timers
 from tests.conftest import ClientFactory
 from tests.helpers import matched_pair, start_call
 
 
-def test_warnings_fall_inside_the_call_only() -> None:
-    countdown = Countdown(started_at=1_000, duration_ms=900_000)
-    assert countdown.ends_at == 901_000
-    assert countdown.warnings([60, 10]) == [(60, 841_000), (10, 891_000)]
-    assert Countdown(0, 5_000).warnings([60, 1]) == [(1, 4_000)]
+def scripts_for(redis: Redis, clock: ManualClock) -> Scripts:
+    return Lua(redis, clock, Config()).scripts
 
 
 async def test_a_deadline_fires_once_when_its_time_comes(redis: Redis) -> None:
     clock = ManualClock()
-    timers = Timers(redis, Scripts.register(redis), clock)
+    timers = Timers(redis, scripts_for(redis, clock), clock)
     fired: list[str] = []
 
     async def record(arg: str) -> None:
@@ -41,7 +39,7 @@ async def test_a_deadline_fires_once_when_its_time_comes(redis: Redis) -> None:
 
 async def test_a_cancelled_deadline_never_fires(redis: Redis) -> None:
     clock = ManualClock()
-    timers = Timers(redis, Scripts.register(redis), clock)
+    timers = Timers(redis, scripts_for(redis, clock), clock)
     fired: list[str] = []
 
     async def record(arg: str) -> None:
@@ -61,7 +59,7 @@ async def test_a_deadline_claimed_by_a_node_that_died_fires_again_after_its_leas
     redis: Redis,
 ) -> None:
     clock = ManualClock()
-    scripts = Scripts.register(redis)
+    scripts = scripts_for(redis, clock)
     dead_node = Timers(redis, scripts, clock, lease_ms=2_000)
     survivor = Timers(redis, scripts, clock, lease_ms=2_000)
     fired: list[str] = []

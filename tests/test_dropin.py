@@ -154,21 +154,70 @@ async def test_declining_after_the_window_is_refused(
     assert ack["error"]["code"] == "not_mentor"
 
 
-async def test_nobody_connects_so_the_mentee_is_requeued_first_and_the_absent_mentor_goes_offline(
+async def test_a_mentee_who_never_offers_does_not_cost_the_mentors_their_burst(
+    make_client: ClientFactory,
+) -> None:
+    mentors = [await make_client(f"Mentor {i}") for i in range(3)]
+    for mentor in mentors:
+        await go_online(mentor, "python")
+    absent = await make_client("Closed the tab")
+    await ask(absent)
+    matched = await absent.next("session:matched")
+    ended = await absent.next("session:ended", timeout=5)
+    assert ended["reason"] == "no_connection" and ended["no_show"] == [absent.user_id]
+    # Not requeued: nobody waits, and every mentor is still online and idle.
+    skills = {s["slug"]: s for s in await absent.rest("GET", "/api/skills")}
+    assert skills["python"]["waiting"] == 0 and skills["python"]["mentors_online"] == 3
+    abandoned = next(m for m in mentors if m.user_id == matched["peer"]["id"])
+    assert (await abandoned.next("session:ended"))["no_show"] == [absent.user_id]
+    await abandoned.next("mentor:update", where=lambda u: u["state"] == "idle")
+    # The absent mentee sees its no-show in its history.
+    history = await absent.rest("GET", "/api/me/history", auth=True)
+    assert history[0]["no_show"] == [absent.user_id]
+    # The mentor it abandoned is matched again at once, with no cooldown.
+    other = await make_client("Next")
+    await ask(other)
+    assert (await other.next("session:matched"))["peer"]["id"]
+
+
+async def test_a_mentor_who_never_answers_goes_offline_and_the_mentee_goes_back_first(
     make_client: ClientFactory,
 ) -> None:
     ghost, mentee = await make_client("Ghost"), await make_client("Ada")
-    await matched_pair(ghost, mentee)
+    _, to_mentee = await matched_pair(ghost, mentee)
+    sid = to_mentee["session_id"]
+    await mentee.must("signal", {"session_id": sid, "type": "offer", "data": {"sdp": "v=0"}})
     behind = await make_client("Behind")
     await ask(behind)
     ended = await mentee.next("session:ended", timeout=5)
-    assert ended["reason"] == "no_connection"
+    assert ended["reason"] == "no_connection" and ended["no_show"] == [ghost.user_id]
     update = await mentee.next("queue:update", where=lambda u: u["position"] == 1)
     assert update["ticket_id"]
     state = await ghost.next("mentor:update", where=lambda u: u["state"] == "offline")
     assert state["sessions_done"] == 0
     skills = {s["slug"]: s for s in await mentee.rest("GET", "/api/skills")}
     assert skills["python"]["mentors_online"] == 0 and skills["python"]["waiting"] == 2
+
+
+async def test_when_both_showed_but_media_never_flowed_nobody_is_penalised(
+    make_client: ClientFactory,
+) -> None:
+    mentor, mentee = await make_client("Grace"), await make_client("Ada")
+    _, to_mentee = await matched_pair(mentor, mentee)
+    sid = to_mentee["session_id"]
+    await mentee.must("signal", {"session_id": sid, "type": "offer", "data": {"sdp": "v=0"}})
+    await mentor.must("signal", {"session_id": sid, "type": "answer", "data": {"sdp": "v=0"}})
+    ended = await mentee.next("session:ended", timeout=5)
+    assert ended["reason"] == "no_connection" and ended["no_show"] == []
+    # The mentee is first in line again, the mentor idle, and the pair is not matched again.
+    update = await mentee.next("queue:update", where=lambda u: u["position"] == 1)
+    assert update["ticket_id"]
+    await mentor.next("mentor:update", where=lambda u: u["state"] == "idle")
+    await asyncio.sleep(0.5)
+    assert not mentee.received("session:matched")
+    other = await make_client("Ben")
+    await go_online(other, "python")
+    assert (await mentee.next("session:matched"))["peer"]["id"] == other.user_id
 
 
 async def test_one_side_connected_when_the_grace_ran_out_starts_the_countdown(

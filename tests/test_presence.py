@@ -141,9 +141,10 @@ async def test_a_node_swept_while_it_stalled_re_registers_its_sockets(
     mentee = await make_client("Ada")
     await ask(mentee)
     presence = running[-1].services.presence
-    # Another node took ours for dead (as after a 20 s stall) and swept its sockets away.
-    await redis.zrem(keys.NODES, presence.node_id)
-    await presence._sweep(presence.node_id)
+    # Our node stalled for longer than 20 s; another node took it for dead and swept it.
+    lua = running[-1].services.lua
+    await redis.zadd(keys.NODES, {presence.node_id: lua.now_ms() - 60_000})
+    await lua(lua.scripts.presence_heartbeat, "n_other")
     assert await presence.socket_count(mentee.user_id) == 0
     await presence.heartbeat()  # the stalled node wakes up
     assert await presence.socket_count(mentee.user_id) == 1

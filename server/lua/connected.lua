@@ -1,7 +1,9 @@
--- A participant reports media flowing. When both have (or force=1: the grace ran out after one did),
--- the countdown starts. ARGV: prefix, sid, user ('' with force), now, force
--- Returns {'started', started_at, ends_at} | {'waiting'} | {'live', started_at, ends_at} | {'err', code}
-local sid, user, now, force = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+-- A participant reports media flowing. When both have (or force=1: the grace ran out after one
+-- did), the countdown starts, with its end and warning deadlines, in this same step.
+-- ARGV[4..]: sid, user ('' with force), force
+-- Returns {'started', started_at, ends_at} | {'waiting'} | {'live', started_at, ends_at}
+--       | {'err', code}
+local sid, user, force = ARGV[4], ARGV[5], ARGV[6]
 local key = k_session(sid)
 local s = redis.call('HMGET', key, 'state', 'mentor', 'mentee', 'duration_ms', 'started_at', 'ends_at',
   'mentor_connected', 'mentee_connected')
@@ -16,8 +18,10 @@ if s[1] ~= 'matched' then return {'err', 'session_over'} end
 local both = s[7] == '1' and s[8] == '1'
 local one = s[7] == '1' or s[8] == '1'
 if both or (force == '1' and one) then
-  local ends_at = now + tonumber(s[4])
-  redis.call('HSET', key, 'state', 'live', 'started_at', now, 'ends_at', ends_at)
-  return {'started', now, ends_at}
+  local ends_at = NOW + tonumber(s[4])
+  redis.call('HSET', key, 'state', 'live', 'started_at', NOW, 'ends_at', ends_at)
+  cancel('connect', sid)
+  schedule_call(sid, NOW, ends_at)
+  return {'started', NOW, ends_at}
 end
 return {'waiting'}

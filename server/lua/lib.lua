@@ -1,6 +1,16 @@
--- Shared helpers, prepended to every script at load time. ARGV[1] is always the key prefix.
--- Keys are built here from the prefix (single-instance Redis, not Cluster), mirroring server/keys.py.
+-- Shared helpers, prepended to every script but the standalone timer ones.
+-- ARGV[1]: key prefix; ARGV[2]: now, cluster ms (server/clock.py); ARGV[3]: settings JSON
+-- (server/scripts.py: session_ms, grace_ms, cooldown_ms, rating_ms, settle_ms, warn_ms).
+-- A script's own arguments start at ARGV[4]. Keys are built from the prefix (one Redis, not
+-- Cluster), mirroring server/keys.py. Deadlines are members "<kind>|<arg>" of the timers ZSET and
+-- are written in the same script as the state change they belong to, so no crash between two
+-- writes can leave a state without its deadline.
 local P = ARGV[1]
+local NOW = tonumber(ARGV[2])
+local S = cjson.decode(ARGV[3])
+local TIMERS = P .. 'timers'
+local ACTIVE = P .. 'active'  -- SET of session ids matched or live: what the reconciler audits
+local function k_user(id) return P .. 'user:' .. id end
 local function k_mentor(id) return P .. 'mentor:' .. id end
 local function k_mentee(id) return P .. 'mentee:' .. id end
 local function k_queue(skill) return P .. 'queue:' .. skill end
@@ -12,6 +22,14 @@ local function k_blocked(id) return P .. 'blocked:' .. id end
 local function k_declined(mentor, burst) return P .. 'declined:' .. mentor .. ':' .. burst end
 local function k_history(id) return P .. 'history:' .. id end
 local function k_sockets(id) return P .. 'sockets:' .. id end
+local function k_noshows(id) return P .. 'noshows:' .. id end
+local function k_user_event(id) return P .. 'user-event:' .. id end
+local function k_event(id) return P .. 'event:' .. id end
+local function k_event_people(id) return P .. 'event:' .. id .. ':people' end
+local function k_event_left(id) return P .. 'event:' .. id .. ':left' end
+local function k_event_met(id) return P .. 'event:' .. id .. ':met' end
+local function k_round_pairs(id, n) return P .. 'event:' .. id .. ':round:' .. n end
+local function k_round_out(id, n) return P .. 'event:' .. id .. ':round:' .. n .. ':out' end
 
 local function split(csv)
   local out = {}
@@ -21,7 +39,30 @@ local function split(csv)
   return out
 end
 
--- May this mentor take this mentee now? Burst rules, blocks, declines, no self-match.
+-- Deadlines -------------------------------------------------------------------------------------
+
+local function at(kind, arg, due) redis.call('ZADD', TIMERS, due, kind .. '|' .. arg) end
+local function cancel(kind, arg) redis.call('ZREM', TIMERS, kind .. '|' .. arg) end
+
+-- The end and the session:warning marks of a call running until ends_at.
+local function schedule_call(sid, started_at, ends_at)
+  at('end', sid, ends_at)
+  for _, ms in ipairs(S.warn_ms) do
+    local due = ends_at - ms
+    if due > started_at and due < ends_at and due > NOW then at('warn', sid .. ':' .. ms, due)
+    else cancel('warn', sid .. ':' .. ms) end
+  end
+end
+
+local function unschedule_call(sid)
+  cancel('end', sid)
+  cancel('connect', sid)
+  for _, ms in ipairs(S.warn_ms) do cancel('warn', sid .. ':' .. ms) end
+end
+
+-- Mentors ---------------------------------------------------------------------------------------
+
+-- May this mentor take this mentee now? Burst rules, blocks, declines, events, no self-match.
 local function mentor_can_take(mentor, mentee, now, session_ms)
   if mentor == mentee then return false end
   local m = redis.call('HMGET', k_mentor(mentor), 'state', 'burst_ends_at', 'max_sessions', 'sessions_done', 'burst')
@@ -41,12 +82,35 @@ local function leave_idle_pools(mentor)
   end
 end
 
+local function join_idle_pools(mentor)
+  local m = redis.call('HMGET', k_mentor(mentor), 'skills', 'idle_since')
+  for _, skill in ipairs(split(m[1])) do
+    redis.call('ZADD', k_idle(skill), tonumber(m[2]) or NOW, mentor)
+  end
+end
+
 local function go_offline(mentor)
   for _, skill in ipairs(split(redis.call('HGET', k_mentor(mentor), 'skills'))) do
     redis.call('ZREM', k_idle(skill), mentor)
     redis.call('SREM', k_online(skill), mentor)
   end
   redis.call('HSET', k_mentor(mentor), 'state', 'offline', 'leaving', '0')
+  cancel('burst', mentor)
+  cancel('cooldown', mentor)
+end
+
+-- A mentor ends its burst; during a call it finishes the call first.
+-- Returns 'offline', 'after_call' or false when it was not online.
+local function mentor_leaves(mentor)
+  local state = redis.call('HGET', k_mentor(mentor), 'state')
+  if not state or state == 'offline' then return false end
+  if state == 'busy' then
+    redis.call('HSET', k_mentor(mentor), 'leaving', '1')
+    leave_idle_pools(mentor)
+    return 'after_call'
+  end
+  go_offline(mentor)
+  return 'offline'
 end
 
 -- Is the burst over for matching purposes (time or max_sessions)?
@@ -58,27 +122,7 @@ local function burst_spent(mentor, now)
   return m[4] == '1'
 end
 
--- Take a waiting mentee out of its queue and book both into a new session.
--- claim_seq/end_seq order claims and ends exactly (scripts run one at a time), so an audit can
--- prove nobody held two sessions at once without trusting the nodes' clocks.
-local function claim(mentor, mentee, sid, now, session_ms)
-  local t = redis.call('HMGET', k_mentee(mentee), 'ticket_id', 'skill', 'question', 'joined_at', 'score')
-  redis.call('ZREM', k_queue(t[2]), mentee)
-  redis.call('DEL', k_mentee(mentee))
-  leave_idle_pools(mentor)
-  local burst = redis.call('HGET', k_mentor(mentor), 'burst')
-  redis.call('HSET', k_mentor(mentor), 'state', 'busy')
-  redis.call('HSET', k_session(sid),
-    'id', sid, 'mentor', mentor, 'mentee', mentee, 'skill', t[2], 'question', t[3],
-    'ticket_id', t[1], 'joined_at', t[4], 'score', t[5], 'burst', burst,
-    'state', 'matched', 'matched_at', now, 'duration_ms', session_ms,
-    'claim_seq', redis.call('INCR', P .. 'txn-seq'))
-  redis.call('SET', k_live(mentor), sid)
-  redis.call('SET', k_live(mentee), sid)
-  redis.call('ZADD', k_history(mentor), now, sid)
-  redis.call('ZADD', k_history(mentee), now, sid)
-  return {'matched', sid, mentor, mentee, t[2]}
-end
+-- Mentees ---------------------------------------------------------------------------------------
 
 -- Put a mentee (back) in its queue; front=true puts it ahead of everyone waiting.
 local function enqueue(mentee, ticket, skill, question, joined_at, score, front)
@@ -89,4 +133,199 @@ local function enqueue(mentee, ticket, skill, question, joined_at, score, front)
   redis.call('HSET', k_mentee(mentee), 'ticket_id', ticket, 'skill', skill, 'question', question,
     'joined_at', joined_at, 'score', score)
   redis.call('ZADD', k_queue(skill), score, mentee)
+end
+
+-- A mentee stops waiting; returns the skill it left, or false.
+local function leave_queue(mentee)
+  local skill = redis.call('HGET', k_mentee(mentee), 'skill')
+  if not skill then return false end
+  redis.call('ZREM', k_queue(skill), mentee)
+  redis.call('DEL', k_mentee(mentee))
+  return skill
+end
+
+-- Sessions --------------------------------------------------------------------------------------
+
+-- claim_seq/end_seq order claims and ends exactly (scripts run one at a time), so an audit can
+-- prove nobody held two sessions at once without trusting the nodes' clocks.
+local function seq() return redis.call('INCR', P .. 'txn-seq') end
+
+-- Take a waiting mentee out of its queue and book both into a new session, with its connect
+-- deadline. Returns the claim reply.
+local function claim(mentor, mentee, sid, now, session_ms)
+  local t = redis.call('HMGET', k_mentee(mentee), 'ticket_id', 'skill', 'question', 'joined_at', 'score')
+  redis.call('ZREM', k_queue(t[2]), mentee)
+  redis.call('DEL', k_mentee(mentee))
+  leave_idle_pools(mentor)
+  local burst = redis.call('HGET', k_mentor(mentor), 'burst')
+  redis.call('HSET', k_mentor(mentor), 'state', 'busy')
+  redis.call('HSET', k_session(sid),
+    'id', sid, 'mentor', mentor, 'mentee', mentee, 'skill', t[2], 'question', t[3],
+    'ticket_id', t[1], 'joined_at', t[4], 'score', t[5], 'burst', burst,
+    'state', 'matched', 'matched_at', now, 'duration_ms', session_ms, 'claim_seq', seq())
+  redis.call('SET', k_live(mentor), sid)
+  redis.call('SET', k_live(mentee), sid)
+  redis.call('ZADD', k_history(mentor), now, sid)
+  redis.call('ZADD', k_history(mentee), now, sid)
+  redis.call('SADD', ACTIVE, sid)
+  at('connect', sid, now + S.grace_ms)
+  return {'matched', sid, mentor, mentee, t[2]}
+end
+
+-- The first idle mentor of a skill (idle longest first) who may take this mentee, or nil.
+local function first_idle_mentor(skill, mentee, now, session_ms)
+  for _, mentor in ipairs(redis.call('ZRANGE', k_idle(skill), 0, 499)) do
+    if mentor_can_take(mentor, mentee, now, session_ms) then return mentor end
+  end
+  return nil
+end
+
+-- Fold a finished call's length into the skill's moving average (EWMA, alpha 0.2).
+local function record_service(skill, seconds)
+  local key = P .. 'service:' .. skill
+  local current = tonumber(redis.call('HGET', key, 'avg_s'))
+  local value = current and (0.8 * current + 0.2 * seconds) or seconds
+  redis.call('HSET', key, 'avg_s', string.format('%.3f', value))
+end
+
+-- End a session exactly once and settle both people in the same step: requeue, the mentor's next
+-- state with its deadline, no-shows, and a 'settle' deadline that guarantees the follow-ups
+-- (notifications, matching the freed people) run even if this node dies right after.
+-- no_connection (the v2 rule): the mentee showed once it sent an offer, the mentor once it
+-- answered (or either reported media flowing). The side that did its part is never punished.
+-- Returns nil when already ended (a lost race) or not in the expected state, else
+-- {mentor, mentee, skill, mentor_state, requeued, was_live, rate_until, no_show_csv, event_id}.
+local function end_call(sid, reason, actor, expect)
+  local key = k_session(sid)
+  local s = redis.call('HMGET', key, 'state', 'mentor', 'mentee', 'skill', 'question', 'ticket_id',
+    'joined_at', 'score', 'burst', 'mentee_showed', 'mentor_showed', 'mentee_connected',
+    'mentor_connected', 'matched_at', 'event_id')
+  local state, mentor, mentee, skill = s[1], s[2], s[3], s[4]
+  if state ~= 'matched' and state ~= 'live' then return nil end
+  if expect ~= '' and state ~= expect then return nil end
+  local event_id = s[15] or ''
+
+  local no_show = {}
+  if reason == 'no_connection' then
+    if s[10] ~= '1' and s[12] ~= '1' then no_show = {mentee}
+    elseif s[11] ~= '1' and s[13] ~= '1' then no_show = {mentor} end
+  end
+  local mentee_absent = no_show[1] == mentee
+  local mentor_absent = no_show[1] == mentor
+  for _, id in ipairs(no_show) do redis.call('ZADD', k_noshows(id), NOW, sid) end
+
+  local rate_until = NOW + S.rating_ms
+  redis.call('HSET', key, 'state', 'ended', 'reason', reason, 'ended_at', NOW, 'rate_until', rate_until,
+    'no_show', table.concat(no_show, ','), 'actor', actor, 'end_seq', seq())
+  -- Only a session a person is really in moves that person (a repaired orphan moves nobody).
+  local mentor_here = redis.call('GET', k_live(mentor)) == sid
+  for _, id in ipairs({mentor, mentee}) do
+    if redis.call('GET', k_live(id)) == sid then redis.call('DEL', k_live(id)) end
+  end
+  redis.call('SREM', ACTIVE, sid)
+  unschedule_call(sid)
+
+  local started = state == 'live'
+  local failed_start = reason == 'declined' or reason == 'no_connection'
+  local mentor_bailed = actor == mentor and not started
+  local requeued = 0
+  if event_id == '' and (failed_start or mentor_bailed) and actor ~= mentee and not mentee_absent then
+    if redis.call('EXISTS', k_mentee(mentee)) == 0 and redis.call('EXISTS', k_live(mentee)) == 0
+        and redis.call('EXISTS', k_user_event(mentee)) == 0 then
+      enqueue(mentee, s[6], skill, s[5], s[7], tonumber(s[8]) or 0, true)
+      requeued = 1
+    end
+  end
+  if started and event_id == '' and not failed_start then
+    record_service(skill, (NOW - tonumber(s[14])) / 1000)
+  end
+
+  local mkey = k_mentor(mentor)
+  local mentor_state = redis.call('HGET', mkey, 'state')
+  if mentor_state == 'busy' and event_id == '' and mentor_here then
+    if failed_start or mentor_bailed then
+      redis.call('SADD', k_declined(mentor, s[9] or ''), mentee)
+    end
+    if (actor == mentor and reason == 'disconnected') or mentor_absent then
+      mentor_state = 'offline'
+    elseif started and not failed_start then
+      redis.call('HINCRBY', mkey, 'sessions_done', 1)
+      mentor_state = 'cooldown'
+    else
+      mentor_state = 'idle'
+    end
+    if mentor_state ~= 'offline' and burst_spent(mentor, NOW) then mentor_state = 'offline' end
+    if mentor_state == 'offline' then
+      go_offline(mentor)
+    else
+      redis.call('HSET', mkey, 'state', mentor_state, 'idle_since', NOW)
+      if mentor_state == 'cooldown' then at('cooldown', mentor, NOW + S.cooldown_ms)
+      else join_idle_pools(mentor) end
+    end
+  end
+  redis.call('HSET', key, 'requeued', requeued, 'mentor_after', mentor_state or '')
+  at('settle', sid, NOW + S.settle_ms)
+  return {mentor, mentee, skill, mentor_state or '', requeued, started and 1 or 0, rate_until,
+    table.concat(no_show, ','), event_id}
+end
+
+-- Events ----------------------------------------------------------------------------------------
+
+-- Take a person out of this and later rounds of its event. Returns the event id, or false.
+local function event_leave(user, expected)
+  local event_id = redis.call('GET', k_user_event(user))
+  if not event_id or (expected ~= '' and event_id ~= expected) then return false end
+  redis.call('DEL', k_user_event(user))
+  if redis.call('HEXISTS', k_event_people(event_id), user) == 1 then
+    redis.call('HSETNX', k_event_left(event_id), user, redis.call('HGET', k_event(event_id), 'round') or 0)
+  end
+  return event_id
+end
+
+-- Is this person in the event and not gone?
+local function event_active(event_id, user)
+  return redis.call('GET', k_user_event(user)) == event_id
+    and redis.call('HEXISTS', k_event_left(event_id), user) == 0
+end
+
+-- Book one live round call for a free pair, recorded in the round in the same step.
+local function book_event_call(event_id, round_no, sid, mentor, mentee, skill, question, ends_at)
+  redis.call('HSET', k_session(sid),
+    'id', sid, 'mentor', mentor, 'mentee', mentee, 'skill', skill, 'question', question,
+    'ticket_id', '', 'state', 'live', 'matched_at', NOW, 'started_at', NOW, 'ends_at', ends_at,
+    'duration_ms', ends_at - NOW, 'event_id', event_id, 'round', round_no, 'claim_seq', seq())
+  for _, id in ipairs({mentor, mentee}) do
+    redis.call('SET', k_live(id), sid)
+    redis.call('ZADD', k_history(id), NOW, sid)
+  end
+  redis.call('SADD', k_event_met(event_id), mentor .. '|' .. mentee)
+  redis.call('HSET', k_round_pairs(event_id, round_no), sid, mentor .. '|' .. mentee)
+  redis.call('SADD', ACTIVE, sid)
+  schedule_call(sid, NOW, ends_at)
+end
+
+-- Presence --------------------------------------------------------------------------------------
+
+-- Sockets of a user on nodes still heartbeating (this node, which is running the script, counts).
+local function alive_sockets(user, self_node)
+  local cutoff = NOW - S.stale_ms
+  local count = 0
+  for _, member in ipairs(redis.call('SMEMBERS', k_sockets(user))) do
+    local node = string.match(member, '^([^|]+)|')
+    if node == self_node then count = count + 1
+    else
+      local beat = tonumber(redis.call('ZSCORE', P .. 'nodes', node or ''))
+      if beat and beat >= cutoff then count = count + 1 end
+    end
+  end
+  return count
+end
+
+-- The user's last socket is gone: the grace starts now.
+local function start_grace_if_gone(user, self_node)
+  if alive_sockets(user, self_node) == 0 then
+    at('presence', user, NOW + S.grace_ms)
+    return true
+  end
+  return false
 end

@@ -1,13 +1,12 @@
 -- Store one rating per rater per session, only by a participant, only inside the rating window.
--- A mentee's stars feed the mentor's reputation. ARGV: prefix, sid, rater, now, rating_json, stars
+-- A mentee's stars feed the mentor's reputation. ARGV[4..]: sid, rater, rating_json, stars
 -- Returns {'ok', role} or {'err', code}.
-local sid, rater, now, rating, stars = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6])
+local sid, rater, rating, stars = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
 local s = redis.call('HMGET', k_session(sid), 'state', 'mentor', 'mentee', 'rate_until')
-if not s[1] then return {'err', 'not_found'} end
 local role
 if rater == s[2] then role = 'mentor' elseif rater == s[3] then role = 'mentee' else return {'err', 'not_in_session'} end
 if s[1] ~= 'ended' then return {'err', 'session_live'} end
-if now > tonumber(s[4]) then return {'err', 'rating_closed'} end
+if NOW > tonumber(s[4]) then return {'err', 'rating_closed'} end
 if redis.call('HSETNX', P .. 'ratings:' .. sid, rater, rating) == 0 then return {'err', 'already_rated'} end
 if role == 'mentee' then
   for _, key in ipairs({P .. 'reputation:' .. s[2], P .. 'reputation:*all*'}) do

@@ -1,16 +1,17 @@
 -- Who may receive a signal from this user in this session? Only the other participant of a
--- session that is still matched or live. ARGV: prefix, sid, sender.
+-- session that is still matched or live. An offer from the mentee and an answer from the mentor
+-- are what "showed up" means for the no_connection rule. ARGV[4..]: sid, sender, type.
 -- Returns nil, or {peer, socket...}: the peer's "<node>|<sid>" sockets, so a node holding all of
 -- them can deliver without a round trip through pub/sub.
-local sid, sender = ARGV[2], ARGV[3]
+local sid, sender, kind = ARGV[4], ARGV[5], ARGV[6]
 local s = redis.call('HMGET', k_session(sid), 'state', 'mentor', 'mentee')
 if s[1] ~= 'matched' and s[1] ~= 'live' then return nil end
 local peer
 if sender == s[2] then
-  redis.call('HSET', k_session(sid), 'mentor_signaled', 1)
+  if kind == 'answer' then redis.call('HSET', k_session(sid), 'mentor_showed', 1) end
   peer = s[3]
 elseif sender == s[3] then
-  redis.call('HSET', k_session(sid), 'mentee_signaled', 1)
+  if kind == 'offer' then redis.call('HSET', k_session(sid), 'mentee_showed', 1) end
   peer = s[2]
 else
   return nil

@@ -1,0 +1,258 @@
+"""One call's life, for drop-in and event calls alike: matched -> live on the server's countdown
+-> ended, and what both people hear at each step.
+
+Every state change is one Lua script that also writes the deadlines it implies; this module
+turns the outcomes into notifications. Ending is split in two: the script ends the session and
+settles both people atomically, and leaves a ``settle`` deadline; :meth:`Calls.settle` then does
+the follow-ups (``session:ended``, matching the freed mentor or requeued mentee, re-pairing in an
+event) inline and clears it. If this node dies or Redis fails in between, the deadline fires on
+any node and the follow-ups run again: each is safe to repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from server import metrics
+from server.clock import Clock
+from server.config import Config
+from server.errors import REDIS_OUTAGE, Conflict, Forbidden
+from server.ice import ice_servers
+from server.notifier import Notifier
+from server.ratings import Ratings
+from server.sessions import Session, SessionStore
+from server.timer import Timers
+from server.users import Users
+
+log = logging.getLogger(__name__)
+
+SettledListener = Callable[[Session], Awaitable[None]]
+
+
+def seconds(ms: int) -> int | float:
+    value = ms / 1000
+    return int(value) if value.is_integer() else value
+
+
+class Calls:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        clock: Clock,
+        sessions: SessionStore,
+        ratings: Ratings,
+        users: Users,
+        timers: Timers,
+        notifier: Notifier,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.sessions = sessions
+        self.ratings = ratings
+        self.users = users
+        self.timers = timers
+        self.notifier = notifier
+        # Run after a session ended and both people heard it: drop-in matches the freed people,
+        # events re-pair the one whose partner left. Each must be safe to run twice.
+        self.settled_listeners: list[SettledListener] = []
+        timers.on("connect", self._connect_deadline)
+        timers.on("warn", self._warning)
+        timers.on("end", self._end_deadline)
+        timers.on("settle", self.settle)
+
+    # -- payloads --------------------------------------------------------------------------
+
+    async def peer_cards(self, session: Session) -> dict[str, dict[str, Any]]:
+        """user id -> how the other person sees them (name, rating), for both people."""
+        people = list(session.people)
+        names = await self.users.names(people)
+        reputations = await self.ratings.reputations(people)
+        return {
+            uid: {"id": uid, "name": names.get(uid, ""), "rating": reputations[uid].as_dict()}
+            for uid in people
+        }
+
+    async def matched_payload(
+        self, session: Session, user_id: str, cards: dict[str, dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """The ``session:matched`` payload as ``user_id`` sees it."""
+        role = session.role_of(user_id)
+        cards = cards or await self.peer_cards(session)
+        now = self.clock.now_ms()
+        payload: dict[str, Any] = {
+            "session_id": session.id,
+            "role": role,
+            "peer": cards[session.peer_of(user_id)],
+            "skill": session.skill,
+            "question": session.question,
+            "duration_s": seconds(session.duration_ms),
+            "offerer": role == "mentee",
+            "ice_servers": ice_servers(self.config, user_id, now),
+            "server_now": now,
+        }
+        if session.event_id:
+            payload["event_id"] = session.event_id
+        else:
+            payload["decline_until"] = session.matched_at + round(
+                self.config.decline_seconds * 1000
+            )
+        return payload
+
+    def started_payload(self, session_id: str, started_at: int, ends_at: int) -> dict[str, Any]:
+        """``session:started``: the countdown, with the server's clock to correct against."""
+        return {
+            "session_id": session_id,
+            "started_at": started_at,
+            "ends_at": ends_at,
+            "server_now": self.clock.now_ms(),
+        }
+
+    # -- matched ---------------------------------------------------------------------------
+
+    async def announce(self, session_id: str) -> Session | None:
+        """Tell both people they are matched (the connect deadline was set with the claim)."""
+        session = await self.sessions.get(session_id)
+        if session is None:
+            return None
+        metrics.matched(session.joined_at, session.matched_at)
+        await self.send_matched(session)
+        return session
+
+    async def send_matched(self, session: Session, *, started: bool = False) -> None:
+        """``session:matched`` to both; for a call already running, ``session:started`` too."""
+        cards = await self.peer_cards(session)
+        for user_id in session.people:
+            await self.notifier.to_user(
+                user_id, "session:matched", await self.matched_payload(session, user_id, cards)
+            )
+            if started and session.started_at and session.ends_at:
+                await self.notifier.to_user(
+                    user_id,
+                    "session:started",
+                    self.started_payload(session.id, session.started_at, session.ends_at),
+                )
+
+    async def participant(self, user_id: str, session_id: str) -> Session:
+        """The session, if ``user_id`` is in it; an unknown id reads the same as someone else's."""
+        session = await self.sessions.get(session_id)
+        if session is None or session.role_of(user_id) is None:
+            raise Forbidden("You are not in that session.", code="not_in_session")
+        return session
+
+    async def connected(self, user_id: str, session_id: str) -> None:
+        await self.participant(user_id, session_id)
+        reply = await self.sessions.mark_connected(session_id, user_id)
+        if reply[0] == "err":
+            raise Conflict("That session is over.", code="session_over")
+        if reply[0] == "started":
+            await self._started(session_id, int(reply[1]), int(reply[2]))
+
+    async def _connect_deadline(self, session_id: str) -> None:
+        reply = await self.sessions.mark_connected(session_id, "", force=True)
+        if reply[0] == "started":
+            await self._started(session_id, int(reply[1]), int(reply[2]))
+        elif reply[0] == "waiting":
+            await self.end(session_id, "no_connection", expect="matched")
+
+    async def _started(self, session_id: str, started_at: int, ends_at: int) -> None:
+        session = await self.sessions.get(session_id)
+        if session is None:
+            return
+        payload = self.started_payload(session_id, started_at, ends_at)
+        for user_id in session.people:
+            await self.notifier.to_user(user_id, "session:started", payload)
+
+    # -- live ------------------------------------------------------------------------------
+
+    async def _warning(self, arg: str) -> None:
+        session_id, _, remaining_ms = arg.rpartition(":")
+        session = await self.sessions.get(session_id)
+        if session is None or session.state != "live":
+            return
+        payload = {
+            "session_id": session_id,
+            "remaining_s": seconds(int(remaining_ms)),
+            "server_now": self.clock.now_ms(),
+        }
+        for user_id in session.people:
+            await self.notifier.to_user(user_id, "session:warning", payload)
+
+    async def _end_deadline(self, session_id: str) -> None:
+        session = await self.sessions.get(session_id)
+        if session is not None:
+            reason = "event_round_over" if session.event_id else "time_up"
+            await self.end(session_id, reason, expect="live")
+
+    async def relay_signal(
+        self, sender: str, session_id: str, kind: str, data: dict[str, Any]
+    ) -> None:
+        found = await self.sessions.signal_peer(session_id, sender, kind)
+        if found is None:
+            raise Forbidden("You are not in that live session.", code="not_in_session")
+        peer, sockets = found
+        await self.notifier.to_user(
+            peer,
+            "signal",
+            {"session_id": session_id, "from": sender, "type": kind, "data": data},
+            sockets=sockets,
+        )
+
+    async def decline(self, mentor_id: str, session_id: str) -> None:
+        session = await self.participant(mentor_id, session_id)
+        if session.role_of(mentor_id) != "mentor":
+            raise Forbidden("Only the mentor can decline.", code="not_mentor")
+        if session.event_id:
+            raise Conflict(
+                "Event rounds can't be declined; you can leave the call.", code="event_session"
+            )
+        if session.state == "ended":
+            raise Conflict("That session is over.", code="session_over")
+        if self.clock.now_ms() > session.matched_at + round(self.config.decline_seconds * 1000):
+            raise Conflict(
+                "The time to decline has passed; you can leave the call.", code="decline_closed"
+            )
+        await self.end(session_id, "declined", actor=mentor_id)
+
+    async def leave(self, user_id: str, session_id: str) -> None:
+        session = await self.participant(user_id, session_id)
+        if session.state != "ended":
+            await self.end(session_id, "left", actor=user_id)
+
+    # -- ended -----------------------------------------------------------------------------
+
+    async def end(self, session_id: str, reason: str, *, actor: str = "", expect: str = "") -> bool:
+        """End a session once and settle both people; False when it had already ended."""
+        ended = await self.sessions.end(session_id, reason, actor=actor, expect=expect)
+        if ended is None:
+            return False
+        await self.settle_now(session_id)
+        return True
+
+    async def settle_now(self, session_id: str) -> None:
+        """Run the follow-ups of an end at once; on failure its deadline runs them later."""
+        try:
+            await self.settle(session_id)
+        except REDIS_OUTAGE as exc:
+            log.warning("settling %s failed (%s); its deadline retries", session_id, exc)
+        except Exception:
+            log.exception("settling %s failed; its deadline retries", session_id)
+
+    async def settle(self, session_id: str) -> None:
+        """Everything after an end that is not state: tell both, then the listeners."""
+        session = await self.sessions.get(session_id)
+        if session is not None and session.state == "ended":
+            payload = {
+                "session_id": session_id,
+                "reason": session.reason,
+                "rate_until": session.rate_until,
+                "no_show": session.no_show,
+            }
+            metrics.session_ended(payload)
+            for user_id in session.people:
+                await self.notifier.to_user(user_id, "session:ended", payload)
+            for listener in self.settled_listeners:
+                await listener(session)
+        await self.timers.cancel("settle", session_id)

@@ -1,0 +1,133 @@
+"""python-socketio, hardened for hostile input and Redis restarts.
+
+- :class:`WirePacket` decodes with :mod:`server.wirejson` and turns anything that is not an
+  ``[event, payload]`` list into the ``MALFORMED`` event, so the dispatcher acknowledges it with
+  ``invalid_payload`` under the packet's own ack id instead of python-socketio raising.
+- :class:`MentorburstServer` answers a packet that cannot be decoded at all (an ack id of more
+  than 100 digits, an unknown packet type) with an ``error`` event rather than a traceback.
+- :class:`ResilientRedisManager` waits for a free pooled connection instead of failing under a
+  burst, closes the clients it replaces, and re-subscribes within a second or two of Redis coming
+  back (upstream backs off to a minute, and its listener can die for good: python-socketio
+  #1581), with :meth:`ResilientRedisManager.supervise` restarting a listener that ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import socketio
+from redis.asyncio import Redis
+from socketio import packet
+
+from server import metrics, wirejson
+
+log = logging.getLogger(__name__)
+
+_EVENT_TYPES = (packet.EVENT, packet.BINARY_EVENT)
+
+
+class WirePacket(packet.Packet):  # type: ignore[misc]
+    json = wirejson
+    data: Any
+    packet_type: int
+
+    def decode(self, encoded_packet: str | bytes) -> int:
+        attachments: int = super().decode(encoded_packet)
+        if self.packet_type in _EVENT_TYPES and not (
+            isinstance(self.data, list) and self.data and isinstance(self.data[0], str)
+        ):
+            self.data = [wirejson.MALFORMED, "an event must be a list: [name, payload]"]
+        return attachments
+
+
+class MentorburstServer(socketio.AsyncServer):  # type: ignore[misc]
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except ValueError as exc:
+            # Raised while decoding, before any handler ran: there is no usable ack id.
+            log.info("undecodable packet from %s: %s", eio_sid, exc)
+            sid = self.manager.sid_from_eio_sid(eio_sid, "/")
+            if sid is not None:
+                await self.emit(
+                    "error",
+                    {"code": "invalid_payload", "message": f"Undecodable packet: {exc}."},
+                    to=sid,
+                    namespace="/",
+                    ignore_queue=True,
+                )
+
+
+RedisFactory = Callable[[str], Redis]
+
+
+class ResilientRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+    RETRY_SECONDS = (0.25, 0.5, 1.0, 2.0)
+    redis: Any
+    pubsub: Any
+
+    def __init__(self, connect: RedisFactory, *, channel: str) -> None:
+        # The URL is known once the embedded Redis runs; set ``redis_url`` before initialize().
+        super().__init__("redis://127.0.0.1:6379/0", channel=channel, json=wirejson)
+        self._connect = connect
+        self._retired: list[Any] = []
+
+    def _redis_connect(self) -> None:
+        if self.redis is not None:
+            self._retired.append(self.redis)  # closed by the listener, which can await
+        self.redis = self._connect(self.redis_url)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
+
+    async def _close_retired(self) -> None:
+        retired, self._retired = self._retired, []
+        for client in retired:
+            try:
+                await client.aclose()
+            except Exception:  # a dead connection may fail to close; it is gone either way
+                log.debug("closing a replaced Redis client failed", exc_info=True)
+
+    async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
+        attempt = 0
+        subscribed = False
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    await self._close_retired()
+                    await self.pubsub.subscribe(self.channel)
+                    subscribed = True
+                    if attempt:
+                        log.warning("socket.io pub/sub re-subscribed after %d attempts", attempt)
+                    attempt = 0
+                async for message in self.pubsub.listen():
+                    metrics.PUBSUB_MESSAGES.inc()
+                    yield message
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                delay = self.RETRY_SECONDS[min(attempt, len(self.RETRY_SECONDS) - 1)]
+                if attempt == 0:
+                    log.warning("socket.io pub/sub lost Redis (%s); re-subscribing", exc)
+                attempt += 1
+                subscribed = False
+                await asyncio.sleep(delay)
+
+    def supervise(self) -> None:
+        """Restart the listener task if it ended (called from the presence heartbeat)."""
+        task = getattr(self, "thread", None)
+        if task is not None and task.done() and not task.cancelled():
+            log.error("socket.io pub/sub listener had stopped; restarting it")
+            self.thread = self.server.start_background_task(self._thread)
+
+    async def close(self) -> None:
+        task = getattr(self, "thread", None)
+        if task is not None:
+            task.cancel()
+        if self.redis is not None:
+            self._retired.append(self.redis)
+            self.redis = None
+        await self._close_retired()
