@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 from socketio import packet
 
 from server import metrics, wirejson
+from server.room_index import IndexedRooms
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class MentorburstServer(socketio.AsyncServer):  # type: ignore[misc]
 RedisFactory = Callable[[str], Redis]
 
 
-class ResilientRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+class ResilientRedisManager(IndexedRooms, socketio.AsyncRedisManager):  # type: ignore[misc]
     RETRY_SECONDS = (0.25, 0.5, 1.0, 2.0)
     redis: Any
     pubsub: Any
