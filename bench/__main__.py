@@ -19,8 +19,10 @@ from bench import (
     dropin,
     matching,
     reconnect_storm,
+    scaling,
     signal_rtt,
     speed_event,
+    turn_call,
 )
 from bench.harness import RESULTS, machine, percentile
 
@@ -46,6 +48,9 @@ BENCHMARKS: dict[str, Runner] = {
     "dropin": sized(dropin.run, {"runs": 20}, {"runs": 5}),
     "browser_call": sized(browser_call.run, {"runs": 10}, {"runs": 2}),
     "reconnect_storm": lambda quick, out: reconnect_storm.run(quick, out),
+    "workers": lambda quick, out: scaling.run_workers(quick, out),
+    "fanout": lambda quick, out: scaling.run_fanout(quick, out),
+    "turn_call": lambda quick, out: turn_call.run(quick, out),
     "speed_event": sized(
         speed_event.run, {"per_side": 100, "rounds": 3}, {"per_side": 5, "rounds": 1}
     ),
