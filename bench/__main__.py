@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import statistics
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -67,7 +68,7 @@ def write_results(out: Path, names: list[str], quick: bool, seconds: float) -> N
             "p99": percentile(f.values, 99),
             "n": len(f.values),
             "unit": f.unit,
-            "baseline_median": None if f.ratio is None else f.median / f.ratio,
+            "baseline_median": statistics.median(f.baseline) if f.baseline else None,
             "ratio": f.ratio,
             "target": f.target,
             "line": f.line(),

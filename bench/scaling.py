@@ -47,29 +47,44 @@ async def run_workers(quick: bool = False, out: str | None = None) -> list[str]:
     relay = signal_rtt.Scale(**{**relay.__dict__, "rates": ()})
     drains: dict[int, list[float]] = {}
     peaks: dict[int, list[float]] = {}
+    redis_per_match: dict[int, float] = {}
+    redis_per_signal: dict[int, float] = {}
     with tempfile.TemporaryDirectory(prefix="mb-workers-") as scratch:
         catalog, slugs = skills_file(scratch, scale.skills)
         async with bench_redis() as redis_url:
             for workers in (1, 2):
                 flags = ("--workers", str(workers), "--skills-file", catalog)
                 async with server_process(*flags, redis_url=redis_url) as node:
+                    cpu = await redis_cpu(redis_url)
                     drains[workers], _ = await matching.run_end_to_end(
                         [node.url], scale, slugs, redis_url
                     )
+                    matches = scale.mentees * (scale.repeats + 1)
+                    redis_per_match[workers] = (await redis_cpu(redis_url) - cpu) / matches * 1e6
                 await matching.flush(redis_url)
                 flags = ("--workers", str(workers), "--connect-grace-seconds", "3600")
                 async with server_process(*flags, redis_url=redis_url) as node:
+                    cpu = await redis_cpu(redis_url)
                     _, peaks[workers] = await signal_rtt.measure(
                         signal_rtt.RelayWorker, node.url, relay
                     )
+                    # Relays: each peak's count plus its ramp-up second at the same rate, and
+                    # the warm-up's one per session (session setup is a few % on top).
+                    relays = sum(peaks[workers]) * (relay.peak_seconds + 1) + relay.sessions
+                    redis_per_signal[workers] = (await redis_cpu(redis_url) - cpu) / relays * 1e6
                 await matching.flush(redis_url)
-                progress(f"--workers {workers}: drain {drains[workers]}, peak {peaks[workers]}")
+                progress(
+                    f"--workers {workers}: drain {drains[workers]}, peak {peaks[workers]}; Redis "
+                    f"CPU {redis_per_match[workers]:.0f} µs/match (incl. set-up), "
+                    f"~{redis_per_signal[workers]:.1f} µs/relayed signal"
+                )
     return [
         figure(
             "workers2_match_throughput",
             drains[2],
             "matches/s",
-            f"match drain, {scale.mentees} mentees / {scale.mentors} mentors, serve --workers 2",
+            f"match drain, {scale.mentees} mentees / {scale.mentors} mentors, serve --workers 2; "
+            f"Redis CPU {redis_per_match[2]:.0f} µs/match (1 worker: {redis_per_match[1]:.0f})",
             baseline=drains[1],
             baseline_label="--workers 1",
         ),
@@ -77,7 +92,8 @@ async def run_workers(quick: bool = False, out: str | None = None) -> list[str]:
             "workers2_signal_peak",
             peaks[2],
             "msgs/s",
-            f"signal relay peak, {relay.sessions} sessions, serve --workers 2",
+            f"signal relay peak, {relay.sessions} sessions, serve --workers 2; Redis CPU "
+            f"~{redis_per_signal[2]:.1f} µs/signal (1 worker: {redis_per_signal[1]:.1f})",
             baseline=peaks[1],
             baseline_label="--workers 1",
         ),

@@ -20,6 +20,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    ProcessCollector,
     disable_created_metrics,
     generate_latest,
 )
@@ -29,6 +30,10 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # The *_created series would double the scrape for nothing a graph uses.
 disable_created_metrics()  # type: ignore[no-untyped-call]
 REGISTRY = CollectorRegistry(auto_describe=True)
+# CPU seconds, memory, open files of this process (one process: with --workers each worker's
+# would need its own series, which multi-process mode cannot merge, so it is left out there).
+if not os.environ.get(MULTIPROC_ENV):
+    ProcessCollector(namespace="mentorburst", registry=REGISTRY)
 
 SOCKETS = Gauge(
     "mentorburst_sockets_connected",
