@@ -20,6 +20,7 @@ from bench import (
     dropin,
     matching,
     reconnect_storm,
+    redis_restart,
     scaling,
     signal_rtt,
     speed_event,
@@ -52,6 +53,7 @@ BENCHMARKS: dict[str, Runner] = {
     "workers": lambda quick, out: scaling.run_workers(quick, out),
     "fanout": lambda quick, out: scaling.run_fanout(quick, out),
     "turn_call": lambda quick, out: turn_call.run(quick, out),
+    "redis_restart": sized(redis_restart.run, {"runs": 5}, {"runs": 1}),
     "speed_event": sized(
         speed_event.run, {"per_side": 100, "rounds": 3}, {"per_side": 5, "rounds": 1}
     ),

@@ -123,6 +123,11 @@ def figure(
 class Node:
     url: str
     process: asyncio.subprocess.Process
+    log_path: Path | None = None
+
+    def log_text(self) -> str:
+        """What the server wrote to stderr (only when started with ``log=True``)."""
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
 
 
 @contextlib.asynccontextmanager
@@ -131,10 +136,11 @@ async def server_process(
     redis_url: str | None = None,
     data_dir: str | None = None,
     cpus: list[int] | None = None,
+    log: bool = False,
 ) -> AsyncIterator[Node]:
     """``mentorburst serve`` in a child process on a free loopback port (embedded Redis unless
-    ``redis_url``), pinned to ``cpus`` if given; stopped with SIGINT on exit unless the caller
-    killed it first."""
+    ``redis_url``), pinned to ``cpus`` if given, its stderr kept in a file with ``log``; stopped
+    with SIGINT on exit unless the caller killed it first."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="mb-node-") as scratch:
         command = [
@@ -154,7 +160,8 @@ async def server_process(
             command += ["--redis-url", redis_url]
         env = {**os.environ, "MB_SECRET": "shared-node-secret"}
         env.pop("REDIS_URL", None)
-        async with _child(command, port, cpus, env) as node:
+        log_path = Path(scratch) / "server.log" if log else None
+        async with _child(command, port, cpus, env, log_path) as node:
             yield node
 
 
@@ -169,14 +176,20 @@ async def echo_process(cpus: list[int] | None = None) -> AsyncIterator[Node]:
 
 @contextlib.asynccontextmanager
 async def _child(
-    command: list[str], port: int, cpus: list[int] | None, env: dict[str, str]
+    command: list[str],
+    port: int,
+    cpus: list[int] | None,
+    env: dict[str, str],
+    log_path: Path | None = None,
 ) -> AsyncIterator[Node]:
     """A server child on ``port``, healthy before it is handed out; SIGINT (then kill) on exit
     unless the caller already stopped it."""
     if cpus:
         command = ["taskset", "-c", ",".join(map(str, cpus)), *command]
-    process = await asyncio.create_subprocess_exec(*command, env=env)
-    node = Node(f"http://127.0.0.1:{port}", process)
+    with contextlib.ExitStack() as files:
+        stderr = files.enter_context(log_path.open("wb")) if log_path else None
+        process = await asyncio.create_subprocess_exec(*command, env=env, stderr=stderr)
+    node = Node(f"http://127.0.0.1:{port}", process, log_path)
     try:
         await _wait_healthy(node)
         yield node

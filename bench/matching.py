@@ -41,7 +41,7 @@ from server.clock import SystemClock
 from server.config import Config
 from server.queue import Match, SkillQueue
 from server.redis_conn import redis_pool
-from server.scripts import Lua
+from server.scripts import Lua, settings
 from server.sessions import SessionStore
 
 
@@ -246,7 +246,7 @@ async def run_raw_scripts(redis_url: str, scale: Scale, slugs: list[str]) -> lis
     one redis-py client on the server's pool size, 500 mentor loops at once."""
     redis = Redis(connection_pool=redis_pool(redis_url, decode_responses=True))
     config = Config()
-    lua = Lua(redis, SystemClock(), config)
+    lua = Lua(redis, SystemClock(), settings(config))
     queue, sessions = SkillQueue(redis, lua, config), SessionStore(redis, lua)
     rates: list[float] = []
     try:

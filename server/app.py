@@ -13,6 +13,18 @@ import socketio
 from aiohttp import web
 
 from server import logs, proxies, redis_conn, scrape
+from server.accounts.guard import SocketGuard
+from server.accounts.oidc import OidcClient
+from server.accounts.passkeys import Passkeys
+from server.accounts.profile import Profiles
+from server.accounts.routes import bearer_identity
+from server.accounts.routes import routes as account_routes
+from server.accounts.scripts import AccountScripts
+from server.accounts.service import Accounts
+from server.accounts.sso import OrgSignIn
+from server.accounts.store import AccountStore
+from server.accounts.tokens import Tokens
+from server.audit import Violation
 from server.auth import TokenSigner, load_secret
 from server.broadcast import QueueBroadcaster
 from server.calls import Calls
@@ -20,14 +32,16 @@ from server.clock import Clock, ClusterClock
 from server.config import Config
 from server.dropin import DropIn
 from server.embedded_redis import EmbeddedRedis
+from server.errors import log_failure
 from server.events import SpeedEvents
 from server.notifier import SocketNotifier
 from server.precall import PrecallService
 from server.presence import Gone, Presence
 from server.queue import SkillQueue
 from server.ratings import Ratings
+from server.reconciler import Reconciler
 from server.rest import json_errors, routes
-from server.scripts import Lua
+from server.scripts import SETTINGS_KEY, Lua, settings
 from server.services import SERVICES, Services
 from server.sessions import SessionStore
 from server.signaling import SignalingNamespace
@@ -46,13 +60,15 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 
 def create_app(config: Config, *, clock: Clock | None = None) -> web.Application:
-    """The whole server. ``clock`` replaces the cluster clock (Redis time) in tests."""
+    """The whole server. ``clock`` replaces the cluster clock (Redis time) in tests; a
+    :class:`ClusterClock` given here is synced like the default one."""
     catalog = SkillCatalog.load(config.skills_file)
     app = web.Application(
         client_max_size=MAX_MESSAGE_BYTES,
         middlewares=[
             proxies.middleware(proxies.parse_networks(config.trusted_proxies)),
             json_errors,
+            bearer_identity,
         ],
     )
     # The Redis URL is known only once the embedded server runs; the manager connects lazily.
@@ -74,10 +90,13 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     sio.attach(app)
     app[SIO] = sio
     app.add_routes(routes)
+    app.add_routes(account_routes)
     scrape.add_routes(app)
     web_dir = config.web_dir or WEB_DIR
     if (web_dir / "index.html").exists():
         app.router.add_get("/", _file(web_dir / "index.html"))
+        # Where an organisation's sign-in sends people back; the web client finishes it.
+        app.router.add_get("/oidc/callback", _file(web_dir / "index.html"))
         if (web_dir / "favicon.svg").exists():
             # /favicon.ico too: a browser asks for it on any page that names no icon.
             for path in ("/favicon.svg", "/favicon.ico"):
@@ -136,18 +155,18 @@ def _services_ctx(
         url = app[REDIS_URL]
         redis = redis_conn.connect(url)
         await redis.ping()
-        cluster_clock = ClusterClock() if clock is None else None
+        now = clock or ClusterClock()
+        cluster_clock = now if isinstance(now, ClusterClock) else None
         if cluster_clock is not None:
             await cluster_clock.sync(redis)
-        now = clock or cluster_clock
-        assert now is not None
         sio = app[SIO]
         manager = sio.manager
         manager.redis_url = url
         sio.manager_initialized = True
         manager.initialize()
 
-        lua = Lua(redis, now, config)
+        lua = Lua(redis, now, settings(config))
+        await redis.set(SETTINGS_KEY, lua.settings)
         node_id = f"n_{secrets.token_hex(6)}"
         logs.set_node(node_id)
         notifier = SocketNotifier(sio, node_id)
@@ -197,8 +216,30 @@ def _services_ctx(
                 await cluster_clock.sync(redis)
 
         presence = Presence(redis, lua, timers, node_id, gone, heartbeat)
+
+        async def repaired(violation: Violation) -> None:
+            if violation.kind in ("busy_mentor", "idle_outside_pools"):
+                await dropin.mentor_ready(violation.subject)
+
+        reconciler = Reconciler(
+            redis, lua, node_id, interval=config.reconcile_seconds, on_repaired=repaired
+        )
         signer = TokenSigner(load_secret(config.secret, config.data_dir), config.token_ttl_seconds)
         precall = PrecallService(config.precall_capacity, config.precall_seconds)
+        store = AccountStore(redis, AccountScripts(redis, lua))
+        tokens = Tokens(signer, store, now)
+        guard = SocketGuard(sio, redis, tokens, now)
+        accounts = Accounts(
+            config=config,
+            store=store,
+            users=users,
+            tokens=tokens,
+            profiles=Profiles(store, catalog, queue, ratings, now),
+            passkeys=Passkeys(redis, store, config, now),
+            sso=OrgSignIn(redis, OidcClient(config, now), store, config)
+            if config.oidc_enabled
+            else None,
+        )
         app[SERVICES] = Services(
             config=config,
             clock=now,
@@ -213,22 +254,38 @@ def _services_ctx(
             timers=timers,
             broadcaster=broadcaster,
             presence=presence,
+            reconciler=reconciler,
             calls=calls,
             dropin=dropin,
             precall=precall,
             events=events,
+            accounts=accounts,
         )
-        sio.register_namespace(SignalingNamespace(calls, dropin, events, presence, signer, now))
+        namespace = SignalingNamespace(calls, dropin, events, presence, tokens, guard, now)
+        sio.register_namespace(namespace)
+
+        async def resubscribed(deaf_seconds: float) -> None:
+            since = now.now_ms() - round(deaf_seconds * 1000) - 1000
+            try:
+                await namespace.catch_up_all(since)
+            except Exception as exc:
+                log_failure(log, "catching sockets up after a pub/sub outage", exc)
+
+        manager.on_resubscribed = resubscribed
         await presence.heartbeat()
         presence.start()
         timers.start()
         broadcaster.start()
         events.start()
+        reconciler.start()
+        guard.start()
         log.info("node %s serving", node_id)
         try:
             yield
         finally:
             await precall.close()
+            await reconciler.stop()
+            await guard.stop()
             await events.stop()
             await broadcaster.stop()
             await timers.stop()

@@ -1,5 +1,6 @@
-"""Signed, expiring bearer tokens (HMAC-SHA256). The one place identity is decided, so SSO can
-replace display-name login later without touching handlers."""
+"""Signed, expiring bearer tokens (HMAC-SHA256): the stateless half of identity. The stateful
+half (the per-user token epoch that revokes every older token) is checked by
+``server.accounts.tokens``, which every REST call and socket goes through."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ from server.errors import Unauthorized
 class Identity:
     user_id: str
     name: str
+    # The account's token epoch when the token was issued; a later epoch revokes it.
+    epoch: int = 0
+    expires_at: int = 0
 
 
 def _b64(data: bytes) -> str:
@@ -52,8 +56,17 @@ class TokenSigner:
     def _mac(self, body: str) -> str:
         return _b64(hmac.new(self._secret, body.encode(), hashlib.sha256).digest())
 
-    def issue(self, identity: Identity, now_ms: int) -> str:
-        claims = {"sub": identity.user_id, "name": identity.name, "exp": now_ms + self._ttl_ms}
+    @property
+    def ttl_ms(self) -> int:
+        return self._ttl_ms
+
+    def issue(self, identity: Identity, now_ms: int, ttl_ms: int | None = None) -> str:
+        claims = {
+            "sub": identity.user_id,
+            "name": identity.name,
+            "ep": identity.epoch,
+            "exp": now_ms + (self._ttl_ms if ttl_ms is None else ttl_ms),
+        }
         body = _b64(json.dumps(claims, separators=(",", ":")).encode())
         return f"{body}.{self._mac(body)}"
 
@@ -71,11 +84,12 @@ class TokenSigner:
         try:
             claims = json.loads(_unb64(body))
             user_id, name, expires = str(claims["sub"]), str(claims["name"]), int(claims["exp"])
-        except (ValueError, KeyError, TypeError) as exc:
+            epoch = int(claims.get("ep", 0))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise Unauthorized("A valid token is required; log in again.") from exc
         if expires < now_ms:
             raise Unauthorized("Your login has expired; log in again.", code="token_expired")
-        return Identity(user_id, name)
+        return Identity(user_id, name, epoch, expires)
 
     def bearer(self, header: str | None, now_ms: int) -> Identity:
         if not header or not header.startswith("Bearer "):

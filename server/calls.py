@@ -18,7 +18,7 @@ from typing import Any
 from server import metrics
 from server.clock import Clock
 from server.config import Config
-from server.errors import REDIS_OUTAGE, Conflict, Forbidden
+from server.errors import Conflict, Forbidden, log_failure
 from server.ice import ice_servers
 from server.notifier import Notifier
 from server.ratings import Ratings
@@ -100,6 +100,15 @@ class Calls:
                 self.config.decline_seconds * 1000
             )
         return payload
+
+    @staticmethod
+    def ended_payload(session: Session) -> dict[str, Any]:
+        return {
+            "session_id": session.id,
+            "reason": session.reason,
+            "rate_until": session.rate_until,
+            "no_show": session.no_show,
+        }
 
     def started_payload(self, session_id: str, started_at: int, ends_at: int) -> dict[str, Any]:
         """``session:started``: the countdown, with the server's clock to correct against."""
@@ -235,21 +244,14 @@ class Calls:
         """Run the follow-ups of an end at once; on failure its deadline runs them later."""
         try:
             await self.settle(session_id)
-        except REDIS_OUTAGE as exc:
-            log.warning("settling %s failed (%s); its deadline retries", session_id, exc)
-        except Exception:
-            log.exception("settling %s failed; its deadline retries", session_id)
+        except Exception as exc:
+            log_failure(log, f"settling {session_id} (its deadline retries)", exc)
 
     async def settle(self, session_id: str) -> None:
         """Everything after an end that is not state: tell both, then the listeners."""
         session = await self.sessions.get(session_id)
         if session is not None and session.state == "ended":
-            payload = {
-                "session_id": session_id,
-                "reason": session.reason,
-                "rate_until": session.rate_until,
-                "no_show": session.no_show,
-            }
+            payload = self.ended_payload(session)
             metrics.session_ended(payload)
             for user_id in session.people:
                 await self.notifier.to_user(user_id, "session:ended", payload)

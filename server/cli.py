@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from server.config import add_serve_arguments, config_from
 
@@ -34,6 +35,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     bot.add_argument("--rate", type=int, default=5, choices=range(1, 6), help="stars to give")
     bot.add_argument("--name", help="display name")
     bot.add_argument("--minutes", type=int, default=60, help="mentor burst length")
+    bot.add_argument(
+        "--token-file",
+        type=Path,
+        help="keep one account across runs: its token is read from (and renewed into) this file",
+    )
+    doctor = commands.add_parser(
+        "doctor", help="audit the invariants in Redis; exit 1 on violations (read-only)"
+    )
+    doctor.add_argument("--redis-url", help="Redis URL (env REDIS_URL); default: the embedded one")
+    doctor.add_argument("--data-dir", type=Path, default=Path(".mentorburst"))
+    doctor.add_argument("--repair", action="store_true", help="repair what the audit finds")
+    doctor.add_argument(
+        "--history", action="store_true", help="also check nobody was ever in two calls at once"
+    )
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.command == "serve":
         from server import logs
@@ -42,8 +57,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         config = config_from(args, os.environ)
         logs.configure(config.log_level, config.log_format)
         serve(config)
+    elif args.command == "doctor":
+        from server.doctor import doctor as run_doctor
+
+        status = asyncio.run(
+            run_doctor(
+                args.redis_url or os.environ.get("REDIS_URL"),
+                args.data_dir,
+                fix=args.repair,
+                history=args.history,
+                say=lambda line: print(line, flush=True),
+            )
+        )
+        sys.exit(status)
     elif args.command == "bot":
         from server.peer.bot import Bot, BotOptions
+        from server.peer.token_file import TokenFileError
 
         logging.basicConfig(level=logging.WARNING)
         options = BotOptions(
@@ -55,5 +84,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             rate=args.rate,
             name=args.name,
             minutes=args.minutes,
+            token_file=args.token_file,
         )
-        asyncio.run(Bot(options, say=lambda line: print(line, flush=True)).run())
+        try:
+            asyncio.run(Bot(options, say=lambda line: print(line, flush=True)).run())
+        except TokenFileError as exc:
+            sys.exit(f"mentorburst bot: {exc}")

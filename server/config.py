@@ -58,6 +58,24 @@ def _choice(*allowed: str) -> Any:
     return check
 
 
+def _on_off(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("on", "true", "yes", "1"):
+        return True
+    if lowered in ("off", "false", "no", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r} is not on or off")
+
+
+def _public_url(text: str) -> str:
+    url = text.strip().rstrip("/")
+    if not url.startswith(("https://", "http://")) or "/" in url.split("://", 1)[1]:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an origin like https://mentors.example.org"
+        )
+    return url
+
+
 @dataclass(frozen=True)
 class Config:
     host: str = "127.0.0.1"
@@ -73,7 +91,9 @@ class Config:
     skills_file: Path | None = None
     # Extensions beyond the shared contract (documented in docs/protocol.md).
     secret: str | None = field(default=None, repr=False)
-    token_ttl_seconds: float = 7 * 24 * 3600
+    # A day: a laptop closed in the evening is still signed in next morning; an open app renews
+    # its token silently at half-life (POST /api/token/refresh).
+    token_ttl_seconds: float = 24 * 3600
     stun_urls: tuple[str, ...] = ()
     turn_urls: tuple[str, ...] = ()
     turn_secret: str | None = field(default=None, repr=False)
@@ -87,6 +107,29 @@ class Config:
     # The kernel caps it at net.core.somaxconn (4096 on current Linux): raise that too.
     listen_backlog: int = 8192
     trusted_proxies: tuple[str, ...] = ()
+    reconcile_seconds: float = 30
+    # Accounts (docs/accounts.md): WebAuthn relying party and organisation sign-in.
+    public_url: str | None = None
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_allowed_domains: tuple[str, ...] = ()
+    oidc_required: bool = False
+    oidc_label: str = "your organisation"
+
+    @property
+    def origin(self) -> str:
+        """Where people reach us: the WebAuthn origin and the base of the OIDC redirect. A
+        loopback or wildcard bind means a local run, reached as localhost (an IP address cannot
+        be a WebAuthn relying-party id)."""
+        if self.public_url:
+            return self.public_url
+        local = self.host in ("127.0.0.1", "0.0.0.0", "::", "::1", "localhost", "")
+        return f"http://{'localhost' if local else self.host}:{self.port}"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @property
     def session_ms(self) -> int:
@@ -135,6 +178,14 @@ _FLAGS: dict[str, tuple[Any, str]] = {
         _networks,
         "reverse proxies (addresses or CIDRs, comma separated) whose X-Forwarded-For is believed",
     ),
+    "reconcile-seconds": (_seconds, "how often one node audits and repairs the invariants"),
+    "public-url": (_public_url, "the origin people use, e.g. https://mentors.example.org"),
+    "oidc-issuer": (str, "OpenID Connect issuer URL of the organisation's sign-in"),
+    "oidc-client-id": (str, "OpenID Connect client id registered for this server"),
+    "oidc-client-secret": (str, "its client secret (prefer the env var MB_OIDC_CLIENT_SECRET)"),
+    "oidc-allowed-domains": (_urls, "only e-mails of these domains may sign in, comma separated"),
+    "oidc-required": (_on_off, "on: organisation sign-in only (no guests, no passkeys)"),
+    "oidc-label": (str, "what the sign-in button names, e.g. 'Acme'"),
 }
 
 
@@ -144,6 +195,8 @@ _UNSET = {
     "skills-file": "the built-in catalog",
     "web-dir": "web/ beside the server package",
     "turn-secret": "none: TURN URLs are handed out without credentials",
+    "public-url": "http://HOST:PORT, localhost for a loopback bind",
+    "oidc-issuer": "none: no organisation sign-in",
 }
 
 

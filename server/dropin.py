@@ -173,9 +173,17 @@ class DropIn:
 
     # -- catching up -----------------------------------------------------------------------
 
-    async def resume(self, user_id: str) -> list[tuple[str, dict[str, Any]]]:
-        """What a (re)connecting socket needs to catch up: its ticket, its burst, its live session."""
+    async def resume(
+        self, user_id: str, *, ended_since: int | None = None
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """What a (re)connecting socket needs to catch up: its ticket, its burst, its live
+        session; with ``ended_since``, also the end of a session that ended after then (a socket
+        that stayed connected while its node could not hear pub/sub may have missed it)."""
         out: list[tuple[str, dict[str, Any]]] = []
+        if ended_since is not None:
+            latest = await self.ratings.latest_session(user_id)
+            if latest and latest.state == "ended" and (latest.ended_at or 0) >= ended_since:
+                out.append(("session:ended", self.calls.ended_payload(latest)))
         ticket = await self.queue.ticket(user_id)
         if ticket:
             counts = (await self.queue.counts([ticket.skill]))[ticket.skill]

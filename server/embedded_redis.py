@@ -68,6 +68,11 @@ class EmbeddedRedis:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def url_file(self) -> Path:
+        """Where a running embedded Redis says how to reach it (``mentorburst doctor`` reads it)."""
+        return self.data_dir / "redis.url"
+
     async def start(self, timeout: float = 10.0) -> str:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         binary = find_redis_server()
@@ -100,6 +105,7 @@ class EmbeddedRedis:
             if await self._wait_ready(port, timeout):
                 self.port = port
                 log.info("embedded redis-server on 127.0.0.1:%s (%s)", port, binary)
+                self.url_file.write_text(self.url + "\n")
                 return self.url
             self._terminate()
             if self.port:
@@ -130,12 +136,21 @@ class EmbeddedRedis:
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
+        self.url_file.unlink(missing_ok=True)
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: whatever the AOF had not written yet is lost (tests)."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+        self.url_file.unlink(missing_ok=True)
 
     async def stop(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self._terminate)

@@ -145,3 +145,33 @@ def user_event(user_id: str) -> str:
 
 def hosted_events(user_id: str) -> str:
     return f"{PREFIX}hosted:{user_id}"
+
+
+# -- accounts (server/accounts/) ----------------------------------------------------------------
+# mb:user:{uid} also carries: kind (guest|passkey|sso), epoch (token epoch), headline, expertise,
+# profile_skills, webauthn_handle, sso_issuer, sso_sub, email, updated_at.
+
+
+def passkeys(uid: str) -> str:
+    """HASH credential id (base64url) -> JSON {label, public_key, sign_count, transports, ...}."""
+    return f"{PREFIX}passkeys:{uid}"
+
+
+def credential(credential_id: str) -> str:
+    """STRING: the user a passkey credential id belongs to."""
+    return f"{PREFIX}credential:{credential_id}"
+
+
+def sso_link(issuer_digest: str, sub: str) -> str:
+    """STRING: the user an organisation identity (issuer, sub) maps to."""
+    return f"{PREFIX}sso:{issuer_digest}:{sub}"
+
+
+def ceremony(ceremony_id: str) -> str:
+    """HASH of a WebAuthn ceremony in progress: purpose, challenge, user; expires in minutes."""
+    return f"{PREFIX}ceremony:{ceremony_id}"
+
+
+def oidc_flow(state: str) -> str:
+    """HASH of an OIDC sign-in in progress: nonce, verifier, binding, link; expires in minutes."""
+    return f"{PREFIX}oidc-flow:{state}"

@@ -85,6 +85,10 @@ class Login(Struct):
     name: Annotated[str, Meta(max_length=200)]
 
 
+class AuthRenew(Struct):
+    token: Annotated[str, Meta(min_length=1, max_length=1024)]
+
+
 class ClockSync(Struct):
     t0: Annotated[int, Meta(ge=-(2**53), le=2**53)] | Annotated[float, Meta(ge=-(2**53), le=2**53)]
 

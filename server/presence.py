@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from server import keys
-from server.errors import REDIS_OUTAGE
+from server.errors import REDIS_OUTAGE, log_failure
 from server.scripts import Lua
 from server.sessions import Ended
 from server.timer import Timers
@@ -101,6 +101,10 @@ class Presence(Worker):
                 pairs = [part for user_id, sid in batch for part in (user_id, sid)]
                 await self._lua(self._lua.scripts.presence_disconnect, self.node_id, 0, *pairs)
             except Exception as exc:
+                if self.stopping:
+                    # This node is going away; the others sweep its sockets once it is stale.
+                    log.warning("dropping %d disconnects at shutdown (%s)", len(batch), exc)
+                    return
                 log.warning("settling %d disconnects failed (%s); retrying", len(batch), exc)
                 self._leaving = batch + self._leaving
                 await asyncio.sleep(0.5)
@@ -129,6 +133,10 @@ class Presence(Worker):
                 self._lua.scripts.presence_connect, self.node_id, *pairs[start : start + 2 * BATCH]
             )
 
+    def local_sockets(self) -> dict[str, str]:
+        """This node's open sockets: sid -> user id."""
+        return dict(self._local)
+
     async def socket_count(self, user_id: str) -> int:
         """Sockets of a user, on any node (test and audit helper)."""
         return int(await self._redis.scard(keys.sockets(user_id)))
@@ -139,10 +147,8 @@ class Presence(Worker):
                 await self.heartbeat()
                 if self._on_heartbeat is not None:
                     await self._on_heartbeat()
-            except REDIS_OUTAGE as exc:
-                log.warning("presence heartbeat: Redis unavailable (%s)", exc)
-            except Exception:
-                log.exception("presence heartbeat failed")
+            except Exception as exc:
+                log_failure(log, "presence heartbeat", exc)
             await self.pause(HEARTBEAT_SECONDS)
 
     async def stop(self, timeout: float = 5.0) -> None:
@@ -150,12 +156,16 @@ class Presence(Worker):
         await super().stop(timeout)
         pairs = [part for sid, user_id in list(self._local.items()) for part in (user_id, sid)]
         self._local.clear()
-        await self._redis.zrem(keys.NODES, self.node_id)
-        for start in range(0, len(pairs), 2 * BATCH):
-            await self._lua(
-                self._lua.scripts.presence_disconnect,
-                self.node_id,
-                1,
-                *pairs[start : start + 2 * BATCH],
-            )
-        await self._redis.delete(keys.node_users(self.node_id))
+        try:
+            await self._redis.zrem(keys.NODES, self.node_id)
+            for start in range(0, len(pairs), 2 * BATCH):
+                await self._lua(
+                    self._lua.scripts.presence_disconnect,
+                    self.node_id,
+                    1,
+                    *pairs[start : start + 2 * BATCH],
+                )
+            await self._redis.delete(keys.node_users(self.node_id))
+        except REDIS_OUTAGE as exc:
+            # The others sweep this node once its heartbeat is 20 s old, as after a crash.
+            log.warning("stopping without Redis (%s): the other nodes will sweep us", exc)

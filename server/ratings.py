@@ -151,6 +151,10 @@ class Ratings:
             )
         return out
 
+    async def latest_session(self, user_id: str) -> Session | None:
+        ids = await self._redis.zrevrange(keys.history(user_id), 0, 0)
+        return await self._sessions.get(ids[0]) if ids else None
+
     async def sessions_count(self, user_id: str) -> int:
         return int(await self._redis.zcard(keys.history(user_id)))
 

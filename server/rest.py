@@ -11,6 +11,7 @@ from aiohttp import web
 
 from server import payloads as p
 from server import wirejson
+from server.accounts.routes import authenticated
 from server.auth import Identity
 from server.errors import (
     REDIS_OUTAGE,
@@ -81,8 +82,7 @@ def path_id(request: web.Request, name: str, what: str) -> str:
 
 
 def caller(request: web.Request) -> Identity:
-    s = services(request)
-    return s.signer.bearer(request.headers.get("Authorization"), s.clock.now_ms())
+    return authenticated(request)
 
 
 @routes.get("/healthz")
@@ -99,11 +99,7 @@ async def login(request: web.Request) -> web.Response:
     s = services(request)
     msg = p.parse(p.Login, await body(request))
     name = p.trimmed(msg.name, "name", 1, 60)
-    identity = await s.users.create(name, s.clock.now_ms())
-    token = s.signer.issue(identity, s.clock.now_ms())
-    return web.json_response(
-        {"token": token, "user": {"id": identity.user_id, "name": identity.name}}
-    )
+    return web.json_response(await s.accounts.guest_login(name, s.clock.now_ms()))
 
 
 @routes.get("/api/skills")
@@ -138,22 +134,8 @@ async def ice(request: web.Request) -> web.Response:
 
 @routes.get("/api/users/{user_id}")
 async def user(request: web.Request) -> web.Response:
-    s = services(request)
-    user_id = path_id(request, "user_id", "user")
-    name = await s.users.name(user_id)
-    if name is None:
-        raise NotFound("No such user.")
-    burst = await s.queue.mentor(user_id)
-    skills = [x for x in burst.get("skills", "").split(",") if x]
-    return web.json_response(
-        {
-            "id": user_id,
-            "name": name,
-            "skills": skills,
-            "rating": (await s.ratings.reputation(user_id)).as_dict(),
-            "sessions": await s.ratings.sessions_count(user_id),
-        }
-    )
+    profiles = services(request).accounts.profiles
+    return web.json_response(await profiles.public(path_id(request, "user_id", "user")))
 
 
 @routes.get("/api/me/history")

@@ -75,10 +75,15 @@ class Scripts:
     complete_timer: AsyncScript
 
 
-class Lua:
-    """Runs the project's scripts with the shared leading arguments."""
+SETTINGS_KEY = f"{keys.PREFIX}settings"
 
-    def __init__(self, redis: Redis, clock: Clock, config: Config) -> None:
+
+class Lua:
+    """Runs the project's scripts with the shared leading arguments. ``settings`` defaults to
+    :func:`settings` of a default :class:`Config`; the server publishes its own under
+    ``SETTINGS_KEY`` so tools (``mentorburst doctor``) repair with the cluster's durations."""
+
+    def __init__(self, redis: Redis, clock: Clock, settings_json: str | None = None) -> None:
         lib = _source("lib")
         loaded: dict[str, AsyncScript] = {}
         for field in fields(Scripts):
@@ -88,11 +93,11 @@ class Lua:
             )
         self.scripts = Scripts(**loaded)
         self._clock = clock
-        self._settings = settings(config)
+        self.settings = settings_json or settings(Config())
 
     def now_ms(self) -> int:
         return self._clock.now_ms()
 
     async def __call__(self, script: AsyncScript, *args: Any) -> Any:
         """ARGV: prefix, now, settings, then ``args``."""
-        return await script(args=[keys.PREFIX, self._clock.now_ms(), self._settings, *args])
+        return await script(args=[keys.PREFIX, self._clock.now_ms(), self.settings, *args])

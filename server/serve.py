@@ -65,8 +65,11 @@ def listen_socket(host: str, port: int, backlog: int) -> socket.socket:
 
 
 def announce(config: Config, workers: int = 1) -> None:
-    extra = f" ({workers} workers)" if workers > 1 else ""
-    print(f"mentorburst serving on http://{config.host}:{config.port}/{extra}", flush=True)
+    extra = f", {workers} workers" if workers > 1 else ""
+    print(
+        f"mentorburst serving on {config.origin}/ (bound to {config.host}:{config.port}{extra})",
+        flush=True,
+    )
 
 
 def run_node(config: Config, sock: socket.socket, on_ready: Any) -> None:

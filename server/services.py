@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from redis.asyncio import Redis
 
+from server.accounts.service import Accounts
 from server.auth import TokenSigner
 from server.broadcast import QueueBroadcaster
 from server.calls import Calls
@@ -18,6 +19,7 @@ from server.precall import PrecallService
 from server.presence import Presence
 from server.queue import SkillQueue
 from server.ratings import Ratings
+from server.reconciler import Reconciler
 from server.scripts import Lua
 from server.sessions import SessionStore
 from server.skills import SkillCatalog
@@ -40,10 +42,12 @@ class Services:
     timers: Timers
     broadcaster: QueueBroadcaster
     presence: Presence
+    reconciler: Reconciler
     calls: Calls
     dropin: DropIn
     precall: PrecallService
     events: SpeedEvents
+    accounts: Accounts
 
 
 SERVICES = web.AppKey("services", Services)

@@ -13,7 +13,8 @@ from msgspec import Struct
 
 from server import logs, metrics, proxies
 from server import payloads as p
-from server.auth import TokenSigner
+from server.accounts.guard import SocketGuard
+from server.accounts.tokens import Tokens
 from server.calls import Calls
 from server.clock import Clock
 from server.dropin import DropIn
@@ -62,7 +63,8 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         dropin: DropIn,
         events: SpeedEvents,
         presence: Presence,
-        signer: TokenSigner,
+        tokens: Tokens,
+        guard: SocketGuard,
         clock: Clock,
     ) -> None:
         super().__init__("/")
@@ -70,7 +72,8 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.dropin = dropin
         self.events = events
         self.presence = presence
-        self.signer = signer
+        self.tokens = tokens
+        self.guard = guard
         self.clock = clock
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
@@ -118,15 +121,21 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            identity = self.signer.verify(token, self.clock.now_ms())
+            identity = await self.tokens.verify(token)
         except Unauthorized:
             raise socketio.exceptions.ConnectionRefusedError("unauthorized") from None
+        except REDIS_OUTAGE as exc:
+            log.warning("connect refused: Redis unavailable (%s)", exc)
+            raise socketio.exceptions.ConnectionRefusedError("unavailable") from None
         await self.save_session(sid, {"uid": identity.user_id, "name": identity.name})
         logs.bind(user_id=identity.user_id)
         log.debug("socket %s connected from %s", sid, _client(environ))
         await self.enter_room(sid, user_room(identity.user_id))
         try:
             await self.presence.connected(identity.user_id, sid)
+            if not await self.guard.admit(sid, identity):  # revoked while we registered it
+                await self.presence.disconnected(identity.user_id, sid)
+                raise socketio.exceptions.ConnectionRefusedError("unauthorized")
             catch_up = await self.events.resume(identity.user_id) + await self.dropin.resume(
                 identity.user_id
             )
@@ -136,7 +145,22 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         for event, payload in catch_up:
             await self.emit(event, payload, to=sid)
 
+    async def catch_up_all(self, since_ms: int) -> None:
+        """After this node could not hear pub/sub (Redis was away), re-send every local socket
+        what it may have missed: its place, its burst, its call, and a call that ended since."""
+        by_user: dict[str, list[str]] = {}
+        for sid, user_id in self.presence.local_sockets().items():
+            by_user.setdefault(user_id, []).append(sid)
+        for user_id, sids in by_user.items():
+            catch_up = await self.events.resume(user_id) + await self.dropin.resume(
+                user_id, ended_since=since_ms
+            )
+            for sid in sids:
+                for event, payload in catch_up:
+                    await self.emit(event, payload, to=sid)
+
     async def on_disconnect(self, sid: str) -> None:
+        self.guard.forget(sid)
         user_id = (await self.get_session(sid)).get("uid")
         if user_id is not None:
             await self.presence.disconnected(user_id, sid)
@@ -146,6 +170,15 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     @route("clock", p.ClockSync)
     async def clock_sync(self, user_id: str, msg: p.ClockSync) -> dict[str, Any]:
         return {"t0": msg.t0, "server_now": self.clock.now_ms()}
+
+    @route("auth:renew", p.AuthRenew)
+    async def auth_renew(self, user_id: str, msg: p.AuthRenew) -> dict[str, Any]:
+        """A renewed token keeps this user's sockets open past the old token's expiry."""
+        identity = await self.tokens.verify(msg.token)
+        if identity.user_id != user_id:
+            raise Unauthorized("That token belongs to someone else.")
+        self.guard.renew(user_id, identity.expires_at)
+        return {"expires_at": identity.expires_at}
 
     @route("mentor:online", p.MentorOnline)
     async def mentor_online(self, user_id: str, msg: p.MentorOnline) -> dict[str, Any]:

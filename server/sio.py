@@ -6,16 +6,19 @@
 - :class:`MentorburstServer` answers a packet that cannot be decoded at all (an ack id of more
   than 100 digits, an unknown packet type) with an ``error`` event rather than a traceback.
 - :class:`ResilientRedisManager` waits for a free pooled connection instead of failing under a
-  burst, closes the clients it replaces, and re-subscribes within a second or two of Redis coming
-  back (upstream backs off to a minute, and its listener can die for good: python-socketio
-  #1581), with :meth:`ResilientRedisManager.supervise` restarting a listener that ended.
+  burst, closes the clients it replaces, and re-subscribes within a quarter second of Redis
+  coming back (upstream backs off to a minute, and its listener can die for good:
+  python-socketio #1581), with :meth:`ResilientRedisManager.supervise` restarting a listener
+  that ended. Pub/sub keeps nothing for a node that was not subscribed, so once it is again,
+  ``on_resubscribed`` lets the server re-send its sockets what they may have missed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import socketio
@@ -66,7 +69,9 @@ RedisFactory = Callable[[str], Redis]
 
 
 class ResilientRedisManager(IndexedRooms, socketio.AsyncRedisManager):  # type: ignore[misc]
-    RETRY_SECONDS = (0.25, 0.5, 1.0, 2.0)
+    # A connection attempt to a Redis that is down fails at once, so trying often costs little
+    # and keeps the deaf window after it returns short.
+    RETRY_SECONDS = 0.25
     redis: Any
     pubsub: Any
 
@@ -75,6 +80,8 @@ class ResilientRedisManager(IndexedRooms, socketio.AsyncRedisManager):  # type: 
         super().__init__("redis://127.0.0.1:6379/0", channel=channel, json=wirejson)
         self._connect = connect
         self._retired: list[Any] = []
+        # Called with how long (seconds) this node could not hear pub/sub.
+        self.on_resubscribed: Callable[[float], Awaitable[None]] | None = None
 
     def _redis_connect(self) -> None:
         if self.redis is not None:
@@ -94,6 +101,7 @@ class ResilientRedisManager(IndexedRooms, socketio.AsyncRedisManager):  # type: 
     async def _redis_listen_with_retries(self) -> AsyncIterator[Any]:
         attempt = 0
         subscribed = False
+        deaf_since = 0.0
         while True:
             try:
                 if not subscribed:
@@ -103,6 +111,10 @@ class ResilientRedisManager(IndexedRooms, socketio.AsyncRedisManager):  # type: 
                     subscribed = True
                     if attempt:
                         log.warning("socket.io pub/sub re-subscribed after %d attempts", attempt)
+                        if self.on_resubscribed is not None:
+                            self.server.start_background_task(
+                                self.on_resubscribed, time.monotonic() - deaf_since
+                            )
                     attempt = 0
                 async for message in self.pubsub.listen():
                     metrics.PUBSUB_MESSAGES.inc()
@@ -110,12 +122,12 @@ class ResilientRedisManager(IndexedRooms, socketio.AsyncRedisManager):  # type: 
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                delay = self.RETRY_SECONDS[min(attempt, len(self.RETRY_SECONDS) - 1)]
                 if attempt == 0:
+                    deaf_since = time.monotonic()
                     log.warning("socket.io pub/sub lost Redis (%s); re-subscribing", exc)
                 attempt += 1
                 subscribed = False
-                await asyncio.sleep(delay)
+                await asyncio.sleep(self.RETRY_SECONDS)
 
     def supervise(self) -> None:
         """Restart the listener task if it ended (called from the presence heartbeat)."""

@@ -1,4 +1,8 @@
-"""User records: a display name and when the user first appeared."""
+"""User records: a display name, the kind of account, and when the user first appeared.
+
+The rest of an account (profile, passkeys, organisation identity, token epoch) is owned by
+``server.accounts``; this module stays the small read path the domain uses for names.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,9 @@ from redis.asyncio import Redis
 from server import keys
 from server.auth import Identity
 
+# What others' histories show for a person whose account is gone (deleted, or an expired guest).
+DELETED_NAME = "Deleted user"
+
 
 def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_urlsafe(9)}"
@@ -18,10 +25,12 @@ class Users:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
-    async def create(self, name: str, now_ms: int) -> Identity:
+    async def create(self, name: str, now_ms: int, kind: str = "guest") -> Identity:
+        """A new account. ``kind`` says whether it may expire: only guests may (issue 11)."""
         identity = Identity(new_id("u"), name)
         await self._redis.hset(
-            keys.user(identity.user_id), mapping={"name": name, "created_at": now_ms}
+            keys.user(identity.user_id),
+            mapping={"name": name, "created_at": now_ms, "kind": kind, "epoch": 0},
         )
         return identity
 
@@ -34,4 +43,4 @@ class Users:
             for uid in user_ids:
                 pipe.hget(keys.user(uid), "name")
             values = await pipe.execute()
-        return {uid: v or "" for uid, v in zip(user_ids, values, strict=True)}
+        return {uid: v or DELETED_NAME for uid, v in zip(user_ids, values, strict=True)}

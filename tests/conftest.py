@@ -4,6 +4,7 @@ factory on free loopback ports, and real Socket.IO clients over real sockets."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -77,13 +78,13 @@ async def start_server(
 ) -> AsyncIterator[ServerFactory]:
 
     async def start(*, clock: Clock | None = None, **overrides: Any) -> RunningServer:
+        settings = {"redis_url": redis_url, **FAST, **overrides}
         config = Config(
             host="127.0.0.1",
             port=free_port(),
-            redis_url=redis_url,
             data_dir=tmp_path / "data",
             secret="test-secret",
-            **{**FAST, **overrides},
+            **settings,
         )
         app = create_app(config, clock=clock)
         runner = web.AppRunner(app, access_log=None)
@@ -131,3 +132,22 @@ async def make_client(
     yield make
     for client in clients:
         await client.close()
+
+
+class Tracebacks(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info or record.levelno >= logging.ERROR:
+            self.records.append(record)
+
+
+@pytest.fixture
+def tracebacks() -> Iterator[Tracebacks]:
+    handler = Tracebacks()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield handler
+    root.removeHandler(handler)

@@ -31,6 +31,7 @@ FIGURES = {
     "two_nodes": ["two_nodes_throughput"],
     "dropin": ["dropin_match_latency", "dropin_end_lateness"],
     "browser_call": ["browser_join_to_first_frame", "browser_bare_pair_first_frame"],
+    "redis_restart": ["redis_restart_rest_ok", "redis_restart_cross_node"],
     "speed_event": ["event_round_spread", "event_pairing_500"],
     "reconnect_storm": ["reconnect_storm_back", "reconnect_storm_listen_overflows"],
     "workers": ["workers2_match_throughput", "workers2_signal_peak"],

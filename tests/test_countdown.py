@@ -7,7 +7,6 @@ import asyncio
 from redis.asyncio import Redis
 
 from server.clock import ManualClock
-from server.config import Config
 from server.scripts import Lua, Scripts
 from server.timer import Timers
 from tests.conftest import ClientFactory
@@ -15,7 +14,7 @@ from tests.helpers import matched_pair, start_call
 
 
 def scripts_for(redis: Redis, clock: ManualClock) -> Scripts:
-    return Lua(redis, clock, Config()).scripts
+    return Lua(redis, clock).scripts
 
 
 async def test_a_deadline_fires_once_when_its_time_comes(redis: Redis) -> None:

@@ -44,7 +44,7 @@ async def test_two_workers_share_a_port_and_serve_one_story(
     async with serve(
         tmp_path, "--workers", "2", "--session-seconds", "8", "--warn-at", "", redis_url=redis_url
     ) as node:
-        assert "serving on" in node.stdout() and "(2 workers)" in node.stdout()
+        assert "serving on" in node.stdout() and ", 2 workers)" in node.stdout()
         assert len(worker_pids(node.process.pid)) == 2
         assert await redis.zcard(keys.NODES) == 2
 

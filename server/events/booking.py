@@ -48,6 +48,8 @@ class RoundBooker:
         """Pair and book round ``round_no``; False when someone else moved the event first."""
         ev = await self._store.event(event_id)
         people = [p for p in await self._store.people(event_id) if p.active_in(round_no)]
+        # Someone still in a drop-in call sits this round out, uncounted (the script re-checks).
+        busy = await self._store.in_calls([p.id for p in people])
         sitouts = await self._store.sitouts(event_id)
         event_skills = frozenset(s for s in ev.get("skills", "").split(",") if s)
 
@@ -55,8 +57,8 @@ class RoundBooker:
             return Person(p.id, frozenset(p.skills) or event_skills, sitouts.get(p.id, 0))
 
         rotation = pair_round(
-            [as_person(p) for p in people if p.role == "mentor"],
-            [as_person(p) for p in people if p.role == "mentee"],
+            [as_person(p) for p in people if p.role == "mentor" and p.id not in busy],
+            [as_person(p) for p in people if p.role == "mentee" and p.id not in busy],
             await self._store.met(event_id),
             round_no,
         )

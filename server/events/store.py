@@ -89,6 +89,13 @@ class EventStore:
             pairs.append((mentor_id, mentee_id))
         return pairs
 
+    async def in_calls(self, user_ids: list[str]) -> set[str]:
+        """Who of these people is in a session right now."""
+        if not user_ids:
+            return set()
+        found = await self._redis.mget([keys.live_session(uid) for uid in user_ids])
+        return {uid for uid, sid in zip(user_ids, found, strict=True) if sid}
+
     async def sitouts(self, event_id: str) -> dict[str, int]:
         raw = await self._redis.hgetall(keys.event_sitouts(event_id))
         return {uid: int(n) for uid, n in raw.items()}

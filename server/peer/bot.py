@@ -12,6 +12,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from aiortc import MediaStreamTrack
@@ -20,6 +21,7 @@ from aiortc.mediastreams import MediaStreamError
 from server.peer.call import CallPeer
 from server.peer.client import MentorburstClient
 from server.peer.media import open_media
+from server.peer.token_file import TokenFile
 
 Say = Callable[[str], None]
 
@@ -36,6 +38,7 @@ class BotOptions:
     question: str = "I'm a bot checking that calls work end to end. Can you see and hear me?"
     minutes: int = 60
     wait_seconds: float = 3600
+    token_file: Path | None = None  # keep one account across runs (server/peer/token_file.py)
 
 
 @dataclass
@@ -91,7 +94,14 @@ class Bot:
 
     async def run(self) -> list[CallReport]:
         opts = self.options
-        await self.client.login(opts.name or f"{opts.role.title()} bot")
+        name = opts.name or f"{opts.role.title()} bot"
+        renewing: asyncio.Task[None] | None = None
+        if opts.token_file is None:
+            await self.client.login(name)
+        else:
+            saved = TokenFile(opts.token_file)
+            await saved.sign_in(self.client, name)
+            renewing = asyncio.create_task(saved.keep_renewed(self.client))
         await self.client.connect()
         try:
             if opts.role == "mentor":
@@ -121,6 +131,10 @@ class Bot:
                 await self.client.must("mentor:offline", {})
                 self.say("offline")
         finally:
+            if renewing is not None:
+                renewing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewing
             await self.client.close()
         return self.reports
 

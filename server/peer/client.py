@@ -24,6 +24,7 @@ class MentorburstClient:
         self.base_url = base_url.rstrip("/")
         self.token: str | None = None
         self.user: dict[str, Any] = {}
+        self.expires_in_s: float | None = None
         self.sio = socketio.AsyncClient(reconnection=False)
         self._inbox: dict[str, list[Any]] = defaultdict(list)
         self._arrived = asyncio.Condition()
@@ -47,9 +48,31 @@ class MentorburstClient:
             self._arrived.notify_all()
 
     async def login(self, name: str) -> dict[str, Any]:
+        """A new guest account named ``name``."""
         answer: dict[str, Any] = await self.rest("POST", "/api/login", {"name": name})
-        self.token, self.user = answer["token"], answer["user"]
+        self._signed_in(answer)
         return answer
+
+    async def resume(self, token: str) -> dict[str, Any]:
+        """Act as the account a saved token belongs to (``GET /api/me``); 401 if it is no
+        longer valid (expired, signed out everywhere, account deleted)."""
+        self.token = token
+        me: dict[str, Any] = await self.rest("GET", "/api/me", auth=True)
+        self.user = {"id": me["id"], "name": me["name"]}
+        return me
+
+    async def refresh(self) -> dict[str, Any]:
+        """Trade the current token for a fresh one before it expires; a connected socket is
+        told too (``auth:renew``), so the server does not close it at the old expiry."""
+        answer: dict[str, Any] = await self.rest("POST", "/api/token/refresh", auth=True)
+        self._signed_in(answer)
+        if self.sio.connected:
+            await self.must("auth:renew", {"token": self.token})
+        return answer
+
+    def _signed_in(self, answer: dict[str, Any]) -> None:
+        self.token, self.user = answer["token"], answer["user"]
+        self.expires_in_s = answer.get("expires_in_s")
 
     async def rest(self, method: str, path: str, body: Any = None, *, auth: bool = False) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"} if auth and self.token else {}

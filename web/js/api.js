@@ -2,6 +2,7 @@
 
 const TOKEN_KEY = "mentorburst.token";
 const USER_KEY = "mentorburst.user";
+const RENEW_KEY = "mentorburst.renewAt";
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -16,13 +17,20 @@ export const login = {
   get user() {
     try { return JSON.parse(localStorage.getItem(USER_KEY)); } catch { return null; }
   },
-  save(token, user) {
+  /** When (this browser's ms) to renew the token: half its lifetime from now. */
+  get renewAt() { return Number(localStorage.getItem(RENEW_KEY) || 0); },
+  /** Keep a login answer: {token, user, expires_in_s}. */
+  save({ token, user, expires_in_s: lifetime }) {
     localStorage.setItem(TOKEN_KEY, token);
     localStorage.setItem(USER_KEY, JSON.stringify(user));
+    localStorage.setItem(RENEW_KEY, String(Date.now() + (lifetime || 3600) * 500));
+  },
+  rename(name) {
+    const user = this.user;
+    if (user) localStorage.setItem(USER_KEY, JSON.stringify({ ...user, name }));
   },
   clear() {
-    localStorage.removeItem(TOKEN_KEY);
-    localStorage.removeItem(USER_KEY);
+    for (const key of [TOKEN_KEY, USER_KEY, RENEW_KEY]) localStorage.removeItem(key);
   },
 };
 
@@ -48,6 +56,19 @@ export async function request(method, path, body, { auth = false, keepalive = fa
 
 export const api = {
   login: (name) => request("POST", "/api/login", { name }),
+  authConfig: () => request("GET", "/api/auth/config"),
+  refresh: () => request("POST", "/api/token/refresh", undefined, { auth: true }),
+  me: () => request("GET", "/api/me", undefined, { auth: true }),
+  saveProfile: (profile) => request("PUT", "/api/me/profile", profile, { auth: true }),
+  signOutEverywhere: () => request("POST", "/api/me/signout-all", undefined, { auth: true }),
+  deleteAccount: () => request("DELETE", "/api/me", undefined, { auth: true }),
+  passkeyRegisterOptions: () => request("POST", "/api/passkeys/register/options", undefined, { auth: true }),
+  passkeyRegister: (body) => request("POST", "/api/passkeys/register", body, { auth: true }),
+  passkeySigninOptions: () => request("POST", "/api/passkeys/signin/options"),
+  passkeySignin: (body) => request("POST", "/api/passkeys/signin", body),
+  removePasskey: (id) => request("DELETE", `/api/me/passkeys/${encodeURIComponent(id)}`, undefined, { auth: true }),
+  oidcStart: (link) => request("POST", "/api/oidc/start", undefined, { auth: link }),
+  oidcFinish: (body) => request("POST", "/api/oidc/finish", body),
   skills: () => request("GET", "/api/skills"),
   ice: () => request("GET", "/api/ice", undefined, { auth: true }),
   history: () => request("GET", "/api/me/history", undefined, { auth: true }),

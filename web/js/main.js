@@ -1,4 +1,5 @@
 // The app: sign-in, one Socket.IO connection, and routing of server events to the views.
+import { openAccount, wireAccount } from "./account.js";
 import { ApiError, api, login } from "./api.js";
 import { callStarted, callWarning, enterCall, leaveCall, onSignal, wireCall } from "./call.js";
 import { chime } from "./countdown.js";
@@ -8,8 +9,11 @@ import { openHistory } from "./history.js";
 import { LocalMedia } from "./media.js";
 import { showMentor, updateMentor, wireMentor } from "./mentor.js";
 import { flushPendingRatings, openRating, wireRating } from "./rating.js";
+import { passkeysSupported, signInWithPasskey } from "./passkeys.js";
+import { renewNow, scheduleRenewal, wireRenewal } from "./renewal.js";
 import { openSetup, wireSetup } from "./setup.js";
 import { Signaling } from "./signaling.js";
+import { finishOrgSignIn, isOrgCallback, startOrgSignIn } from "./sso.js";
 import { showWaiting, updateWaiting, wireWaiting } from "./waiting.js";
 
 const app = {
@@ -34,6 +38,14 @@ const app = {
   hosting: null,
   sittingOut: false,
   backToEvent: () => (app.event.state === "ended" ? openResults(app) : openLobby(app, app.event)),
+  authConfig: { guests: true, passkeys: true, sso: null },
+  me: null,
+  renderAccount: () => renderAccount(),
+  signedOut: (message, options) => signedOut(message, options),
+  home: () => {
+    if (app.role === "mentor" && app.burst && app.burst.state !== "offline") app.showMentor();
+    else show("landing");
+  },
 };
 
 async function connect() {
@@ -43,6 +55,7 @@ async function connect() {
   await app.signaling.ready();
   await app.signaling.syncClock();
   app.signaling.on("connect", () => app.signaling.syncClock().catch(() => {}));
+  app.me = await api.me().catch(() => null);
   renderAccount();
 }
 
@@ -70,8 +83,13 @@ function wireServerEvents() {
   s.on("session:ended", (ended) => sessionEnded(ended));
   s.on("event:update", (state) => onEventUpdate(app, state));
   s.on("event:round", (round) => onEventRound(app, round));
-  s.on("error", (error) => notice(error.message || "Something went wrong.", { error: true }));
-  s.on("disconnect", () => notice("Connection lost. Reconnecting…", { ms: 4000 }));
+  s.on("error", (error) => {
+    if (error.code === "token_revoked" || error.code === "token_expired") signedOut(error.message);
+    else notice(error.message || "Something went wrong.", { error: true });
+  });
+  s.on("disconnect", (reason) => {
+    if (reason !== "io client disconnect") notice("Connection lost. Reconnecting…", { ms: 4000 });
+  });
 }
 
 function sessionEnded(ended) {
@@ -89,14 +107,16 @@ function sessionEnded(ended) {
     }
     return;
   }
-  if (ended.reason === "declined" || ended.reason === "no_connection") {
+  if (ended.reason === "no_connection") {
+    noConnection(ended, matched);
+    return;
+  }
+  if (ended.reason === "declined") {
     if (matched.role === "mentee") {
-      notice(ended.reason === "declined"
-        ? "That mentor couldn't take this question. You're back at the front of the line."
-        : "The call couldn't connect. You're back at the front of the line.");
+      notice("That mentor couldn't take this question. You're back at the front of the line.");
       app.showWaiting(null);
     } else {
-      notice(ended.reason === "declined" ? "Declined. They're back at the front of the line." : "The call couldn't connect.");
+      notice("Declined. They're back at the front of the line.");
       app.showMentor();
     }
     return;
@@ -110,25 +130,88 @@ function sessionEnded(ended) {
   openRating(app, ended, matched);
 }
 
-function renderAccount() {
-  const user = login.user;
-  $("#whoami").textContent = user ? `Signed in as ${user.name}` : "";
-  $("#nav-history").hidden = !user;
-  $("#nav-signout").hidden = !user;
-  if (user) $("#login-name").value = user.name;
+/** The call never connected: say who did not show, and what happens to each side (v2 rule). */
+function noConnection(ended, matched) {
+  const absent = ended.no_show || [];
+  const me = login.user && login.user.id;
+  const peer = matched.peer.name;
+  if (matched.role === "mentee") {
+    if (absent.includes(me)) {
+      notice("Your call didn't start in time, so you left the line. Check your camera and connection, then ask again when you're ready.", { ms: 15000 });
+      app.openSetup("mentee");
+      return;
+    }
+    notice(absent.length
+      ? `${peer} didn't answer in time. You're back at the front of the line.`
+      : "The call couldn't connect. You're back at the front of the line.");
+    app.showWaiting(null);
+    return;
+  }
+  if (absent.includes(me)) {
+    notice("You didn't answer in time, so you're offline now. Go online again when you're ready.", { ms: 15000 });
+  } else {
+    notice(absent.length
+      ? `${peer} didn't show up. You're still online for the next question.`
+      : "The call couldn't connect. You're still online for the next question.");
+  }
+  app.showMentor();
 }
 
-/** Log in with the typed name (or keep the saved login) and connect; false on failure. */
+function renderAccount() {
+  const user = login.token ? login.user : null;
+  const config = app.authConfig;
+  const guest = Boolean(user) && (!app.me || app.me.id !== user.id || app.me.kind === "guest");
+  $("#whoami").textContent = user ? `Signed in as ${user.name}` : "";
+  for (const id of ["#nav-history", "#nav-account", "#nav-signout"]) $(id).hidden = !user;
+  $("#nav-keep").hidden = !user || !guest || !(config.passkeys || config.sso);
+  $("#login-welcome").hidden = !user;
+  if (user) $("#login-welcome").textContent = `Welcome back, ${user.name}. What would you like to do?`;
+  $("#login-guest").hidden = Boolean(user) || !config.guests;
+  $("#login-roles").hidden = !user && !config.guests;
+  const passkeys = config.passkeys && passkeysSupported();
+  $("#login-other").hidden = Boolean(user) || !(passkeys || config.sso);
+  $("#login-other-caption").textContent = config.guests ? "Been here before?" : "Sign in to continue.";
+  $("#login-other").classList.toggle("signin-only", !config.guests);
+  $("#passkey-signin").hidden = !passkeys;
+  $("#sso-signin").hidden = !config.sso;
+  for (const label of document.querySelectorAll(".sso-label")) label.textContent = config.sso ? config.sso.label : "";
+}
+
+/** Forget the login on this browser and go back to the landing page. */
+function signedOut(message, { error = true, ms = 8000 } = {}) {
+  login.clear();
+  $("#login-name").value = "";
+  app.me = null;
+  app.signaling?.close();
+  app.signaling = null;
+  scheduleRenewal(app);
+  renderAccount();
+  show("landing");
+  if (message) notice(message, { error, ms });
+}
+
+/** A login answer from any sign-in: keep it, connect, catch up. */
+async function signedIn(answer) {
+  login.save(answer);
+  app.me = null;
+  await connect();
+  scheduleRenewal(app);
+  renderAccount();
+}
+
+/** Keep the current account, or start a guest one with the typed name; false on failure. */
 async function ensureSignedIn() {
-  const name = $("#login-name").value.trim();
   const error = $("#login-error");
-  if (!name) { error.textContent = "Type the name people will see."; $("#login-name").focus(); return false; }
   error.textContent = "";
   try {
-    if (!login.token || !login.user || login.user.name !== name) {
-      const answer = await api.login(name);
-      login.save(answer.token, answer.user);
-      if (app.signaling) await connect();
+    if (!login.token && !app.authConfig.guests) {
+      $("#signin-error").textContent = `Sign in with ${app.authConfig.sso ? app.authConfig.sso.label : "your organisation"} first.`;
+      return false;
+    }
+    if (!login.token) {
+      const name = $("#login-name").value.trim();
+      if (!name) { error.textContent = "Type the name people will see."; $("#login-name").focus(); return false; }
+      await signedIn(await api.login(name));
     }
     if (!app.signaling) await connect();
     return true;
@@ -157,29 +240,60 @@ async function boot() {
   $("#join-event-link").addEventListener("click", async () => { if (await ensureSignedIn()) openJoin(code || ""); });
   $("#login-form").addEventListener("submit", signIn);
   $("#nav-history").addEventListener("click", () => app.openHistory());
+  $("#nav-account").addEventListener("click", () => openAccount(app));
+  $("#nav-keep").addEventListener("click", () => openAccount(app));
+  let confirmGuestSignOut = 0;
   $("#nav-signout").addEventListener("click", () => {
-    login.clear();
-    app.signaling?.close();
-    app.signaling = null;
-    renderAccount();
-    $("#login-name").value = "";
-    show("landing");
+    const guest = !app.me || app.me.kind === "guest";
+    if (guest && Date.now() > confirmGuestSignOut) {
+      confirmGuestSignOut = Date.now() + 10_000;
+      notice("You're a guest: signing out loses this account for good. Keep it with a passkey first, or click Sign out again.", { ms: 10_000 });
+      return;
+    }
+    signedOut("");
   });
-  $("#history-back").addEventListener("click", () => {
-    if (app.role === "mentor" && app.burst && app.burst.state !== "offline") app.showMentor();
-    else show("landing");
+  $("#passkey-signin").addEventListener("click", async () => {
+    $("#signin-error").textContent = "";
+    try {
+      await signedIn(await signInWithPasskey());
+      notice(`Welcome back, ${login.user.name}.`);
+      flushPendingRatings();
+    } catch (failure) {
+      $("#signin-error").textContent = failure.message;
+    }
   });
+  $("#sso-signin").addEventListener("click", () => startOrgSignIn(false).catch((failure) => {
+    $("#signin-error").textContent = failure.message;
+  }));
+  $("#history-back").addEventListener("click", () => app.home());
+  wireAccount(app);
+  wireRenewal(app);
   try { app.skills = await api.skills(); } catch { /* shown later */ }
+  try { app.authConfig = await api.authConfig(); } catch { /* the defaults: guests and passkeys */ }
   show("landing");
   renderAccount();
+  if (isOrgCallback()) {
+    try {
+      const answer = await finishOrgSignIn();
+      await signedIn(answer);
+      notice(answer.outcome === "linked"
+        ? `Your ${app.authConfig.sso ? app.authConfig.sso.label : "organisation"} account is linked. Sign in with it on any device.`
+        : `Signed in as ${answer.user.name}.`);
+      if (answer.outcome === "linked") await openAccount(app);
+      return;
+    } catch (failure) {
+      notice(failure.message, { error: true });
+    }
+  }
   if (code) notice(`You're invited to event ${code}. Type your name, then choose "Join an event".`, { ms: 15000 });
   if (login.token) {
     try {
       await connect(); // the server re-sends our queue place, burst or live call, if any
       flushPendingRatings();
+      if (Date.now() >= login.renewAt) await renewNow(app);
+      else scheduleRenewal(app);
     } catch {
-      login.clear();
-      renderAccount();
+      signedOut("Your sign-in expired. Sign in again.");
     }
   }
 }

@@ -60,6 +60,12 @@ export class Signaling {
     return best;
   }
 
+  /** A renewed token: used on reconnects, and sent now so the server keeps this socket open. */
+  renew(token) {
+    this.socket.auth.token = token;
+    if (this.socket.connected) this.request("auth:renew", { token }).catch(() => {});
+  }
+
   /** The server's clock, read here. */
   now() { return Date.now() + this.offsetMs; }
 

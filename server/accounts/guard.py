@@ -1,0 +1,102 @@
+"""Sockets live only as long as their login: a socket whose token expires is told so and closed
+by its node; a revocation closes every socket of the user on every node.
+
+Expiry needs no Redis: each node keeps its own sockets' expiry times in a heap and checks it every
+second. ``auth:renew`` (a fresh token sent over the socket) moves a user's sockets' expiry on.
+Revocation goes through python-socketio's Redis manager, which reaches sockets on other nodes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from typing import Any
+
+from redis.asyncio import Redis
+
+from server import keys
+from server.accounts.tokens import Tokens
+from server.auth import Identity
+from server.clock import Clock
+from server.errors import log_failure
+from server.worker import Worker
+
+log = logging.getLogger(__name__)
+
+EXPIRED = "Your sign-in expired. Sign in again."
+SWEEP_SECONDS = 1.0
+
+
+class SocketGuard(Worker):
+    name = "socket-guard"
+
+    def __init__(self, sio: Any, redis: Redis, tokens: Tokens, clock: Clock) -> None:
+        super().__init__()
+        self._sio = sio
+        self._redis = redis
+        self._tokens = tokens
+        self._clock = clock
+        self._expires: dict[str, int] = {}  # sid -> token expiry (server ms)
+        self._users: dict[str, set[str]] = {}  # user -> sids on this node
+        self._owner: dict[str, str] = {}  # sid -> user
+        self._due: list[tuple[int, str]] = []
+        tokens.on_revoke(self.disconnect_user)
+
+    async def admit(self, sid: str, identity: Identity) -> bool:
+        """Watch a socket that was just registered with presence. False when its token was
+        revoked meanwhile: the revocation may have read the user's sockets before this one
+        was listed, so the check after registering is what closes that gap."""
+        if not await self._tokens.current(identity):
+            return False
+        self._owner[sid] = identity.user_id
+        self._users.setdefault(identity.user_id, set()).add(sid)
+        self._watch(sid, identity.expires_at)
+        return True
+
+    def renew(self, user_id: str, expires_at: int) -> None:
+        """A fresh token for this user arrived: its sockets here live until that one expires."""
+        for sid in self._users.get(user_id, ()):
+            if self._expires.get(sid, 0) < expires_at:
+                self._watch(sid, expires_at)
+
+    def forget(self, sid: str) -> None:
+        self._expires.pop(sid, None)
+        user_id = self._owner.pop(sid, None)
+        if user_id is not None:
+            sids = self._users.get(user_id, set())
+            sids.discard(sid)
+            if not sids:
+                self._users.pop(user_id, None)
+
+    def _watch(self, sid: str, expires_at: int) -> None:
+        self._expires[sid] = expires_at
+        heapq.heappush(self._due, (expires_at, sid))
+
+    async def expire_due(self) -> None:
+        now = self._clock.now_ms()
+        while self._due and self._due[0][0] < now:
+            expires_at, sid = heapq.heappop(self._due)
+            if self._expires.get(sid) != expires_at:
+                continue  # renewed or gone since
+            self.forget(sid)
+            await self._close(sid, "token_expired", EXPIRED)
+
+    async def disconnect_user(self, user_id: str, code: str, message: str) -> None:
+        """Close every socket of the user, on whichever node holds it."""
+        for member in await self._redis.smembers(keys.sockets(user_id)):
+            await self._close(member.split("|", 1)[1], code, message)
+
+    async def _close(self, sid: str, code: str, message: str) -> None:
+        try:
+            await self._sio.emit("error", {"code": code, "message": message}, to=sid)
+            await self._sio.disconnect(sid, namespace="/")
+        except Exception as exc:
+            log_failure(log, f"closing socket {sid}", exc)
+
+    async def run(self) -> None:
+        while not self.stopping:
+            try:
+                await self.expire_due()
+            except Exception as exc:
+                log_failure(log, "socket expiry sweep", exc)
+            await self.pause(SWEEP_SECONDS)

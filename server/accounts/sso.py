@@ -1,0 +1,134 @@
+"""Organisation sign-in: one flow from "Sign in with Acme" to an account.
+
+``start`` keeps the flow's secrets (nonce, PKCE verifier) in Redis under its ``state`` for ten
+minutes and hands the browser a ``binding`` that only this browser tab holds; the provider sends
+the browser back to ``/oidc/callback`` and the web client calls ``finish`` with the code, the
+state and that binding. A state that is unknown, used, expired or presented by another browser
+(login CSRF) is refused. The identity (issuer, ``sub``) maps to exactly one account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+
+from server import keys
+from server.accounts.oidc import OidcClient, OidcRefused
+from server.accounts.store import KEPT_KINDS, AccountStore
+from server.config import Config
+from server.errors import Conflict, Forbidden
+from server.users import new_id
+
+FLOW_SECONDS = 600
+STATE_REFUSED = (
+    "This sign-in link is not valid here: it expired, was already used, or started in another "
+    "browser. Start the sign-in again."
+)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user_id: str
+    outcome: str  # existing | linked | created
+
+
+def display_name(claims: dict[str, Any]) -> str:
+    for claim in ("name", "preferred_username", "given_name"):
+        value = claims.get(claim)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:60]
+    email = claims.get("email")
+    if isinstance(email, str) and "@" in email:
+        return email.split("@", 1)[0][:60]
+    return "Member"
+
+
+class OrgSignIn:
+    def __init__(
+        self, redis: Redis, client: OidcClient, store: AccountStore, config: Config
+    ) -> None:
+        self._redis = redis
+        self._client = client
+        self._store = store
+        self.label = config.oidc_label
+        self._domains = tuple(d.lower().lstrip("@") for d in config.oidc_allowed_domains)
+
+    async def start(self, link_uid: str | None) -> dict[str, str]:
+        state, nonce, binding = (secrets.token_urlsafe(32) for _ in range(3))
+        verifier = secrets.token_urlsafe(48)
+        url = await self._client.authorize_url(state, nonce, verifier)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                keys.oidc_flow(state),
+                mapping={
+                    "nonce": nonce,
+                    "verifier": verifier,
+                    "binding": _digest(binding),
+                    "link": link_uid or "",
+                },
+            )
+            pipe.expire(keys.oidc_flow(state), FLOW_SECONDS)
+            await pipe.execute()
+        return {"authorize_url": url, "binding": binding}
+
+    async def finish(self, state: str, code: str, binding: str) -> SignedIn:
+        flow = await self._take(state)
+        if not flow or not hmac.compare_digest(flow.get("binding", ""), _digest(binding)):
+            raise OidcRefused("oidc_state", STATE_REFUSED)
+        token = await self._client.exchange(code, flow["verifier"])
+        claims = await self._client.profile(token, await self._client.claims(token, flow["nonce"]))
+        email = self._allowed_email(claims)
+        link = flow.get("link") or None
+        outcome, user_id = await self._store.link_sso(
+            digest=_digest(self._client.issuer)[:16],
+            sub=str(claims["sub"]),
+            link_uid=link,
+            new_uid=new_id("u"),
+            name=display_name(claims),
+            issuer=self._client.issuer,
+            email=email,
+        )
+        if link and outcome == "existing" and user_id != link:
+            linking = await self._store.get(link)
+            if linking is not None and linking.kind in KEPT_KINDS:
+                raise Conflict(
+                    "This organisation identity already has its own mentorburst account. "
+                    "Sign out and sign in with your organisation to use it.",
+                    code="identity_taken",
+                )
+        return SignedIn(user_id, outcome)
+
+    def _allowed_email(self, claims: dict[str, Any]) -> str:
+        email = claims.get("email")
+        email = email.strip() if isinstance(email, str) else ""
+        if not self._domains:
+            return email
+        domain = email.rsplit("@", 1)[1].lower() if "@" in email else ""
+        if domain not in self._domains:
+            raise Forbidden(
+                f"Only {', '.join('@' + d for d in self._domains)} addresses may sign in here.",
+                code="oidc_domain",
+            )
+        if claims.get("email_verified") is False:
+            raise Forbidden(
+                "Your organisation has not verified this e-mail address.", code="oidc_domain"
+            )
+        return email
+
+    async def _take(self, state: str) -> dict[str, str]:
+        if not 0 < len(state) <= 128:
+            return {}
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hgetall(keys.oidc_flow(state))
+            pipe.delete(keys.oidc_flow(state))
+            found, _ = await pipe.execute()
+        return dict(found)

@@ -1,0 +1,179 @@
+"""Every call ends on time, whatever dies when: deadlines are written with their state, follow-ups
+after an end are retried until done, a reconnect at the last moment counts, node clocks can't
+end a call early, and the reconciler mends what a crash or a lost AOF second left behind."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ReadOnlyError
+
+from server import keys
+from server.clock import ClusterClock, SkewedClock
+from tests.conftest import ClientFactory, RunningServer, ServerFactory
+from tests.helpers import ask, go_online, matched_pair, start_call
+
+
+async def timer(redis: Redis, member: str) -> float | None:
+    score: float | None = await redis.zscore(keys.TIMERS, member)
+    return score
+
+
+async def test_each_state_change_carries_its_own_deadline(
+    make_client: ClientFactory, redis: Redis
+) -> None:
+    mentor, mentee = await make_client("Grace"), await make_client("Ada")
+    to_mentor, _ = await matched_pair(mentor, mentee)
+    sid = to_mentor["session_id"]
+    assert await timer(redis, f"connect|{sid}") is not None
+    assert await timer(redis, f"burst|{mentor.user_id}") is not None
+    started = await start_call(mentor, mentee, sid)
+    assert await timer(redis, f"end|{sid}") == started["ends_at"]
+    assert await timer(redis, f"connect|{sid}") is None
+    assert await timer(redis, f"warn|{sid}:1000") == started["ends_at"] - 1000
+    await mentor.next("session:ended", timeout=5)
+    assert await timer(redis, f"end|{sid}") is None
+    assert await timer(redis, f"cooldown|{mentor.user_id}") is not None
+
+
+async def test_a_node_that_dies_right_after_ending_a_call_still_frees_both_people(
+    server: RunningServer, make_client: ClientFactory
+) -> None:
+    mentor, mentee = await make_client("Grace"), await make_client("Ada")
+    to_mentor, _ = await matched_pair(mentor, mentee)
+    waiting = await make_client("Next")
+    await ask(waiting)
+    # The end script runs, then the node "dies" before any follow-up: no session:ended sent,
+    # nobody told to look for the next match.
+    ended = await server.services.sessions.end(
+        to_mentor["session_id"], "declined", actor=mentor.user_id
+    )
+    assert ended is not None and ended.requeued
+    # The settle deadline (5 s) runs the follow-ups on a surviving node.
+    assert (await mentee.next("session:ended", timeout=8))["reason"] == "declined"
+    assert (await mentor.next("session:ended", timeout=2))["reason"] == "declined"
+    again = await mentor.next("session:matched", timeout=5)
+    assert again["peer"]["id"] == waiting.user_id  # the requeued mentee was declined by it
+
+
+async def test_a_deadline_whose_handler_meets_a_redis_error_fires_again(
+    server: RunningServer, make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Redis answering READONLY (a replica during failover) is a fault a single real Redis
+    # cannot produce on demand, so it is injected into the first end attempt only.
+    calls = server.services.calls
+    original = calls.sessions.end
+    failures = []
+
+    async def flaky_end(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not failures:
+            failures.append(args)
+            raise ReadOnlyError("You can't write against a read only replica.")
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(calls.sessions, "end", flaky_end)
+    server.services.timers._lease_ms = 500
+    mentor, mentee = await make_client("Grace"), await make_client("Ada")
+    to_mentor, _ = await matched_pair(mentor, mentee)
+    await start_call(mentor, mentee, to_mentor["session_id"])
+    ended = await mentee.next("session:ended", timeout=6)
+    assert ended["reason"] == "time_up" and failures
+
+
+async def test_a_reconnect_just_as_the_grace_runs_out_is_not_taken_for_gone(
+    server: RunningServer, make_client: ClientFactory
+) -> None:
+    mentee = await make_client("Ada")
+    await ask(mentee)
+    # The grace deadline fires while the user has a socket again (it reconnected a moment
+    # before): the check and the departure are one script, so nothing happens.
+    await server.services.presence._grace_over(mentee.user_id)
+    skills = {s["slug"]: s for s in await mentee.rest("GET", "/api/skills")}
+    assert skills["python"]["waiting"] == 1
+
+
+async def test_a_node_whose_clock_runs_fast_cannot_end_a_call_early(
+    start_server: ServerFactory, make_client: ClientFactory
+) -> None:
+    honest = await start_server()
+    fast = await start_server(clock=ClusterClock(SkewedClock(+5_000)))
+    mentor = await make_client("Grace", url=fast.url)
+    mentee = await make_client("Ada", url=honest.url)
+    synced = await mentor.must("clock", {"t0": 1})
+    honest_now = honest.services.clock.now_ms()
+    assert abs(synced["server_now"] - honest_now) < 100
+    to_mentor, _ = await matched_pair(mentor, mentee)
+    # The fast node starts the countdown: ends_at still comes from the cluster's clock.
+    await mentee.must("session:connected", {"session_id": to_mentor["session_id"]})
+    await mentor.must("session:connected", {"session_id": to_mentor["session_id"]})
+    started = await mentee.next("session:started")
+    assert abs(started["started_at"] - honest.services.clock.now_ms()) < 200
+    await mentee.next("session:ended", timeout=5)
+    assert honest.services.clock.now_ms() >= started["ends_at"]
+
+
+async def test_the_reconciler_mends_what_a_crash_left_behind(
+    server: RunningServer, make_client: ClientFactory, redis: Redis
+) -> None:
+    mentor, mentee = await make_client("Grace"), await make_client("Ada")
+    to_mentor, _ = await matched_pair(mentor, mentee)
+    sid = to_mentor["session_id"]
+    await start_call(mentor, mentee, sid)
+    idle_mentor, stuck_mentor = await make_client("Idle"), await make_client("Stuck")
+    await go_online(idle_mentor, "career")
+    await go_online(stuck_mentor, "career")
+    # What a crash or a lost AOF second can leave: a live call without its end, a mentor busy
+    # with no call, one idle outside its pool, a ticket beside a session, a stale pointer, and
+    # the sockets of a node that died.
+    await redis.zrem(keys.TIMERS, f"end|{sid}")
+    await redis.hset(keys.mentor(stuck_mentor.user_id), "state", "busy")
+    await redis.zrem(keys.idle("career"), stuck_mentor.user_id, idle_mentor.user_id)
+    await redis.hset(keys.mentee(mentee.user_id), mapping={"skill": "python", "ticket_id": "t_x"})
+    await redis.set(keys.live_session("u_ghost"), "s_gone")
+    await redis.sadd(keys.node_users("n_dead"), "u_ghost")
+    await redis.sadd(keys.sockets("u_ghost"), "n_dead|abc")
+    audit = server.services.reconciler._auditor
+    found = {(v.kind, v.subject) for v in await audit.audit()}
+    assert found == {
+        ("end_deadline", sid),
+        ("busy_mentor", stuck_mentor.user_id),
+        ("idle_outside_pools", idle_mentor.user_id),
+        ("ticket_in_session", mentee.user_id),
+        ("stale_live", "u_ghost"),
+        ("dead_node", "n_dead"),
+    }
+    repaired = await server.services.reconciler.run_once()
+    assert {(v.kind, v.subject) for v in repaired} == found
+    await redis.delete(keys.PREFIX + "reconciler-lock")
+    assert await audit.audit() == []
+    assert (await mentee.next("session:ended", timeout=5))["reason"] == "time_up"
+    state = await redis.hget(keys.mentor(stuck_mentor.user_id), "state")
+    assert state == "idle"
+
+
+async def test_doctor_reports_violations_and_repairs_them(
+    server: RunningServer, make_client: ClientFactory, redis: Redis, redis_url: str
+) -> None:
+    mentor, mentee = await make_client("Grace"), await make_client("Ada")
+    to_mentor, _ = await matched_pair(mentor, mentee)
+    await redis.zrem(keys.TIMERS, f"connect|{to_mentor['session_id']}")
+
+    async def doctor(*flags: str) -> tuple[int, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "server", "doctor", "--redis-url", redis_url, *flags,
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, _ = await process.communicate()
+        return process.returncode or 0, out.decode()
+
+    status, out = await doctor("--history")
+    assert status == 1 and "connect_deadline" in out and to_mentor["session_id"] in out
+    status, out = await doctor("--repair")
+    assert status == 1 and "repaired 1 of 1" in out
+    status, out = await doctor("--history")
+    assert status == 0 and "0 violation(s)" in out
+    ended = await mentee.next("session:ended", timeout=5)  # the repaired deadline fired
+    assert ended["reason"] == "no_connection"
