@@ -70,14 +70,16 @@ class _StateCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         s = self._state
-        sessions = GaugeMetricFamily(
-            "mentorburst_sessions",
-            "Sessions in progress across the cluster: matched (waiting for media) or live.",
-            labels=["state"],
+        yield GaugeMetricFamily(
+            "mentorburst_live_sessions",
+            "Live sessions (countdown running) across the cluster.",
+            value=s.sessions.get("live", 0),
         )
-        for state, count in s.sessions.items():
-            sessions.add_metric([state], count)
-        yield sessions
+        yield GaugeMetricFamily(
+            "mentorburst_matched_sessions",
+            "Sessions matched and waiting for media (the connect grace) across the cluster.",
+            value=s.sessions.get("matched", 0),
+        )
         busy = GaugeMetricFamily(
             "mentorburst_mentors_busy",
             "Mentors in a session (matched or live) across the cluster: one per session.",

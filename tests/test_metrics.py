@@ -52,7 +52,7 @@ async def test_metrics_follow_a_drop_in_call_from_queue_to_time_up(
     matched = await mentee.next("session:matched")
     await mentor.next("session:matched")
     during = await scrape(server)
-    assert value(during, "mentorburst_sessions", state="matched") == 1
+    assert value(during, "mentorburst_matched_sessions") == 1
     assert value(during, "mentorburst_mentors_online", skill="python") == 1
     assert value(during, "mentorburst_mentors_busy") == 1
     assert value(during, "mentorburst_waiting_mentees", skill="python") == 0
@@ -67,15 +67,15 @@ async def test_metrics_follow_a_drop_in_call_from_queue_to_time_up(
 
     await start_call(mentor, mentee, matched["session_id"])
     live = await scrape(server)
-    assert value(live, "mentorburst_sessions", state="live") == 1
-    assert value(live, "mentorburst_sessions", state="matched") == 0
+    assert value(live, "mentorburst_live_sessions") == 1
+    assert value(live, "mentorburst_matched_sessions") == 0
 
     ended = await mentee.next("session:ended", timeout=6)
     assert ended["reason"] == "time_up"
     after = await scrape(server)
     ends = "mentorburst_session_ends_total"
     assert value(after, ends, reason="time_up") - value(before, ends, reason="time_up") == 1
-    assert value(after, "mentorburst_sessions", state="live") == 0
+    assert value(after, "mentorburst_live_sessions") == 0
     lateness = "mentorburst_deadline_lateness_seconds_count"
     assert value(after, lateness, kind="end") - value(before, lateness, kind="end") >= 1
     relayed = "mentorburst_socket_event_seconds_count"
