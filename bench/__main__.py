@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import statistics
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -18,9 +19,12 @@ from bench import (
     countdown,
     dropin,
     matching,
+    reconnect_storm,
     redis_restart,
+    scaling,
     signal_rtt,
     speed_event,
+    turn_call,
 )
 from bench.harness import RESULTS, machine, percentile
 
@@ -45,6 +49,10 @@ BENCHMARKS: dict[str, Runner] = {
     "two_nodes": lambda quick, out: matching.run_two_nodes(quick, out),
     "dropin": sized(dropin.run, {"runs": 20}, {"runs": 5}),
     "browser_call": sized(browser_call.run, {"runs": 10}, {"runs": 2}),
+    "reconnect_storm": lambda quick, out: reconnect_storm.run(quick, out),
+    "workers": lambda quick, out: scaling.run_workers(quick, out),
+    "fanout": lambda quick, out: scaling.run_fanout(quick, out),
+    "turn_call": lambda quick, out: turn_call.run(quick, out),
     "redis_restart": sized(redis_restart.run, {"runs": 5}, {"runs": 1}),
     "speed_event": sized(
         speed_event.run, {"per_side": 100, "rounds": 3}, {"per_side": 5, "rounds": 1}
@@ -62,7 +70,7 @@ def write_results(out: Path, names: list[str], quick: bool, seconds: float) -> N
             "p99": percentile(f.values, 99),
             "n": len(f.values),
             "unit": f.unit,
-            "baseline_median": None if f.ratio is None else f.median / f.ratio,
+            "baseline_median": statistics.median(f.baseline) if f.baseline else None,
             "ratio": f.ratio,
             "target": f.target,
             "line": f.line(),

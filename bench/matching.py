@@ -37,10 +37,10 @@ from bench.harness import (
 from bench.plots import Plot
 from bench.wire import WireClient, bounded, http_session, must, signed_in, spawn
 from server import keys
-from server.app import redis_pool
 from server.clock import SystemClock
 from server.config import Config
 from server.queue import Match, SkillQueue
+from server.redis_conn import redis_pool
 from server.scripts import Lua, settings
 from server.sessions import SessionStore
 

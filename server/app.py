@@ -3,20 +3,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import socketio
 from aiohttp import web
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from server import logs, proxies, redis_conn, scrape
 from server.accounts.guard import SocketGuard
 from server.accounts.oidc import OidcClient
 from server.accounts.passkeys import Passkeys
@@ -59,39 +55,10 @@ from server.webguard import origins, rest_write_budget, security_headers
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 64 * 1024
+DRAIN_CLOSE_SECONDS = 10
 REDIS_URL = web.AppKey("redis_url", str)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
-
-
-REDIS_POOL_SIZE = 64
-
-
-def redis_pool(url: str, *, pubsub: bool = False, **options: Any) -> BlockingConnectionPool:
-    """A burst of requests waits for a free connection instead of failing with
-    'Too many connections' (redis-py's default pool caps at 100 and raises at once).
-
-    After Redis restarts, pooled connections are dead: a command that meets one reconnects and
-    is retried (a refused or closed connection never ran it), so the first request after an
-    outage succeeds. While Redis is away, commands fail within a few hundred milliseconds and
-    callers answer ``unavailable``. A pub/sub connection blocks in reads for as long as nothing
-    is published, so only ordinary connections get a read timeout."""
-    return BlockingConnectionPool.from_url(
-        url,
-        max_connections=REDIS_POOL_SIZE,
-        timeout=10,
-        socket_connect_timeout=2,
-        socket_timeout=None if pubsub else 10,
-        socket_keepalive=True,
-        health_check_interval=30,
-        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError],
-        **options,
-    )
-
-
-def _manager_redis(url: str) -> Redis:
-    return Redis(connection_pool=redis_pool(url, pubsub=True))
 
 
 def create_app(config: Config, *, clock: Clock | None = None) -> web.Application:
@@ -100,11 +67,17 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     catalog = SkillCatalog.load(config.skills_file)
     app = web.Application(
         client_max_size=MAX_MESSAGE_BYTES,
-        middlewares=[json_errors, origins(config), bearer_identity, rest_write_budget],
+        middlewares=[
+            proxies.middleware(proxies.parse_networks(config.trusted_proxies)),
+            json_errors,
+            origins(config),
+            bearer_identity,
+            rest_write_budget,
+        ],
     )
     app.on_response_prepare.append(security_headers)
     # The Redis URL is known only once the embedded server runs; the manager connects lazily.
-    manager = ResilientRedisManager(_manager_redis, channel="mentorburst")
+    manager = ResilientRedisManager(redis_conn.pubsub_client, channel="mentorburst")
     sio = MentorburstServer(
         async_mode="aiohttp",
         client_manager=manager,
@@ -123,24 +96,44 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     app[SIO] = sio
     app.add_routes(routes)
     app.add_routes(account_routes)
+    scrape.add_routes(app)
     web_dir = config.web_dir or WEB_DIR
     if (web_dir / "index.html").exists():
-        app.router.add_get("/", _index(web_dir / "index.html"))
+        app.router.add_get("/", _file(web_dir / "index.html"))
         # Where an organisation's sign-in sends people back; the web client finishes it.
-        app.router.add_get("/oidc/callback", _index(web_dir / "index.html"))
+        app.router.add_get("/oidc/callback", _file(web_dir / "index.html"))
+        if (web_dir / "favicon.svg").exists():
+            # /favicon.ico too: a browser asks for it on any page that names no icon.
+            for path in ("/favicon.svg", "/favicon.ico"):
+                app.router.add_get(path, _file(web_dir / "favicon.svg"))
         # One static route per asset folder, so /api/* never falls into a file lookup.
         for folder in sorted(p for p in web_dir.iterdir() if p.is_dir()):
             app.router.add_static(f"/{folder.name}", folder, show_index=False)
     app.cleanup_ctx.append(_redis_ctx(config))
     app.cleanup_ctx.append(_services_ctx(config, clock, catalog))
+    app.on_shutdown.append(_drain)
     return app
 
 
-def _index(path: Path) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
-    async def index(request: web.Request) -> web.FileResponse:
+async def _drain(app: web.Application) -> None:
+    """Shutdown (SIGTERM): the listener is closed already; close every socket too, so each client
+    reconnects at once to another worker or node, and the presence grace keeps its place."""
+    eio = app[SIO].eio
+    closing = [
+        asyncio.create_task(socket.close(wait=False, reason=eio.reason.SERVER_DISCONNECT))
+        for socket in list(eio.sockets.values())
+    ]
+    if closing:
+        # Not eio.disconnect(): it waits for each socket's writer to flush, forever for a socket
+        # whose client vanished a moment ago.
+        await asyncio.wait(closing, timeout=DRAIN_CLOSE_SECONDS)
+
+
+def _file(path: Path) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
+    async def serve_file(request: web.Request) -> web.FileResponse:
         return web.FileResponse(path)
 
-    return index
+    return serve_file
 
 
 def _redis_ctx(config: Config) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -165,7 +158,7 @@ def _services_ctx(
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         url = app[REDIS_URL]
-        redis = Redis(connection_pool=redis_pool(url, decode_responses=True))
+        redis = redis_conn.connect(url)
         await redis.ping()
         now = clock or ClusterClock()
         cluster_clock = now if isinstance(now, ClusterClock) else None
@@ -180,6 +173,7 @@ def _services_ctx(
         lua = Lua(redis, now, settings(config))
         await redis.set(SETTINGS_KEY, lua.settings)
         node_id = f"n_{secrets.token_hex(6)}"
+        logs.set_node(node_id)
         notifier = SocketNotifier(sio, node_id)
         timers = Timers(redis, lua.scripts, now)
         users = Users(redis, config.guest_ttl_seconds)

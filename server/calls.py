@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from server import metrics
 from server.clock import Clock
 from server.config import Config
 from server.errors import Conflict, Forbidden, log_failure
@@ -141,6 +142,7 @@ class Calls:
         session = await self.sessions.get(session_id)
         if session is None:
             return None
+        metrics.matched(session.joined_at, session.matched_at)
         await self.send_matched(session)
         return session
 
@@ -274,6 +276,7 @@ class Calls:
         session = await self.sessions.get(session_id)
         if session is not None and session.state == "ended":
             payload = self.ended_payload(session)
+            metrics.session_ended(payload)
             for user_id in session.people:
                 await self.notifier.to_user(user_id, "session:ended", payload)
             for listener in self.settled_listeners:

@@ -4,34 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from aiohttp import web
-
 from server.config import add_serve_arguments, config_from
-
-
-def tune_gc() -> None:
-    """Each message allocates a few dozen short-lived objects; with thousands of sockets alive,
-    CPython's default thresholds (700 allocations) run young collections so often, and full ones
-    over such a heap, that the match benchmark spent most of its time in them. Collect young
-    objects 50x less often; a full pass still runs after 10 of those."""
-    gc.freeze()  # what start-up built lives for the process
-    gc.set_threshold(50_000, 20, 10)
-
-
-def use_uvloop() -> None:
-    """uvloop where it is installed (Linux, macOS): the event loop is most of a message's cost."""
-    try:
-        import uvloop
-    except ImportError:
-        return
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -39,9 +18,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         prog="mentorburst", description="Real-time video micro-mentoring."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the server (embedded Redis unless --redis-url)")
-    add_serve_arguments(serve)
-    bot = commands.add_parser("bot", help="a Python mentor or mentee that takes real calls")
+    serve_parser = commands.add_parser(
+        "serve", help="run the server (embedded Redis unless --redis-url)"
+    )
+    add_serve_arguments(serve_parser)
+    bot = commands.add_parser(
+        "bot",
+        help="a Python mentor or mentee that takes real calls",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     bot.add_argument("--role", choices=["mentor", "mentee"], required=True)
     bot.add_argument("--skill", required=True, help="skill slug, e.g. python")
     bot.add_argument("--url", default="http://127.0.0.1:8080", help="the mentorburst server")
@@ -66,19 +51,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.command == "serve":
-        from server.app import create_app
+        from server import logs
+        from server.serve import serve
 
         config = config_from(args, os.environ)
-        logging.basicConfig(
-            level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-        print(
-            f"mentorburst serving on {config.origin}/ (bound to {config.host}:{config.port})",
-            flush=True,
-        )
-        tune_gc()
-        use_uvloop()
-        web.run_app(create_app(config), host=config.host, port=config.port, print=None)
+        logs.configure(config.log_level, config.log_format)
+        serve(config)
     elif args.command == "doctor":
         from server.doctor import doctor as run_doctor
 

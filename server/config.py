@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,32 @@ def _marks(text: str) -> tuple[float, ...]:
 
 def _urls(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return value
+
+
+def _networks(text: str) -> tuple[str, ...]:
+    entries = _urls(text)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{entry!r} is not an address or network") from None
+    return entries
+
+
+def _choice(*allowed: str) -> Any:
+    def check(text: str) -> str:
+        if text.lower() not in allowed:
+            raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(allowed)}")
+        return text.lower()
+
+    return check
 
 
 def _on_off(text: str) -> bool:
@@ -89,6 +116,11 @@ class Config:
     precall_seconds: float = 30
     web_dir: Path | None = None
     log_level: str = "INFO"
+    log_format: str = "text"
+    workers: int = 1
+    # The kernel caps it at net.core.somaxconn (4096 on current Linux): raise that too.
+    listen_backlog: int = 8192
+    trusted_proxies: tuple[str, ...] = ()
     reconcile_seconds: float = 30
     # Abuse limits (server/ratelimit.py; budgets in the `limits` notation, docs/protocol.md).
     rate_limits: bool = True
@@ -142,7 +174,11 @@ class Config:
 _FLAGS: dict[str, tuple[Any, str]] = {
     "host": (str, "address to bind"),
     "port": (int, "port to bind"),
-    "redis-url": (str, "Redis URL (env REDIS_URL); absent = embedded redis-server"),
+    "redis-url": (
+        str,
+        "redis://, rediss://, unix:// or redis+sentinel://h1:26379,h2:26379/0/mymaster "
+        "(env REDIS_URL too)",
+    ),
     "data-dir": (Path, "where the embedded Redis keeps its AOF and the token secret"),
     "session-seconds": (_seconds, "the fixed countdown of a drop-in call"),
     "connect-grace-seconds": (_seconds, "match -> both connected, else no_connection"),
@@ -153,16 +189,26 @@ _FLAGS: dict[str, tuple[Any, str]] = {
         "after a call a mentor is matchable once it rated, or after this",
     ),
     "warn-at": (_marks, "session:warning marks, seconds left, comma separated"),
-    "skills-file": (Path, "skills catalog JSON; a built-in default otherwise"),
-    "stun-urls": (_urls, "STUN URLs handed to peers, comma separated (default none)"),
+    "skills-file": (Path, "skills catalog JSON"),
+    "stun-urls": (_urls, "STUN URLs handed to peers, comma separated"),
     "turn-urls": (_urls, "TURN URLs handed to peers, comma separated"),
     "turn-secret": (str, "TURN REST shared secret: peers get short-lived credentials"),
     "turn-ttl-seconds": (_seconds, "lifetime of TURN credentials"),
     "token-ttl-seconds": (_seconds, "lifetime of login tokens"),
     "precall-capacity": (int, "concurrent pre-call echo checks"),
     "precall-seconds": (_seconds, "a pre-call echo peer closes itself after this"),
-    "web-dir": (Path, "serve the web client from this folder instead of the packaged one"),
-    "log-level": (str, "DEBUG, INFO, WARNING or ERROR"),
+    "web-dir": (Path, "serve the web client from this folder"),
+    "log-level": (_choice("debug", "info", "warning", "error"), "DEBUG, INFO, WARNING or ERROR"),
+    "log-format": (_choice("text", "json"), "text, or json: one object a line"),
+    "workers": (_positive, "full server processes sharing this port (and the same Redis)"),
+    "listen-backlog": (
+        _positive,
+        "TCP accept queue length (capped by net.core.somaxconn); room for reconnect storms",
+    ),
+    "trusted-proxies": (
+        _networks,
+        "reverse proxies (addresses or CIDRs, comma separated) whose X-Forwarded-For is believed",
+    ),
     "reconcile-seconds": (_seconds, "how often one node audits and repairs the invariants"),
     "rate-limits": (
         _on_off,
@@ -187,10 +233,39 @@ _FLAGS: dict[str, tuple[Any, str]] = {
 }
 
 
+# What an unset flag means, where "none" would not say it.
+_UNSET = {
+    "redis-url": "an embedded redis-server in --data-dir",
+    "skills-file": "the built-in catalog",
+    "web-dir": "web/ beside the server package",
+    "turn-secret": "none: TURN URLs are handed out without credentials",
+    "public-url": "http://HOST:PORT, localhost for a loopback bind",
+    "oidc-issuer": "none: no organisation sign-in",
+}
+
+
+def _shown(flag: str, value: Any) -> str:
+    if value is None or value == ():
+        return _UNSET.get(flag, "none")
+    if isinstance(value, tuple):
+        return ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the ``serve`` flags; defaults stay None so env and dataclass defaults apply."""
+    defaults = Config()
     for flag, (kind, help_text) in _FLAGS.items():
-        parser.add_argument(f"--{flag}", type=kind, default=None, help=help_text)
+        shown = _shown(flag, getattr(defaults, flag.replace("-", "_")))
+        parser.add_argument(
+            f"--{flag}",
+            type=kind,
+            default=None,
+            metavar=flag.split("-")[-1].upper(),
+            help=f"{help_text} (default: {shown}; env MB_{flag.replace('-', '_').upper()})",
+        )
 
 
 def config_from(args: argparse.Namespace | None, env: Mapping[str, str]) -> Config:

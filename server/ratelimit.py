@@ -19,7 +19,7 @@ from limits.aio.storage import RedisStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from redis.asyncio import ConnectionPool
 
-from server import keys
+from server import keys, metrics
 from server.config import Config
 from server.errors import MentorburstError
 
@@ -110,4 +110,5 @@ class RateLimits:
     async def _refuse(self, budget: Budget, rate: RateLimitItem, who: tuple[str, ...]) -> None:
         stats = await self._limiter.get_window_stats(rate, budget.name, *who)
         self.refusals += 1
+        metrics.RATE_LIMITED.labels(budget.name).inc()
         raise RateLimited(budget.what, max(1, math.ceil(stats.reset_time - time.time())))

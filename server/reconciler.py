@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
-from server import keys
+from server import keys, metrics
 from server.audit import Auditor, Violation
 from server.errors import log_failure
 from server.scripts import Lua
@@ -61,6 +61,7 @@ class Reconciler(Worker):
             if await repair(self._lua, violation):
                 log.warning("reconciler repaired %s", violation)
                 self.repairs[violation.kind] += 1
+                metrics.RECONCILER_REPAIRS.labels(violation.kind).inc()
                 repaired.append(violation)
                 if self._on_repaired is not None:
                     await self._on_repaired(violation)

@@ -60,6 +60,8 @@ async def json_errors(
             raise
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "bad_request")
         return _error(exc.status, code, exc.reason)
+    except ConnectionResetError:
+        raise  # the client left mid-answer (a storm's abandoned attempts); aiohttp drops it quietly
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
         return web.json_response({"error": internal_error()}, status=500)

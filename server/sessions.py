@@ -33,6 +33,7 @@ class Session:
     requeued: bool = False
     mentor_after: str = ""
     actor: str = ""  # who ended it ('' for the server)
+    joined_at: int | None = None  # the mentee's ticket, for drop-in matches
 
     def role_of(self, user_id: str) -> str | None:
         if user_id == self.mentor_id:
@@ -127,6 +128,7 @@ class SessionStore:
             requeued=h.get("requeued") == "1",
             mentor_after=h.get("mentor_after", ""),
             actor=h.get("actor", ""),
+            joined_at=_int(h.get("joined_at")),
         )
 
     async def live_session_id(self, user_id: str) -> str | None:

@@ -4,12 +4,14 @@ each outcome into an ack. Handlers own no state; errors never leak a traceback."
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
 from msgspec import Struct
 
+from server import logs, metrics, proxies
 from server import payloads as p
 from server.accounts.guard import SocketGuard
 from server.accounts.tokens import Tokens
@@ -45,6 +47,17 @@ def route(event: str, payload: type[Struct]) -> Callable[[Handler], Handler]:
     return register
 
 
+def _session_of(data: Any) -> str | None:
+    """The session a payload names, for log lines (never logged itself)."""
+    found = data.get("session_id") if isinstance(data, dict) else None
+    return found if isinstance(found, str) and len(found) <= 64 else None
+
+
+def _client(environ: dict[str, Any]) -> str | None:
+    request = environ.get("aiohttp.request")
+    return proxies.request_client(request) if request is not None else None
+
+
 class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(
         self,
@@ -69,11 +82,19 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         if event == "connect":
-            return await self.on_connect(*args)
+            await self.on_connect(*args)
+            metrics.SOCKETS.inc()
+            return None
         if event == "disconnect":
+            metrics.SOCKETS.dec()
             return await self.on_disconnect(args[0])
         sid, data = args[0], (args[1] if len(args) > 1 else None)
-        return await self.dispatch(event, sid, data)
+        started = time.perf_counter()
+        ack = await self.dispatch(event, sid, data)
+        known = event if event in ROUTES else "unknown"  # clients pick names: keep labels bounded
+        metrics.handled(known, ack, time.perf_counter() - started)
+        log.debug("%s answered %s", known, "ok" if ack.get("ok") else ack["error"]["code"])
+        return ack
 
     async def dispatch(self, event: str, sid: str, data: Any) -> dict[str, Any]:
         if event == MALFORMED:
@@ -86,6 +107,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             )
         kind, handler = entry
         user_id = (await self.get_session(sid)).get("uid")
+        logs.bind(user_id=user_id, session_id=_session_of(data))
         if user_id is None:
             return _refused(Unauthorized("Connect with a valid token first."))
         try:
@@ -122,6 +144,8 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             log.warning("connect refused: Redis unavailable (%s)", exc)
             raise socketio.exceptions.ConnectionRefusedError("unavailable") from None
         await self.save_session(sid, {"uid": identity.user_id, "name": identity.name})
+        logs.bind(user_id=identity.user_id)
+        log.debug("socket %s connected from %s", sid, _client(environ))
         await self.enter_room(sid, user_room(identity.user_id))
         try:
             await self.presence.connected(identity.user_id, sid)

@@ -25,7 +25,8 @@ import socketio
 from redis.asyncio import Redis
 from socketio import packet
 
-from server import wirejson
+from server import metrics, wirejson
+from server.room_index import IndexedRooms
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class MentorburstServer(socketio.AsyncServer):  # type: ignore[misc]
 RedisFactory = Callable[[str], Redis]
 
 
-class ResilientRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+class ResilientRedisManager(IndexedRooms, socketio.AsyncRedisManager):  # type: ignore[misc]
     # A connection attempt to a Redis that is down fails at once, so trying often costs little
     # and keeps the deaf window after it returns short.
     RETRY_SECONDS = 0.25
@@ -116,6 +117,7 @@ class ResilientRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
                             )
                     attempt = 0
                 async for message in self.pubsub.listen():
+                    metrics.PUBSUB_MESSAGES.inc()
                     yield message
             except asyncio.CancelledError:
                 raise

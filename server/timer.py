@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from redis.asyncio import Redis
 
-from server import keys
+from server import keys, metrics
 from server.clock import Clock
 from server.errors import log_failure
 from server.scripts import Scripts
@@ -74,12 +74,15 @@ class Timers(Worker):
 
     async def fire_due(self) -> int:
         """Claim and run every deadline due now; returns how many fired."""
+        now = self._clock.now_ms()
         claimed = await self._scripts.claim_timers(
-            keys=[keys.TIMERS], args=[self._clock.now_ms(), self._lease_ms, self._batch]
+            keys=[keys.TIMERS], args=[now, self._lease_ms, self._batch]
         )
-        pairs = [(claimed[i], claimed[i + 1]) for i in range(0, len(claimed), 2)]
-        await asyncio.gather(*(self._fire(member, lease) for member, lease in pairs))
-        return len(pairs)
+        triples = [claimed[i : i + 3] for i in range(0, len(claimed), 3)]
+        for member, _lease, due in triples:
+            metrics.deadline_fired(member.partition("|")[0], now - float(due))
+        await asyncio.gather(*(self._fire(member, lease) for member, lease, _due in triples))
+        return len(triples)
 
     async def _fire(self, member: str, lease: str) -> None:
         kind, _, arg = member.partition("|")

@@ -6,7 +6,9 @@ import re
 from pathlib import Path
 
 import aiohttp
+from playwright.async_api import Response
 
+from tests.browser import launch
 from tests.conftest import RunningServer
 
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -47,3 +49,38 @@ def test_user_text_is_never_inserted_as_html() -> None:
         source = path.read_text()
         for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"):
             assert sink not in source, f"{path.name} uses {sink}"
+
+
+async def test_the_page_names_an_icon_that_is_served_so_no_browser_logs_a_404(
+    server: RunningServer,
+) -> None:
+    assert (
+        '<link rel="icon" href="/favicon.svg" type="image/svg+xml">'
+        in (WEB / "index.html").read_text()
+    )
+    async with aiohttp.ClientSession() as http:
+        for path in ("/favicon.svg", "/favicon.ico"):
+            async with http.get(server.url + path) as response:
+                assert response.status == 200, path
+                assert response.content_type == "image/svg+xml"
+                assert (await response.text()).startswith("<svg")
+
+
+async def test_the_home_page_loads_in_chromium_without_a_console_error(
+    server: RunningServer,
+) -> None:
+    errors: list[str] = []
+
+    def failed_response(response: Response) -> None:
+        if response.status >= 400:
+            errors.append(f"{response.status}: {response.url}")
+
+    async for browser in launch():
+        page = await browser.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("requestfailed", lambda r: errors.append(f"failed: {r.url}"))
+        page.on("response", failed_response)
+        await page.goto(server.url)
+        await page.wait_for_load_state("networkidle")
+    assert errors == []

@@ -18,6 +18,7 @@ from aiortc import (
     MediaStreamTrack,
     RTCConfiguration,
     RTCIceServer,
+    RTCIceTransportPolicy,
     RTCPeerConnection,
     RTCSessionDescription,
 )
@@ -28,23 +29,35 @@ from server.peer.client import MentorburstClient
 log = logging.getLogger(__name__)
 
 
-def rtc_configuration(ice_servers: list[dict[str, Any]]) -> RTCConfiguration:
-    """An explicit list, possibly empty: aiortc falls back to a public STUN server on None."""
+def rtc_configuration(
+    ice_servers: list[dict[str, Any]], *, relay_only: bool = False
+) -> RTCConfiguration:
+    """An explicit list, possibly empty: aiortc falls back to a public STUN server on None.
+    ``relay_only`` gathers only TURN candidates (a browser's ``iceTransportPolicy: "relay"``),
+    as a peer behind a symmetric NAT effectively does."""
     servers = [
         RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
         for s in ice_servers
     ]
-    return RTCConfiguration(iceServers=servers)
+    policy = RTCIceTransportPolicy.RELAY if relay_only else RTCIceTransportPolicy.ALL
+    return RTCConfiguration(iceServers=servers, iceTransportPolicy=policy)
 
 
 class CallPeer:
     def __init__(
-        self, client: MentorburstClient, matched: dict[str, Any], tracks: list[MediaStreamTrack]
+        self,
+        client: MentorburstClient,
+        matched: dict[str, Any],
+        tracks: list[MediaStreamTrack],
+        *,
+        relay_only: bool = False,
     ) -> None:
         self.client = client
         self.session_id: str = matched["session_id"]
         self.offerer: bool = matched["offerer"]
-        self.pc = RTCPeerConnection(rtc_configuration(matched.get("ice_servers") or []))
+        self.pc = RTCPeerConnection(
+            rtc_configuration(matched.get("ice_servers") or [], relay_only=relay_only)
+        )
         self.remote_tracks: asyncio.Queue[MediaStreamTrack] = asyncio.Queue()
         self.connected = asyncio.Event()
         self.failed = asyncio.Event()
