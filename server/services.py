@@ -20,6 +20,7 @@ from server.presence import Presence
 from server.queue import SkillQueue
 from server.ratings import Ratings
 from server.reconciler import Reconciler
+from server.records import SessionRecords
 from server.scripts import Lua
 from server.sessions import SessionStore
 from server.skills import SkillCatalog
@@ -48,6 +49,7 @@ class Services:
     precall: PrecallService
     events: SpeedEvents
     accounts: Accounts
+    records: SessionRecords
 
 
 SERVICES = web.AppKey("services", Services)

@@ -33,6 +33,8 @@ class Session:
     requeued: bool = False
     mentor_after: str = ""
     actor: str = ""  # who ended it ('' for the server)
+    extended_ms: int = 0  # added by agreement (session:extend)
+    credited_ms: int = 0  # given back after drops
 
     def role_of(self, user_id: str) -> str | None:
         if user_id == self.mentor_id:
@@ -127,6 +129,8 @@ class SessionStore:
             requeued=h.get("requeued") == "1",
             mentor_after=h.get("mentor_after", ""),
             actor=h.get("actor", ""),
+            extended_ms=int(h.get("extended_ms") or 0),
+            credited_ms=int(h.get("credited_ms") or 0),
         )
 
     async def live_session_id(self, user_id: str) -> str | None:
