@@ -1,6 +1,7 @@
 // "My sessions": the journal of past calls, with questions, partners, ratings and reflections.
-import { api } from "./api.js";
+import { api, login } from "./api.js";
 import { $, el, formatDuration, show } from "./dom.js";
+import { downloadRecord, renderRecord } from "./record.js";
 
 const REASONS = {
   time_up: "ran the full time", left: "ended early", disconnected: "connection dropped",
@@ -34,6 +35,29 @@ export async function openHistory(app) {
       parts.push(el("p", { class: "reflection", text: `Next 48 hours: ${s.rating_given.reflection}` }));
     }
     if (s.rating_given && s.rating_given.note) parts.push(el("p", { class: "meta", text: `Private note: ${s.rating_given.note}` }));
+    parts.push(recordToggle(app, s.session_id));
     return el("li", {}, parts);
   }));
+}
+
+/** "Show the record": the chat, notes and next step of that call, and its Markdown download. */
+function recordToggle(app, sessionId) {
+  const body = el("div", { class: "record", hidden: true });
+  const toggle = el("button", { type: "button", class: "link", text: "Show the record", "aria-expanded": "false" });
+  const download = el("button", { type: "button", class: "link", text: "Download as Markdown" });
+  download.addEventListener("click", () => downloadRecord(sessionId).catch((failure) => app.notice(failure.message, { error: true })));
+  toggle.addEventListener("click", async () => {
+    const open = body.hidden;
+    body.hidden = !open;
+    toggle.textContent = open ? "Hide the record" : "Show the record";
+    toggle.setAttribute("aria-expanded", String(open));
+    if (open && !body.childElementCount) {
+      try {
+        body.replaceChildren(...renderRecord(await api.session(sessionId), login.user?.id));
+      } catch (failure) {
+        body.replaceChildren(el("p", { class: "field-error", text: failure.message }));
+      }
+    }
+  });
+  return el("div", { class: "record-actions" }, [el("div", { class: "actions" }, [toggle, download]), body]);
 }

@@ -1,17 +1,22 @@
 // The app: sign-in, one Socket.IO connection, and routing of server events to the views.
 import { openAccount, wireAccount } from "./account.js";
+import { alertPerson } from "./alerts.js";
 import { ApiError, api, login } from "./api.js";
 import { callStarted, callWarning, enterCall, leaveCall, onSignal, wireCall } from "./call.js";
-import { chime } from "./countdown.js";
+import { catchUp, onChatMessage, wireChat } from "./chat.js";
 import { $, currentView, notice, show } from "./dom.js";
 import { onEventRound, onEventUpdate, openCreate, openJoin, openLobby, openResults, wireEvents } from "./events.js";
+import { onExtendRequested, wireExtend } from "./extend.js";
 import { openHistory } from "./history.js";
 import { LocalMedia } from "./media.js";
 import { showMentor, updateMentor, wireMentor } from "./mentor.js";
+import { onNotesUpdate, resyncNotes, wireNotes } from "./notes.js";
+import { wireOffer } from "./offer.js";
 import { flushPendingRatings, openRating, wireRating } from "./rating.js";
 import { passkeysSupported, signInWithPasskey } from "./passkeys.js";
 import { renewNow, scheduleRenewal, wireRenewal } from "./renewal.js";
 import { openSetup, wireSetup } from "./setup.js";
+import { wireShare } from "./share.js";
 import { Signaling } from "./signaling.js";
 import { finishOrgSignIn, isOrgCallback, startOrgSignIn } from "./sso.js";
 import { showWaiting, updateWaiting, wireWaiting } from "./waiting.js";
@@ -54,7 +59,11 @@ async function connect() {
   wireServerEvents();
   await app.signaling.ready();
   await app.signaling.syncClock();
-  app.signaling.on("connect", () => app.signaling.syncClock().catch(() => {}));
+  app.signaling.on("connect", () => {
+    app.signaling.syncClock().catch(() => {});
+    catchUp(); // messages and notes sent while this socket was away
+    resyncNotes();
+  });
   app.me = await api.me().catch(() => null);
   renderAccount();
 }
@@ -74,9 +83,15 @@ function wireServerEvents() {
   });
   s.on("session:matched", (matched) => {
     app.role = matched.role;
-    if (!matched.resumed) chime();
+    if (!matched.resumed) {
+      alertPerson(matched.role === "mentor" ? `${matched.peer.name} needs your help` : `${matched.peer.name} is taking your question`,
+        matched.question.slice(0, 140));
+    }
     enterCall(app, matched);
   });
+  s.on("chat:message", (message) => onChatMessage(message));
+  s.on("notes:update", (message) => onNotesUpdate(message));
+  s.on("session:extend_requested", (request) => onExtendRequested(request));
   s.on("signal", (message) => onSignal(app, message));
   s.on("session:started", (started) => callStarted(app, started));
   s.on("session:warning", (warning) => callWarning(app, warning));
@@ -110,9 +125,9 @@ function sessionEnded(ended) {
   if (ended.reason === "declined" || ended.reason === "no_connection") {
     if (matched.role === "mentee") {
       notice(ended.reason === "declined"
-        ? "That mentor couldn't take this question. You're back at the front of the line."
-        : "The call couldn't connect. You're back at the front of the line.");
-      app.showWaiting(null);
+        ? `${matched.peer.name} couldn't take this question. You keep your place at the front of the line.`
+        : "The call couldn't connect. You keep your place at the front of the line.");
+      app.showWaiting(null); // the queue:update that follows says who else can take it
     } else {
       notice(ended.reason === "declined" ? "Declined. They're back at the front of the line." : "The call couldn't connect.");
       app.showMentor();
@@ -205,6 +220,11 @@ async function boot() {
   wireMentor(app);
   wireRating(app);
   wireCall(app);
+  wireOffer(app);
+  wireChat(app);
+  wireNotes();
+  wireShare(app);
+  wireExtend(app);
   wireEvents(app);
   const code = new URLSearchParams(location.search).get("event");
   $("#host-event-link").addEventListener("click", async () => { if (await ensureSignedIn()) openCreate(); });

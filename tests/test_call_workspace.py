@@ -1,0 +1,297 @@
+"""The call as a workspace, in two browsers: the mentor reads the question first, they share a
+screen, chat with code and links, type notes together, agree on more time, get a drop back, and
+keep a record of it all. Also the call page on a phone."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from server.app import SIO
+from server.notifier import user_room
+from tests.browser import launch, screenshot
+from tests.conftest import ClientFactory, RunningServer, ServerFactory
+from tests.helpers import ask as ask_over_socket
+from tests.test_web_journeys import (
+    QUESTION,
+    ask,
+    go_online,
+    open_page,
+    sign_in,
+    take_call,
+    user_id,
+    wait_for_video,
+)
+
+LINK = "https://docs.python.org/3/library/asyncio-dev.html"
+QUESTION_WITH_LINK = f"My asyncio service stalls under load; I read {LINK}. What blocks the loop?"
+TRACEBACK = 'Traceback (most recent call last):\n  File "svc.py", line 12, in handle\n    data = json.loads(body)'
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async for running in launch():
+        yield running
+
+
+async def call_between(
+    browser: Browser,
+    server: RunningServer,
+    *,
+    question: str = QUESTION,
+    mentor_size: tuple[int, int] = (1280, 860),
+    mentee_size: tuple[int, int] = (1280, 860),
+) -> tuple[Page, Page]:
+    """Grace mentors, Ada asks, Grace takes the call; both see video. Returns (mentor, mentee)."""
+    mentor = await open_page(browser, server, *mentor_size)
+    await sign_in(mentor, "Grace", "mentor")
+    await go_online(mentor)
+    mentee = await open_page(browser, server, *mentee_size)
+    await sign_in(mentee, "Ada", "mentee")
+    await ask(mentee, question=question)
+    await take_call(mentor)
+    await wait_for_video(mentee)
+    await wait_for_video(mentor)
+    return mentor, mentee
+
+
+async def test_the_mentor_reads_the_question_before_any_camera_starts(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server(session_seconds=60, connect_grace_seconds=20, decline_seconds=4)
+    mentor = await open_page(browser, server)
+    await sign_in(mentor, "Grace", "mentor")
+    await go_online(mentor)
+    await screenshot(mentor, "20-mentor-waiting-camera-off")
+    mentee = await open_page(browser, server)
+    await sign_in(mentee, "Ada", "mentee")
+    await ask(mentee, question=QUESTION_WITH_LINK)
+
+    await expect(mentor.locator("#view-offer")).to_be_visible(timeout=10_000)
+    await expect(mentor.locator("#offer-peer")).to_have_text("Ada asks about Python")
+    link = mentor.locator("#offer-question a")
+    await expect(link).to_have_attribute("href", LINK)
+    await expect(link).to_have_attribute("rel", "noopener noreferrer")
+    await expect(link).to_have_attribute("target", "_blank")
+    left = int(await mentor.locator("#offer-left").text_content() or 0)
+    assert 1 <= left <= 4
+    # No camera or microphone while reading: nothing is captured yet.
+    assert await mentor.evaluate("document.querySelector('#local-video').srcObject.getTracks().length") == 0
+    await expect(mentee.locator("#placeholder-text")).to_have_text(
+        "Grace is reading your question…"
+    )
+    await screenshot(mentor, "21-mentor-reads-question")
+    await screenshot(mentee, "22-mentee-while-mentor-reads")
+
+    # Nobody clicked: when the window runs out the call is taken and the camera starts.
+    await expect(mentor.locator("#view-call")).to_be_visible(timeout=10_000)
+    await wait_for_video(mentee)
+    await wait_for_video(mentor)
+    await expect(mentee.locator("#remote-placeholder")).to_be_hidden(timeout=10_000)
+    await expect(mentee.locator("#call-question a")).to_have_attribute("href", LINK)
+
+
+async def test_a_mentor_who_chose_auto_take_goes_straight_into_the_call(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server(session_seconds=60, connect_grace_seconds=20, decline_seconds=30)
+    mentor = await open_page(browser, server)
+    await sign_in(mentor, "Grace", "mentor")
+    await mentor.get_by_label("Take calls automatically").check()
+    await go_online(mentor)
+    mentee = await open_page(browser, server)
+    await sign_in(mentee, "Ada", "mentee")
+    await ask(mentee)
+    await expect(mentor.locator("#view-call")).to_be_visible(timeout=10_000)
+    await expect(mentor.locator("#view-offer")).to_be_hidden()
+    await wait_for_video(mentee)
+
+
+async def test_a_shared_screen_reaches_the_other_side_sharp(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server(session_seconds=120, connect_grace_seconds=20)
+    mentor, mentee = await call_between(browser, server)
+    await mentee.get_by_role("button", name="Share screen").click()
+    share = mentor.locator("#share-video")
+    await expect(share).to_be_visible(timeout=15_000)
+    await mentor.wait_for_function(
+        "Number(document.querySelector('#share-video').dataset.framesDecoded) > 30",
+        timeout=20_000,
+    )
+    await expect(mentee.locator("#call-share")).to_have_attribute("data-content-hint", "detail")
+    await expect(mentee.locator("#call-share")).to_have_attribute(
+        "data-degradation", "maintain-resolution"
+    )
+    await expect(mentor.locator(".stage")).to_have_class(re.compile(r"\bsharing\b"))
+    # The camera keeps running beside it: two inbound videos, both decoding.
+    assert int(await mentor.locator("#remote-video").get_attribute("data-frames-decoded") or 0)
+    await mentor.wait_for_timeout(3000)
+    size = await share.evaluate(
+        "v => [Number(v.dataset.frameWidth), Number(v.dataset.frameHeight), Number(v.dataset.fps)]"
+    )
+    print(f"shared 1920x1080 screen received at {size[0]}x{size[1]}, {size[2]} fps")
+    assert size[0] >= 1280 and size[1] >= 720, size  # kept sharp, not scaled down to a thumbnail
+    await screenshot(mentor, "23-receiving-a-shared-screen")
+
+    await mentee.get_by_role("button", name="Stop sharing").click()
+    await expect(mentor.locator(".stage")).not_to_have_class(re.compile(r"\bsharing\b"))
+    await expect(share).to_be_hidden(timeout=10_000)
+    await expect(mentee.get_by_role("button", name="Share screen")).to_be_visible()
+
+
+async def test_chat_with_code_and_links_both_ways_and_after_a_reload(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server(session_seconds=120, connect_grace_seconds=20)
+    mentor, mentee = await call_between(browser, server)
+    box = mentee.get_by_label("Message", exact=True)
+    await box.fill(f"Here's where it stalls:\n```python\n{TRACEBACK}\n```")
+    await box.press("Enter")
+    await mentee.get_by_label("Message", exact=True).fill("<img src=x onerror=alert(1)> is that it?")
+    await mentee.get_by_role("button", name="Send").click()
+    await mentor.get_by_label("Message", exact=True).fill(f"Try debug mode: {LINK}.")
+    await mentor.get_by_label("Message", exact=True).press("Enter")
+
+    for page in (mentor, mentee):
+        log = page.locator("#chat-log")
+        await expect(log.locator("li")).to_have_count(3)
+        await expect(log.locator(".code-block pre")).to_have_text(TRACEBACK)
+        await expect(log.locator(".code-block .lang")).to_have_text("python")
+        await expect(log.locator(".code-block button")).to_have_text("Copy")
+        link = log.locator("a")
+        await expect(link).to_have_attribute("href", LINK)  # the sentence's "." is not part of it
+        await expect(link).to_have_attribute("rel", "noopener noreferrer")
+        await expect(link).to_have_attribute("target", "_blank")
+        await expect(log.locator("img")).to_have_count(0)  # text, never HTML
+        await expect(log.locator("li").nth(1)).to_contain_text("<img src=x onerror=alert(1)>")
+    await expect(mentor.locator("#chat-log li").first).to_contain_text("Ada")
+    await screenshot(mentor, "24-chat-with-code")
+
+    await mentee.reload()
+    await expect(mentee.locator("#view-call")).to_be_visible(timeout=10_000)
+    await expect(mentee.locator("#chat-log li")).to_have_count(3)
+    await expect(mentee.locator("#chat-log .code-block pre")).to_have_text(TRACEBACK)
+    await mentee.get_by_label("Message", exact=True).fill("back after a reload")
+    await mentee.get_by_label("Message", exact=True).press("Enter")
+    await expect(mentor.locator("#chat-log li")).to_have_count(4)
+    await expect(mentor.locator("#chat-log li").last).to_contain_text("back after a reload")
+
+
+async def test_two_people_type_into_the_notes_at_once(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server(session_seconds=120, connect_grace_seconds=20)
+    mentor, mentee = await call_between(browser, server)
+    for page in (mentor, mentee):
+        await page.get_by_role("tab", name="Shared notes").click()
+        await expect(page.locator("#notes-text")).to_have_value(
+            re.compile(r"^Question: My asyncio service stalls"), timeout=10_000
+        )
+    # Grace types under "Notes:", Ada after "Next step:", at the same time, key by key.
+    await mentor.locator("#notes-text").evaluate(
+        "a => { const i = a.value.indexOf('Notes:\\n') + 7; a.focus(); a.setSelectionRange(i, i); }"
+    )
+    await mentee.locator("#notes-text").evaluate(
+        "a => { const i = a.value.indexOf('Next step: ') + 11; a.focus(); a.setSelectionRange(i, i); }"
+    )
+    await asyncio.gather(
+        mentor.keyboard.type("py-spy dump shows json.loads on the loop", delay=15),
+        mentee.keyboard.type("profile the parser on staging", delay=15),
+    )
+    for page in (mentor, mentee):
+        area = page.locator("#notes-text")
+        await expect(area).to_have_value(
+            re.compile(r"Notes:\npy-spy dump shows json\.loads on the loop"), timeout=10_000
+        )
+        await expect(area).to_have_value(re.compile(r"Next step: profile the parser on staging"))
+    assert await mentor.locator("#notes-text").input_value() == await mentee.locator(
+        "#notes-text"
+    ).input_value()
+    await screenshot(mentee, "25-shared-notes")
+
+
+async def test_more_time_is_refused_while_someone_waits_then_agreed(
+    start_server: ServerFactory, browser: Browser, make_client: ClientFactory
+) -> None:
+    server = await start_server(session_seconds=25, connect_grace_seconds=20, warn_at=(22,))
+    mentor, mentee = await call_between(browser, server)
+    ask_more = mentee.get_by_role("button", name="+5 min")
+    await expect(ask_more).to_be_visible(timeout=15_000)  # from the first warning on
+    waiting = await make_client("Lin", url=server.url)
+    await ask_over_socket(waiting, "python")
+    await ask_more.click()
+    await expect(mentee.locator("#extend-text")).to_contain_text("Someone is waiting")
+    await waiting.must("mentee:leave", {})
+
+    await ask_more.click()
+    await expect(mentee.locator("#extend-text")).to_contain_text("Waiting for Grace to agree")
+    agree = mentor.get_by_role("button", name="Agree to 5 more minutes")
+    await expect(mentor.locator("#extend-text")).to_have_text("Ada asks for 5 more minutes.")
+    await screenshot(mentor, "26-extension-asked")
+    await agree.click()
+    for page in (mentor, mentee):
+        await expect(page.locator("#extend-text")).to_contain_text("+5 min")
+        await expect(page.locator("#timer-label")).to_have_text(re.compile(r"^0[45]:\d\d$"))
+    await expect(ask_more).to_be_hidden()
+
+
+async def test_time_lost_to_a_drop_is_given_back(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server(session_seconds=120, connect_grace_seconds=30)
+    mentor, mentee = await call_between(browser, server)
+    await expect(mentee.locator("#timer-caption")).to_have_text("left", timeout=10_000)
+    await mentee.context.set_offline(True)
+    sio = server.app[SIO]
+    for sid, _ in list(sio.manager.get_participants("/", user_room(await user_id(mentee)))):
+        await sio.disconnect(sid)
+    await mentee.wait_for_timeout(3000)
+    await mentee.context.set_offline(False)
+    for page in (mentor, mentee):
+        await expect(page.locator("#call-note")).to_have_text(
+            re.compile(r"^\+\d+ s credited for the time the connection dropped\.$"), timeout=15_000
+        )
+    credited = int(re.findall(r"\d+", await mentor.locator("#call-note").text_content() or "")[0])
+    assert 3 <= credited <= 10
+    await expect(mentee.locator("#view-call")).to_be_visible()
+
+
+async def test_the_call_fits_a_phone_and_says_who_left(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server(session_seconds=120, connect_grace_seconds=20)
+    mentor, mentee = await call_between(browser, server, mentee_size=(390, 844))
+    await expect(mentee.locator("#timer-caption")).to_have_text("left", timeout=10_000)
+    assert await mentee.evaluate("scrollY") == 0
+    for selector in ("#remote-video", "#timer-label", "#call-mic", "#hangup"):
+        box = await mentee.locator(selector).bounding_box()
+        assert box is not None, selector
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 844, (selector, box)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (selector, box)
+    assert await mentee.evaluate("document.documentElement.scrollWidth") <= 390
+    await screenshot(mentee, "27-phone-call")
+
+    # The partner turns the camera off: a placeholder with their name, not a black box.
+    await mentor.get_by_role("button", name="Camera off").click()
+    await expect(mentee.locator("#placeholder-text")).to_have_text(
+        "Grace's camera is off", timeout=10_000
+    )
+    await screenshot(mentee, "28-phone-partner-camera-off")
+    await mentor.get_by_role("button", name="Camera on").click()
+    await expect(mentee.locator("#remote-placeholder")).to_be_hidden(timeout=10_000)
+
+    await mentor.get_by_role("button", name="Hang up").click()
+    await expect(mentor.get_by_role("button", name="Hang up")).to_be_hidden()
+    await mentor.get_by_role("button", name="Keep talking").click()  # changed its mind
+    await expect(mentor.locator("#view-call")).to_be_visible()
+    await mentor.get_by_role("button", name="Hang up").click()
+    await mentor.get_by_role("button", name="End call").click()
+    await expect(mentee.locator("#rating-reason")).to_have_text(
+        "Grace left the call. The call has ended.", timeout=10_000
+    )
+    await screenshot(mentee, "29-phone-rating")
