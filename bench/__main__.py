@@ -15,6 +15,7 @@ from bench import (
     browser_call,
     call_setup,
     capacity,
+    chat,
     countdown,
     dropin,
     matching,
@@ -44,6 +45,7 @@ BENCHMARKS: dict[str, Runner] = {
     "two_nodes": lambda quick, out: matching.run_two_nodes(quick, out),
     "dropin": sized(dropin.run, {"runs": 20}, {"runs": 5}),
     "browser_call": sized(browser_call.run, {"runs": 10}, {"runs": 2}),
+    "chat": lambda quick, out: chat.run(quick, out),
     "speed_event": sized(
         speed_event.run, {"per_side": 100, "rounds": 3}, {"per_side": 5, "rounds": 1}
     ),

@@ -31,6 +31,7 @@ FIGURES = {
     "two_nodes": ["two_nodes_throughput"],
     "dropin": ["dropin_match_latency", "dropin_end_lateness"],
     "browser_call": ["browser_join_to_first_frame", "browser_bare_pair_first_frame"],
+    "chat": ["chat_latency@1/s"],
     "speed_event": ["event_round_spread", "event_pairing_500"],
 }
 WITH_BASELINE = {
@@ -45,6 +46,7 @@ WITH_BASELINE = {
     "call_setup_first_frame",
     "two_nodes_throughput",
     "browser_join_to_first_frame",
+    "chat_latency@1/s",
 }
 
 

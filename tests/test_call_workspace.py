@@ -80,7 +80,10 @@ async def test_the_mentor_reads_the_question_before_any_camera_starts(
     left = int(await mentor.locator("#offer-left").text_content() or 0)
     assert 1 <= left <= 4
     # No camera or microphone while reading: nothing is captured yet.
-    assert await mentor.evaluate("document.querySelector('#local-video').srcObject.getTracks().length") == 0
+    assert (
+        await mentor.evaluate("document.querySelector('#local-video').srcObject.getTracks().length")
+        == 0
+    )
     await expect(mentee.locator("#placeholder-text")).to_have_text(
         "Grace is reading your question…"
     )
@@ -152,7 +155,9 @@ async def test_chat_with_code_and_links_both_ways_and_after_a_reload(
     box = mentee.get_by_label("Message", exact=True)
     await box.fill(f"Here's where it stalls:\n```python\n{TRACEBACK}\n```")
     await box.press("Enter")
-    await mentee.get_by_label("Message", exact=True).fill("<img src=x onerror=alert(1)> is that it?")
+    await mentee.get_by_label("Message", exact=True).fill(
+        "<img src=x onerror=alert(1)> is that it?"
+    )
     await mentee.get_by_role("button", name="Send").click()
     await mentor.get_by_label("Message", exact=True).fill(f"Try debug mode: {LINK}.")
     await mentor.get_by_label("Message", exact=True).press("Enter")
@@ -209,9 +214,10 @@ async def test_two_people_type_into_the_notes_at_once(
             re.compile(r"Notes:\npy-spy dump shows json\.loads on the loop"), timeout=10_000
         )
         await expect(area).to_have_value(re.compile(r"Next step: profile the parser on staging"))
-    assert await mentor.locator("#notes-text").input_value() == await mentee.locator(
-        "#notes-text"
-    ).input_value()
+    assert (
+        await mentor.locator("#notes-text").input_value()
+        == await mentee.locator("#notes-text").input_value()
+    )
     await screenshot(mentee, "25-shared-notes")
 
 
