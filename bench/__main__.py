@@ -19,6 +19,7 @@ from bench import (
     countdown,
     dropin,
     matching,
+    screen_share,
     signal_rtt,
     speed_event,
 )
@@ -46,6 +47,7 @@ BENCHMARKS: dict[str, Runner] = {
     "dropin": sized(dropin.run, {"runs": 20}, {"runs": 5}),
     "browser_call": sized(browser_call.run, {"runs": 10}, {"runs": 2}),
     "chat": lambda quick, out: chat.run(quick, out),
+    "screen_share": sized(screen_share.run, {"seconds": 20}, {"seconds": 3}),
     "speed_event": sized(
         speed_event.run, {"per_side": 100, "rounds": 3}, {"per_side": 5, "rounds": 1}
     ),

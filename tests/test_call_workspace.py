@@ -301,3 +301,120 @@ async def test_the_call_fits_a_phone_and_says_who_left(
         "Grace left the call. The call has ended.", timeout=10_000
     )
     await screenshot(mentee, "29-phone-rating")
+
+
+async def test_a_matched_mentee_in_another_tab_is_alerted(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server(session_seconds=60, connect_grace_seconds=20, decline_seconds=30)
+    context = await browser.new_context(
+        viewport={"width": 1280, "height": 860}, permissions=["notifications"]
+    )
+    # Count the notifications the page shows (the real constructor still runs). Headless Chromium
+    # keeps every tab visible, so the page is told it is hidden the way a browser tells it.
+    await context.add_init_script(
+        "window.__shown = []; const Real = window.Notification;"
+        "window.Notification = class extends Real { constructor(t, o) { super(t, o);"
+        " window.__shown.push(t); } };"
+        "let hidden = false; Object.defineProperty(document, 'visibilityState',"
+        " { get: () => (hidden ? 'hidden' : 'visible') });"
+        "Object.defineProperty(document, 'hidden', { get: () => hidden });"
+        "window.__hide = (h) => { hidden = h; document.dispatchEvent(new Event('visibilitychange')); };"
+    )
+    mentee = await context.new_page()
+    await mentee.goto(server.url)
+    await sign_in(mentee, "Ada", "mentee")
+    await ask(mentee)
+    await expect(mentee.locator("#view-waiting")).to_be_visible()
+    await mentee.evaluate("window.__hide(true)")  # Ada switched to another tab
+
+    mentor = await open_page(browser, server)
+    await sign_in(mentor, "Grace", "mentor")
+    await mentor.locator("#mentor-skills label", has_text="Python").click()
+    await mentor.get_by_role("button", name="Go online").click()
+    await expect(mentor.locator("#view-offer")).to_be_visible(timeout=10_000)
+    await mentee.wait_for_function("window.__shown.length === 1", timeout=10_000)
+    assert await mentee.evaluate("window.__shown") == ["Grace is taking your question"]
+    assert await mentee.title() == "● Grace is taking your question · mentorburst"
+    await mentee.evaluate("window.__hide(false)")  # back to the tab: the title is plain again
+    await mentee.wait_for_function("!document.title.startsWith('●')")
+    assert await mentee.evaluate("window.__shown.length") == 1
+
+
+async def test_the_question_survives_a_reload_while_waiting(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server()
+    mentee = await open_page(browser, server, 390, 844)
+    await sign_in(mentee, "Ada", "mentee")
+    await ask(mentee, question=QUESTION_WITH_LINK)
+    await expect(mentee.locator("#view-waiting")).to_be_visible()
+    await mentee.reload()
+    await expect(mentee.locator("#view-waiting")).to_be_visible(timeout=10_000)
+    await expect(mentee.locator("#wait-question")).to_have_text(QUESTION_WITH_LINK)
+    await expect(mentee.locator("#wait-question a")).to_have_attribute("href", LINK)
+    await expect(mentee.locator("#wait-position")).to_have_text("First in line")
+    await screenshot(mentee, "30-phone-waiting-after-reload")
+
+
+async def test_the_record_is_kept_in_my_sessions_and_downloads_as_markdown(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server(session_seconds=8, connect_grace_seconds=20, warn_at=())
+    mentor, mentee = await call_between(browser, server)
+    await mentee.get_by_label("Message", exact=True).fill(f"```\n{TRACEBACK}\n```")
+    await mentee.get_by_label("Message", exact=True).press("Enter")
+    await mentee.get_by_role("tab", name="Shared notes").click()
+    notes = mentee.locator("#notes-text")
+    await expect(notes).to_have_value(re.compile("Next step: "), timeout=10_000)
+    await notes.evaluate("a => { a.focus(); a.setSelectionRange(a.value.length - 1, a.value.length - 1); }")
+    await mentee.keyboard.type("run py-spy on staging")
+    await expect(mentee.locator("#view-rating")).to_be_visible(timeout=20_000)
+    record = mentee.locator("#rating-record")
+    await expect(record).to_be_visible(timeout=10_000)
+    await expect(record.locator(".next-step")).to_have_text("run py-spy on staging")
+    await expect(record.locator(".code-block pre")).to_have_text(TRACEBACK)
+    await screenshot(mentee, "31-rating-with-record")
+
+    await mentee.get_by_role("button", name="My sessions").first.click()
+    await mentee.get_by_role("button", name="Show the record").click()
+    await expect(mentee.locator("#history-list .next-step")).to_have_text("run py-spy on staging")
+    async with mentee.expect_download() as download_info:
+        await mentee.locator("#history-list").get_by_role("button", name="Download as Markdown").click()
+    download = await download_info.value
+    assert download.suggested_filename.endswith(".md")
+    text = (await download.path()).read_text()  # type: ignore[union-attr]
+    assert text.startswith("# Mentoring session: Python")
+    assert "## Next step\n\nrun py-spy on staging" in text
+    assert f"```\n{TRACEBACK}\n```" in text
+    await screenshot(mentee, "32-history-with-record")
+    await mentee.set_viewport_size({"width": 390, "height": 844})
+    await screenshot(mentee, "33-phone-history-with-record")
+
+
+async def test_after_a_decline_on_a_phone_the_queue_says_nobody_else_is_online(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server(session_seconds=60, connect_grace_seconds=20, decline_seconds=30)
+    mentor = await open_page(browser, server, 390, 844)
+    await sign_in(mentor, "Grace", "mentor")
+    await go_online(mentor)
+    mentee = await open_page(browser, server, 390, 844)
+    await sign_in(mentee, "Ada", "mentee")
+    await ask(mentee, question=QUESTION_WITH_LINK)
+    await expect(mentor.locator("#view-offer")).to_be_visible(timeout=10_000)
+    for selector in ("#offer-question", "#offer-left", "#offer-take", "#offer-decline"):
+        box = await mentor.locator(selector).bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844, selector
+    await screenshot(mentor, "34-phone-mentor-reads-question")
+    await screenshot(mentee, "35-phone-mentee-while-mentor-reads")
+    await mentor.get_by_role("button", name="Decline").click()
+    await expect(mentee.locator("#wait-nomentor")).to_have_text(
+        "No other mentor for Python is online right now. You keep your place; we'll connect you"
+        " as soon as one comes online.",
+        timeout=10_000,
+    )
+    await expect(mentee.locator("#wait-position")).to_have_text("First in line")
+    await screenshot(mentee, "36-phone-waiting-after-decline")
+    await expect(mentor.locator("#view-mentor")).to_be_visible()
+    await screenshot(mentor, "37-phone-mentor-after-decline")

@@ -2,6 +2,7 @@
 import { api, login } from "./api.js";
 import { $, el, formatDuration, show } from "./dom.js";
 import { downloadRecord, renderRecord } from "./record.js";
+import { rich } from "./richtext.js";
 
 const REASONS = {
   time_up: "ran the full time", left: "ended early", disconnected: "connection dropped",
@@ -28,7 +29,7 @@ export async function openHistory(app) {
     const parts = [
       el("p", { class: "meta", text: `${when} · ${skill ? skill.name : s.skill} · ${s.duration_s ? formatDuration(s.duration_s) : "–"} · ${REASONS[s.reason] || s.state}` }),
       el("strong", { text: role }),
-      el("blockquote", { class: "question-card", text: s.question }),
+      el("div", { class: "question-card rich" }, [rich(s.question)]),
       el("p", { class: "meta", text: `You gave: ${stars(s.rating_given)} · You got: ${stars(s.rating_received)}` }),
     ];
     if (s.rating_given && s.rating_given.reflection) {
@@ -53,7 +54,7 @@ function recordToggle(app, sessionId) {
     toggle.setAttribute("aria-expanded", String(open));
     if (open && !body.childElementCount) {
       try {
-        body.replaceChildren(...renderRecord(await api.session(sessionId), login.user?.id));
+        body.replaceChildren(...renderRecord(await api.session(sessionId), login.user?.id, { question: false }));
       } catch (failure) {
         body.replaceChildren(el("p", { class: "field-error", text: failure.message }));
       }

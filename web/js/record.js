@@ -8,8 +8,9 @@ function section(title, children) {
   return el("section", { class: "record-part" }, [el("h3", { text: title }), ...children]);
 }
 
-/** The record as nodes, from the point of view of `me` (a user id). */
-export function renderRecord(record, me) {
+/** The record as nodes, from the point of view of `me` (a user id); `question: false` where the
+ * page shows the question already. */
+export function renderRecord(record, me, { question = true } = {}) {
   const names = { [record.mentor.id]: record.mentor.name, [record.mentee.id]: record.mentee.name };
   const facts = [`Length ${formatDuration(record.duration_s)}`];
   if (record.extended_s) facts.push(`extended by ${Math.round(record.extended_s / 60)} min`);
@@ -22,11 +23,11 @@ export function renderRecord(record, me) {
     : el("p", { class: "muted", text: "No messages." });
   return [
     el("p", { class: "meta", text: `${record.mentor.name} mentored ${record.mentee.name} · ${record.skill_name} · ${facts.join(" · ")}` }),
-    section("Question", [el("div", { class: "question-card rich" }, [rich(record.question)])]),
+    question ? section("Question", [el("div", { class: "question-card rich" }, [rich(record.question)])]) : null,
     section("Next step", [el("p", { class: "next-step", text: record.next_step || "None written in the notes." })]),
     section("Notes", [el("pre", { class: "notes-copy", text: record.notes || "No notes." })]),
     section("Chat", [chat]),
-  ];
+  ].filter(Boolean);
 }
 
 /** Save the record as a Markdown file (fetched with this login, then handed to the browser). */
