@@ -361,13 +361,15 @@ async def test_the_record_is_kept_in_my_sessions_and_downloads_as_markdown(
     start_server: ServerFactory, browser: Browser
 ) -> None:
     server = await start_server(session_seconds=8, connect_grace_seconds=20, warn_at=())
-    mentor, mentee = await call_between(browser, server)
+    _, mentee = await call_between(browser, server)
     await mentee.get_by_label("Message", exact=True).fill(f"```\n{TRACEBACK}\n```")
     await mentee.get_by_label("Message", exact=True).press("Enter")
     await mentee.get_by_role("tab", name="Shared notes").click()
     notes = mentee.locator("#notes-text")
     await expect(notes).to_have_value(re.compile("Next step: "), timeout=10_000)
-    await notes.evaluate("a => { a.focus(); a.setSelectionRange(a.value.length - 1, a.value.length - 1); }")
+    await notes.evaluate(
+        "a => { a.focus(); a.setSelectionRange(a.value.length - 1, a.value.length - 1); }"
+    )
     await mentee.keyboard.type("run py-spy on staging")
     await expect(mentee.locator("#view-rating")).to_be_visible(timeout=20_000)
     record = mentee.locator("#rating-record")
@@ -380,7 +382,11 @@ async def test_the_record_is_kept_in_my_sessions_and_downloads_as_markdown(
     await mentee.get_by_role("button", name="Show the record").click()
     await expect(mentee.locator("#history-list .next-step")).to_have_text("run py-spy on staging")
     async with mentee.expect_download() as download_info:
-        await mentee.locator("#history-list").get_by_role("button", name="Download as Markdown").click()
+        await (
+            mentee.locator("#history-list")
+            .get_by_role("button", name="Download as Markdown")
+            .click()
+        )
     download = await download_info.value
     assert download.suggested_filename.endswith(".md")
     text = (await download.path()).read_text()  # type: ignore[union-attr]
@@ -418,3 +424,19 @@ async def test_after_a_decline_on_a_phone_the_queue_says_nobody_else_is_online(
     await screenshot(mentee, "36-phone-waiting-after-decline")
     await expect(mentor.locator("#view-mentor")).to_be_visible()
     await screenshot(mentor, "37-phone-mentor-after-decline")
+
+
+async def test_a_phone_that_cannot_share_a_screen_says_so(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server()
+    context = await browser.new_context(viewport={"width": 390, "height": 844})
+    # Phone browsers have no getDisplayMedia; desktop Chromium does, so take it away.
+    await context.add_init_script("delete MediaDevices.prototype.getDisplayMedia")
+    phone = await context.new_page()
+    await phone.goto(server.url)
+    await expect(phone.locator("#share-unsupported")).to_have_text(
+        "Screen sharing needs a computer's browser; phones can't share their screen from a web page."
+    )
+    assert await phone.locator("#share-unsupported").get_attribute("hidden") is None
+    assert await phone.locator("#call-share").get_attribute("hidden") is not None
