@@ -288,6 +288,16 @@ async def test_the_call_fits_a_phone_and_says_who_left(
         "Grace's camera is off", timeout=10_000
     )
     await screenshot(mentee, "28-phone-partner-camera-off")
+    await mentor.get_by_label("Message", exact=True).fill(
+        f"Look here:\n```\n{TRACEBACK}\n```\n{LINK}"
+    )
+    await mentor.get_by_label("Message", exact=True).press("Enter")
+    await expect(mentee.locator("#chat-log .code-block")).to_be_visible()
+    await mentee.locator("#chat-log").scroll_into_view_if_needed()
+    await screenshot(mentee, "39-phone-chat")
+    await mentee.get_by_role("tab", name="Shared notes").click()
+    await expect(mentee.locator("#notes-text")).to_have_value(re.compile("^Question:"))
+    await screenshot(mentee, "40-phone-notes")
     await mentor.get_by_role("button", name="Camera on").click()
     await expect(mentee.locator("#remote-placeholder")).to_be_hidden(timeout=10_000)
 
@@ -404,7 +414,10 @@ async def test_after_a_decline_on_a_phone_the_queue_says_nobody_else_is_online(
     server = await start_server(session_seconds=60, connect_grace_seconds=20, decline_seconds=30)
     mentor = await open_page(browser, server, 390, 844)
     await sign_in(mentor, "Grace", "mentor")
-    await go_online(mentor)
+    await mentor.locator("#mentor-skills label", has_text="Python").click()
+    await screenshot(mentor, "38-phone-mentor-setup")
+    await mentor.get_by_role("button", name="Go online").click()
+    await expect(mentor.locator("#view-mentor")).to_be_visible()
     mentee = await open_page(browser, server, 390, 844)
     await sign_in(mentee, "Ada", "mentee")
     await ask(mentee, question=QUESTION_WITH_LINK)

@@ -187,6 +187,8 @@ export function callStarted(app, started) {
   app.started = started;
   app.countdown.start(started.started_at, started.ends_at);
   onEndMoved(started);
+  // A page (re)loaded in the last minute missed the first warning: offer more time anyway.
+  if (!started.extended_s && started.ends_at - app.signaling.now() <= 60_000) offerMoreTime();
 }
 
 export function callWarning(app, warning) {
