@@ -224,7 +224,7 @@ async def test_two_people_type_into_the_notes_at_once(
 async def test_more_time_is_refused_while_someone_waits_then_agreed(
     start_server: ServerFactory, browser: Browser, make_client: ClientFactory
 ) -> None:
-    server = await start_server(session_seconds=25, connect_grace_seconds=20, warn_at=(22,))
+    server = await start_server(session_seconds=40, connect_grace_seconds=20, warn_at=(37,))
     mentor, mentee = await call_between(browser, server)
     ask_more = mentee.get_by_role("button", name="+5 min")
     await expect(ask_more).to_be_visible(timeout=15_000)  # from the first warning on
@@ -263,7 +263,7 @@ async def test_time_lost_to_a_drop_is_given_back(
             re.compile(r"^\+\d+ s credited for the time the connection dropped\.$"), timeout=15_000
         )
     credited = int(re.findall(r"\d+", await mentor.locator("#call-note").text_content() or "")[0])
-    assert 3 <= credited <= 10
+    assert 3 <= credited <= 15  # gone 3 s, plus however long Socket.IO took to reconnect
     await expect(mentee.locator("#view-call")).to_be_visible()
 
 
