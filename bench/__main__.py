@@ -19,6 +19,7 @@ from bench import (
     countdown,
     dropin,
     matching,
+    redis_restart,
     screen_share,
     signal_rtt,
     speed_event,
@@ -48,6 +49,7 @@ BENCHMARKS: dict[str, Runner] = {
     "browser_call": sized(browser_call.run, {"runs": 10}, {"runs": 2}),
     "chat": lambda quick, out: chat.run(quick, out),
     "screen_share": sized(screen_share.run, {"seconds": 20}, {"seconds": 3}),
+    "redis_restart": sized(redis_restart.run, {"runs": 5}, {"runs": 1}),
     "speed_event": sized(
         speed_event.run, {"per_side": 100, "rounds": 3}, {"per_side": 5, "rounds": 1}
     ),

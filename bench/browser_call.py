@@ -80,7 +80,7 @@ async def run(runs: int = 10) -> list[str]:
             await mentee.click("#mentee-skills label:has-text('Python')")
             await mentee.fill("#question", "How long does it take to connect?")
             await mentor.wait_for_function(
-                "document.querySelector('#burst-state').textContent.startsWith('Waiting')"
+                "() => document.querySelector('#burst-state').textContent.startsWith('Waiting')"
             )
             elapsed = float(await mentee.evaluate(FIRST_FRAME))
             bare = float(await mentee.evaluate(BARE_PAIR))

@@ -67,17 +67,53 @@ def obj(rng: random.Random, depth: int = 0) -> str:
     return "{" + ",".join(f'"{n}":{value(rng, depth)}' for n in names) + "}"
 
 
+# A valid payload per event; "near misses" change one field, so the fuzz reaches the domain
+# code behind the validation too.
+TEMPLATES = {
+    "clock": '{"t0":1}',
+    "mentor:online": '{"skills":["python"],"minutes":30}',
+    "mentor:offline": "{}",
+    "mentee:join": '{"skill":"python","question":"How do I profile asyncio?"}',
+    "mentee:leave": "{}",
+    "session:decline": '{"session_id":"s_x"}',
+    "session:connected": '{"session_id":"s_x"}',
+    "signal": '{"session_id":"s_x","type":"offer","data":{"sdp":"v=0"}}',
+    "session:leave": '{"session_id":"s_x"}',
+    "rate": '{"session_id":"s_x","stars":5}',
+    "report": '{"session_id":"s_x","reason":"rude"}',
+    "event:join": '{"code":"ABC234","role":"mentee"}',
+    "event:leave": '{"event_id":"e_x"}',
+    "event:start": '{"event_id":"e_x"}',
+    "event:next": '{"event_id":"e_x"}',
+    "event:end": '{"event_id":"e_x"}',
+    "event:announce": '{"event_id":"e_x","text":"Hello"}',
+}
+
+
+def near_miss(rng: random.Random, event: str) -> str:
+    payload = json.loads(TEMPLATES[event])
+    if not payload or rng.random() < 0.3:
+        return TEMPLATES[event]
+    field_name = rng.choice(sorted(payload))
+    text = TEMPLATES[event]
+    old = json.dumps(payload[field_name], separators=(",", ":"))
+    return text.replace(f'"{field_name}":{old}', f'"{field_name}":{value(rng)}', 1)
+
+
 def socket_frames(seed: int, n: int) -> Iterator[str]:
     """JSON text of ``[event, payload]`` (or something that should have been)."""
     rng = random.Random(seed)
     for _ in range(n):
         roll = rng.random()
+        event = rng.choice(EVENTS)
         if roll < 0.05:
             yield rng.choice(GARBAGE)
         elif roll < 0.1:
             yield f"[{value(rng)},{obj(rng)}]"
+        elif roll < 0.5:
+            yield f'["{event}",{near_miss(rng, event)}]'
         else:
-            yield f'["{rng.choice(EVENTS)}",{obj(rng) if rng.random() < 0.85 else value(rng)}]'
+            yield f'["{event}",{obj(rng) if rng.random() < 0.85 else value(rng)}]'
 
 
 ROUTES = [

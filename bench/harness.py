@@ -154,6 +154,9 @@ async def server_process(
             data_dir or scratch,
             "--log-level",
             "WARNING",
+            # The load comes from one address at machine speed; limits are measured on their own.
+            "--rate-limits",
+            "off",
             *flags,
         ]
         if redis_url:

@@ -76,12 +76,12 @@ async def _share(browser: Browser, url: str, code: bool, seconds: int) -> list[l
     await mentee.fill("#question", "Can you read my code?")
     await mentee.click("#join-button")
     await mentor.wait_for_function(
-        "Number(document.querySelector('#remote-video').dataset.framesDecoded) > 0",
+        "() => Number(document.querySelector('#remote-video').dataset.framesDecoded) > 0",
         timeout=30_000,
     )
     await mentee.click("#call-share")
     await mentor.wait_for_function(
-        "Number(document.querySelector('#share-video').dataset.framesDecoded) > 0",
+        "() => Number(document.querySelector('#share-video').dataset.framesDecoded) > 0",
         timeout=30_000,
     )
     await asyncio.sleep(3)

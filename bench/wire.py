@@ -81,6 +81,10 @@ class WireClient:
             raise WireError(f"connect refused: {reply[:120]!r}")
         self._reader = asyncio.create_task(self._read(ws))
 
+    @property
+    def closed(self) -> bool:
+        return self._ws is None or self._ws.closed
+
     async def emit(self, event: str, data: Any = None) -> None:
         await self._send(b"42" + _encode([event, data]))
 

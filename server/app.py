@@ -37,6 +37,7 @@ from server.clock import Clock, ClusterClock
 from server.config import Config
 from server.dropin import DropIn
 from server.embedded_redis import EmbeddedRedis
+from server.errors import log_failure
 from server.events import SpeedEvents
 from server.extensions import Extensions
 from server.notes import Notes
@@ -44,6 +45,7 @@ from server.notifier import SocketNotifier
 from server.precall import PrecallService
 from server.presence import Gone, Presence
 from server.queue import SkillQueue
+from server.ratelimit import RateLimits
 from server.ratings import Ratings
 from server.reconciler import Reconciler
 from server.records import SessionRecords
@@ -56,6 +58,7 @@ from server.sio import MentorburstServer, ResilientRedisManager, WirePacket
 from server.skills import SkillCatalog
 from server.timer import Timers
 from server.users import Users
+from server.webguard import origins, rest_write_budget, security_headers
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +103,10 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     :class:`ClusterClock` given here is synced like the default one."""
     catalog = SkillCatalog.load(config.skills_file)
     app = web.Application(
-        client_max_size=MAX_MESSAGE_BYTES, middlewares=[json_errors, bearer_identity]
+        client_max_size=MAX_MESSAGE_BYTES,
+        middlewares=[json_errors, origins(config), bearer_identity, rest_write_budget],
     )
+    app.on_response_prepare.append(security_headers)
     # The Redis URL is known only once the embedded server runs; the manager connects lazily.
     manager = ResilientRedisManager(_manager_redis, channel="mentorburst")
     sio = MentorburstServer(
@@ -181,7 +186,7 @@ def _services_ctx(
         node_id = f"n_{secrets.token_hex(6)}"
         notifier = SocketNotifier(sio, node_id)
         timers = Timers(redis, lua.scripts, now)
-        users = Users(redis)
+        users = Users(redis, config.guest_ttl_seconds)
         queue = SkillQueue(redis, lua, config)
         sessions = SessionStore(redis, lua)
         ratings = Ratings(redis, lua, sessions, users)
@@ -238,7 +243,8 @@ def _services_ctx(
             redis, lua, node_id, interval=config.reconcile_seconds, on_repaired=repaired
         )
         signer = TokenSigner(load_secret(config.secret, config.data_dir), config.token_ttl_seconds)
-        precall = PrecallService(config.precall_capacity, config.precall_seconds)
+        precall = PrecallService(config.precall_capacity, config.precall_seconds, redis)
+        limits = RateLimits(redis.connection_pool, config)
         store = AccountStore(redis, AccountScripts(redis, lua))
         tokens = Tokens(signer, store, now)
         guard = SocketGuard(sio, redis, tokens, now)
@@ -273,10 +279,11 @@ def _services_ctx(
             precall=precall,
             events=events,
             accounts=accounts,
+            limits=limits,
             records=SessionRecords(sessions, users, chat, notes, catalog),
         )
         namespace = SignalingNamespace(
-            calls, dropin, events, presence, tokens, guard, now, chat, notes, extensions
+            calls, dropin, events, presence, tokens, guard, limits, now, chat, notes, extensions
         )
         sio.register_namespace(namespace)
 
@@ -284,8 +291,8 @@ def _services_ctx(
             since = now.now_ms() - round(deaf_seconds * 1000) - 1000
             try:
                 await namespace.catch_up_all(since)
-            except Exception:
-                log.exception("catching sockets up after a pub/sub outage failed")
+            except Exception as exc:
+                log_failure(log, "catching sockets up after a pub/sub outage", exc)
 
         manager.on_resubscribed = resubscribed
         await presence.heartbeat()

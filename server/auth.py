@@ -23,6 +23,8 @@ class Identity:
     # The account's token epoch when the token was issued; a later epoch revokes it.
     epoch: int = 0
     expires_at: int = 0
+    # This token's own id, so one device's sign-out revokes only its token.
+    token_id: str = ""
 
 
 def _b64(data: bytes) -> str:
@@ -66,6 +68,7 @@ class TokenSigner:
             "name": identity.name,
             "ep": identity.epoch,
             "exp": now_ms + (self._ttl_ms if ttl_ms is None else ttl_ms),
+            "jti": secrets.token_urlsafe(12),
         }
         body = _b64(json.dumps(claims, separators=(",", ":")).encode())
         return f"{body}.{self._mac(body)}"
@@ -85,11 +88,12 @@ class TokenSigner:
             claims = json.loads(_unb64(body))
             user_id, name, expires = str(claims["sub"]), str(claims["name"]), int(claims["exp"])
             epoch = int(claims.get("ep", 0))
+            token_id = str(claims.get("jti", ""))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise Unauthorized("A valid token is required; log in again.") from exc
         if expires < now_ms:
             raise Unauthorized("Your login has expired; log in again.", code="token_expired")
-        return Identity(user_id, name, epoch, expires)
+        return Identity(user_id, name, epoch, expires, token_id)
 
     def bearer(self, header: str | None, now_ms: int) -> Identity:
         if not header or not header.startswith("Bearer "):

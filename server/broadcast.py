@@ -22,6 +22,7 @@ from redis.exceptions import LockNotOwnedError
 
 from server import keys
 from server.clock import Clock
+from server.errors import log_failure
 from server.notifier import Notifier
 from server.queue import SkillQueue
 from server.worker import Worker
@@ -192,6 +193,6 @@ class QueueBroadcaster(Worker):
                 continue
             try:
                 await self.flush()
-            except Exception:
-                log.exception("queue broadcast failed")
+            except Exception as exc:
+                log_failure(log, "queue broadcast", exc)
             await asyncio.sleep(self._interval)

@@ -17,7 +17,7 @@ from typing import Any
 
 from server.clock import Clock
 from server.config import Config
-from server.errors import REDIS_OUTAGE, Conflict, Forbidden
+from server.errors import Conflict, Forbidden, log_failure
 from server.ice import ice_servers
 from server.notifier import Notifier
 from server.ratings import Ratings
@@ -245,10 +245,8 @@ class Calls:
         """Run the follow-ups of an end at once; on failure its deadline runs them later."""
         try:
             await self.settle(session_id)
-        except REDIS_OUTAGE as exc:
-            log.warning("settling %s failed (%s); its deadline retries", session_id, exc)
-        except Exception:
-            log.exception("settling %s failed; its deadline retries", session_id)
+        except Exception as exc:
+            log_failure(log, f"settling {session_id} (its deadline retries)", exc)
 
     async def settle(self, session_id: str) -> None:
         """Everything after an end that is not state: tell both, then the listeners."""

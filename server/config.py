@@ -40,6 +40,19 @@ def _on_off(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"{text!r} is not on or off")
 
 
+def _limits(text: str) -> str:
+    """A rate budget such as ``10/second;120/minute`` (the ``limits`` library's notation)."""
+    from limits import parse_many
+
+    try:
+        parse_many(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a budget like 10/second;120/minute"
+        ) from exc
+    return text.strip()
+
+
 def _public_url(text: str) -> str:
     url = text.strip().rstrip("/")
     if not url.startswith(("https://", "http://")) or "/" in url.split("://", 1)[1]:
@@ -72,12 +85,30 @@ class Config:
     stun_urls: tuple[str, ...] = ()
     turn_urls: tuple[str, ...] = ()
     turn_secret: str | None = field(default=None, repr=False)
-    turn_ttl_seconds: float = 3600
+    # Long enough for a 15-min call, an extension and a drop credit; a leaked credential dies soon.
+    turn_ttl_seconds: float = 1800
     precall_capacity: int = 8
     precall_seconds: float = 30
     web_dir: Path | None = None
     log_level: str = "INFO"
     reconcile_seconds: float = 30
+    # Abuse limits (server/ratelimit.py; budgets in the `limits` notation, docs/protocol.md).
+    rate_limits: bool = True
+    # Retention (docs/protocol.md "Retention"): nothing in Redis grows forever.
+    guest_ttl_seconds: float = 24 * 3600
+    history_retention_days: float = 365
+    event_retention_days: float = 90
+    no_show_limit: int = 3
+    allowed_origins: tuple[str, ...] = ()
+    limit_login: str = "30/second;150/10 seconds;1000/minute"
+    limit_event_create: str = "10/minute;100/hour"
+    limit_events: str = "10/second;120/minute"
+    limit_signal: str = "60/second;1500/minute"
+    limit_chat: str = "20/second;300/minute"
+    limit_rest: str = "10/second;300/minute"
+    limit_precall: str = "10/minute"
+    limit_code_guesses: str = "10/minute;50/hour"
+    limit_ice: str = "30/minute"
     # Accounts (docs/accounts.md): WebAuthn relying party and organisation sign-in.
     public_url: str | None = None
     oidc_issuer: str | None = None
@@ -137,6 +168,19 @@ _FLAGS: dict[str, tuple[Any, str]] = {
     "web-dir": (Path, "serve the web client from this folder instead of the packaged one"),
     "log-level": (str, "DEBUG, INFO, WARNING or ERROR"),
     "reconcile-seconds": (_seconds, "how often one node audits and repairs the invariants"),
+    "rate-limits": (
+        _on_off,
+        "on|off: the abuse limits below (tests of other behaviour turn them off)",
+    ),
+    "limit-login": (_limits, "POST /api/login per client address"),
+    "limit-event-create": (_limits, "POST /api/events per client address"),
+    "limit-events": (_limits, "each Socket.IO event, per user and event"),
+    "limit-signal": (_limits, "signal messages per user (bursts at call set-up)"),
+    "limit-chat": (_limits, "chat and notes messages per user"),
+    "limit-rest": (_limits, "REST writes (POST/PUT/DELETE) per user"),
+    "limit-precall": (_limits, "pre-call checks per user (and at most one at a time)"),
+    "limit-code-guesses": (_limits, "event:join with a wrong code, per user"),
+    "limit-ice": (_limits, "GET /api/ice (TURN credentials) per user"),
     "public-url": (_public_url, "the origin people use, e.g. https://mentors.example.org"),
     "oidc-issuer": (str, "OpenID Connect issuer URL of the organisation's sign-in"),
     "oidc-client-id": (str, "OpenID Connect client id registered for this server"),

@@ -144,5 +144,13 @@ class EmbeddedRedis:
             process.kill()
             process.wait()
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: whatever the AOF had not written yet is lost (tests)."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+        self.url_file.unlink(missing_ok=True)
+
     async def stop(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self._terminate)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from redis import exceptions as redis_errors
@@ -79,3 +80,12 @@ def internal_error() -> dict[str, Any]:
         "code": "internal_error",
         "message": "Something went wrong on our side; please try again.",
     }
+
+
+def log_failure(log: logging.Logger, what: str, exc: BaseException) -> None:
+    """A background step failed: a Redis outage passes and is one warning line; anything else is
+    a bug on our side, logged with its traceback."""
+    if isinstance(exc, REDIS_OUTAGE):
+        log.warning("%s: Redis unavailable (%s)", what, exc)
+    else:
+        log.error("%s failed", what, exc_info=exc)

@@ -89,7 +89,14 @@ def service(skill: str) -> str:
     return f"{PREFIX}service:{skill}"
 
 
-REPORTS = f"{PREFIX}reports"
+REPORTS = f"{PREFIX}reports"  # LIST of every report, kept for moderation
+
+
+def reports_about(uid: str) -> str:
+    """ZSET of who reported this user, scored by when (kept for moderation)."""
+    return f"{PREFIX}reports:{uid}"
+
+
 TIMERS = f"{PREFIX}timers"
 NODES = f"{PREFIX}nodes"
 ACTIVE = f"{PREFIX}active"  # SET of session ids matched or live
@@ -191,3 +198,13 @@ def ceremony(ceremony_id: str) -> str:
 def oidc_flow(state: str) -> str:
     """HASH of an OIDC sign-in in progress: nonce, verifier, binding, link; expires in minutes."""
     return f"{PREFIX}oidc-flow:{state}"
+
+
+def precall(uid: str) -> str:
+    """STRING while the user's pre-call check runs (one at a time, on any node)."""
+    return f"{PREFIX}precall:{uid}"
+
+
+def revoked_token(token_id: str) -> str:
+    """STRING while a signed-out token would still be valid (expires with it)."""
+    return f"{PREFIX}revoked:{token_id}"

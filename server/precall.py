@@ -14,8 +14,11 @@ from typing import Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
+from redis.asyncio import Redis
 
+from server import keys
 from server.errors import InvalidPayload, Unavailable
+from server.ratelimit import RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +43,16 @@ def link_stats(report: Any) -> dict[str, Any]:
 
 
 class PrecallService:
-    def __init__(self, capacity: int, seconds: float) -> None:
+    """Echo peers for the pre-call check. Each decodes and re-encodes the caller's media in this
+    process, so ``capacity`` (per node) protects the node's CPU, and so every call it brokers,
+    from a crowd of checks; one person runs at most one check at a time, on any node (a Redis
+    key, so one script cannot hold every slot)."""
+
+    def __init__(self, capacity: int, seconds: float, redis: Redis) -> None:
         self._capacity = capacity
         self._seconds = seconds
+        self._redis = redis
+        self._owners: dict[RTCPeerConnection, str] = {}
         self._peers: set[RTCPeerConnection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._relay = MediaRelay()
@@ -51,14 +61,19 @@ class PrecallService:
     def active(self) -> int:
         return len(self._peers)
 
-    async def answer(self, sdp: str) -> RTCSessionDescription:
+    async def answer(self, sdp: str, user_id: str) -> RTCSessionDescription:
         if len(self._peers) >= self._capacity:
             raise Unavailable(
                 "All connection checks are busy; try again in a few seconds.", code="precall_busy"
             )
+        hold = keys.precall(user_id)
+        if not await self._redis.set(hold, 1, nx=True, ex=round(self._seconds) + 5):
+            ttl = await self._redis.ttl(hold)
+            raise RateLimited("connection checks at once", max(1, int(ttl)))
         # Host candidates are all a loopback or LAN check needs; never a public STUN default.
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self._peers.add(pc)
+        self._owners[pc] = user_id
 
         @pc.on("track")
         def echo(track: Any) -> None:
@@ -103,7 +118,11 @@ class PrecallService:
     async def _close(self, pc: RTCPeerConnection) -> None:
         if pc in self._peers:
             self._peers.discard(pc)
+            owner = self._owners.pop(pc, None)
             await pc.close()
+            if owner is not None:
+                with contextlib.suppress(Exception):  # else the key's own expiry frees it
+                    await self._redis.delete(keys.precall(owner))
 
     async def close(self) -> None:
         for pc in list(self._peers):

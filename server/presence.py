@@ -20,7 +20,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from server import keys
-from server.errors import REDIS_OUTAGE
+from server.errors import REDIS_OUTAGE, log_failure
 from server.scripts import Lua
 from server.sessions import Ended
 from server.timer import Timers
@@ -174,10 +174,8 @@ class Presence(Worker):
                 await self.heartbeat()
                 if self._on_heartbeat is not None:
                     await self._on_heartbeat()
-            except REDIS_OUTAGE as exc:
-                log.warning("presence heartbeat: Redis unavailable (%s)", exc)
-            except Exception:
-                log.exception("presence heartbeat failed")
+            except Exception as exc:
+                log_failure(log, "presence heartbeat", exc)
             await self.pause(HEARTBEAT_SECONDS)
 
     async def stop(self, timeout: float = 5.0) -> None:

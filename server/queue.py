@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -60,6 +61,23 @@ _JOIN_ERRORS = {
 }
 
 
+class NoShowPause(Conflict):
+    """Moderation: too many missed calls in a day, so asking again waits a while."""
+
+    code = "no_show_pause"
+
+    def __init__(self, retry_after_s: int) -> None:
+        minutes = max(1, round(retry_after_s / 60))
+        super().__init__(
+            "You missed several calls you asked for in the last day, so asking again is paused "
+            f"for about {minutes} min. When you ask, stay on the page until the call starts."
+        )
+        self.retry_after_s = retry_after_s
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "retry_after_s": self.retry_after_s}
+
+
 def _match(reply: list[str] | None) -> Match | None:
     if not reply or reply[0] != "matched":
         return None
@@ -81,6 +99,8 @@ class SkillQueue:
         kind = reply[0]
         if kind == "err":
             code = reply[1]
+            if code == "no_show_pause":
+                raise NoShowPause(max(1, math.ceil((int(reply[2]) - self._lua.now_ms()) / 1000)))
             raise Conflict(_JOIN_ERRORS.get(code, code), code=code)
         if kind == "matched":
             match = _match(reply)

@@ -86,11 +86,7 @@ class Ratings:
             "reason": reason,
             "at": self._lua.now_ms(),
         }
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(keys.REPORTS, json.dumps(entry))
-            pipe.sadd(keys.blocked(reporter), other)
-            pipe.sadd(keys.blocked(other), reporter)
-            await pipe.execute()
+        await self._lua(self._lua.scripts.report, reporter, other, json.dumps(entry))
         return other
 
     async def reputation(self, user_id: str) -> Reputation:

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 
 from server import keys
 from server.audit import Auditor, Violation
-from server.errors import REDIS_OUTAGE
+from server.errors import log_failure
 from server.scripts import Lua
 from server.worker import Worker
 
@@ -73,7 +73,5 @@ class Reconciler(Worker):
                 return
             try:
                 await self.run_once()
-            except REDIS_OUTAGE as exc:
-                log.warning("reconciler: Redis unavailable (%s)", exc)
-            except Exception:
-                log.exception("reconciler pass failed")
+            except Exception as exc:
+                log_failure(log, "reconciler pass", exc)

@@ -11,10 +11,11 @@ from aiohttp import web
 
 from server import payloads as p
 from server import wirejson
-from server.accounts.routes import authenticated
+from server.accounts.routes import IDENTITY, authenticated
 from server.auth import Identity
 from server.errors import (
     REDIS_OUTAGE,
+    Forbidden,
     InvalidPayload,
     MentorburstError,
     NotFound,
@@ -22,6 +23,7 @@ from server.errors import (
     redis_unavailable,
 )
 from server.ice import ice_servers
+from server.ratelimit import RateLimited
 from server.records import markdown
 from server.services import SERVICES, Services
 
@@ -39,6 +41,12 @@ async def json_errors(
 ) -> web.StreamResponse:
     try:
         return await handler(request)
+    except RateLimited as exc:
+        return web.json_response(
+            {"error": exc.as_dict()},
+            status=exc.status,
+            headers={"Retry-After": str(exc.retry_after_s)},
+        )
     except MentorburstError as exc:
         return web.json_response({"error": exc.as_dict()}, status=exc.status)
     except REDIS_OUTAGE as exc:
@@ -96,6 +104,7 @@ async def healthz(request: web.Request) -> web.Response:
 @routes.post("/api/login")
 async def login(request: web.Request) -> web.Response:
     s = services(request)
+    await s.limits.spend(s.limits.budgets.login, request.remote or "")
     msg = p.parse(p.Login, await body(request))
     name = p.trimmed(msg.name, "name", 1, 60)
     return web.json_response(await s.accounts.guest_login(name, s.clock.now_ms()))
@@ -126,6 +135,7 @@ async def skills(request: web.Request) -> web.Response:
 async def ice(request: web.Request) -> web.Response:
     s = services(request)
     identity = caller(request)
+    await s.limits.spend(s.limits.budgets.ice, identity.user_id)
     return web.json_response(
         {"iceServers": ice_servers(s.config, identity.user_id, s.clock.now_ms())}
     )
@@ -168,7 +178,12 @@ async def rate(request: web.Request) -> web.Response:
     if not isinstance(data, dict):
         raise InvalidPayload("The payload must be a JSON object.")
     rating = p.parse(p.Rate, {**data, "session_id": path_id(request, "session_id", "session")})
-    await s.dropin.rate(identity.user_id, rating)
+    try:
+        await s.dropin.rate(identity.user_id, rating)
+    except Forbidden as exc:
+        if exc.code != "not_in_session":
+            raise
+        raise NotFound("No such session.") from None  # someone else's reads as unknown
     return web.json_response({"ok": True})
 
 
@@ -176,9 +191,10 @@ async def rate(request: web.Request) -> web.Response:
 async def precall(request: web.Request) -> web.Response:
     """Answer an offer with an echo peer: the caller sees its own media come back."""
     s = services(request)
-    caller(request)
+    identity = caller(request)
     offer = p.parse(p.Offer, await body(request))
-    answer = await s.precall.answer(offer.sdp)
+    await s.limits.spend(s.limits.budgets.precall, identity.user_id)
+    answer = await s.precall.answer(offer.sdp, identity.user_id)
     return web.json_response({"sdp": answer.sdp, "type": answer.type})
 
 
@@ -186,6 +202,7 @@ async def precall(request: web.Request) -> web.Response:
 async def create_event(request: web.Request) -> web.Response:
     s = services(request)
     identity = caller(request)
+    await s.limits.spend(s.limits.budgets.event_create, request.remote or "")
     created = await s.events.create(identity.user_id, p.parse(p.EventCreate, await body(request)))
     return web.json_response(created, status=201)
 
@@ -193,7 +210,13 @@ async def create_event(request: web.Request) -> web.Response:
 @routes.get("/api/events/{event_id}")
 async def event_state(request: web.Request) -> web.Response:
     event_id = path_id(request, "event_id", "event")
-    return web.json_response(await services(request).events.store.state(event_id))
+    state = await services(request).events.store.state(event_id)
+    if (
+        request.get(IDENTITY) is None
+        or getattr(request[IDENTITY], "user_id", None) != state["host_id"]
+    ):
+        state.pop("code")  # the join code is the host's to share, not public
+    return web.json_response(state)
 
 
 @routes.get("/api/events/{event_id}/summary")

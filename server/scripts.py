@@ -53,6 +53,9 @@ def settings(config: Config) -> str:
             "max_credit_ms": round(config.max_credit_seconds * 1000),
             "chat_max": CHAT_MAX_MESSAGES,
             "notes_max": NOTES_MAX_CHANGES,
+            "history_ttl_s": round(config.history_retention_days * 86400),
+            "event_ttl_s": round(config.event_retention_days * 86400),
+            "noshow_limit": config.no_show_limit,
         }
     )
 
@@ -74,6 +77,7 @@ class Scripts:
     notes_compact: AsyncScript
     extend_session: AsyncScript
     mentee_mentors: AsyncScript
+    report: AsyncScript
     presence_connect: AsyncScript
     presence_disconnect: AsyncScript
     presence_gone: AsyncScript

@@ -18,6 +18,7 @@ from server.events import SpeedEvents
 from server.precall import PrecallService
 from server.presence import Presence
 from server.queue import SkillQueue
+from server.ratelimit import RateLimits
 from server.ratings import Ratings
 from server.reconciler import Reconciler
 from server.records import SessionRecords
@@ -50,6 +51,7 @@ class Services:
     events: SpeedEvents
     accounts: Accounts
     records: SessionRecords
+    limits: RateLimits
 
 
 SERVICES = web.AppKey("services", Services)

@@ -21,6 +21,7 @@ from server.errors import (
     REDIS_OUTAGE,
     InvalidPayload,
     MentorburstError,
+    NotFound,
     Unauthorized,
     internal_error,
     redis_unavailable,
@@ -30,6 +31,7 @@ from server.extensions import Extensions
 from server.notes import Notes
 from server.notifier import user_room
 from server.presence import Presence
+from server.ratelimit import RateLimits
 from server.wirejson import MALFORMED
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         presence: Presence,
         tokens: Tokens,
         guard: SocketGuard,
+        limits: RateLimits,
         clock: Clock,
         chat: Chat,
         notes: Notes,
@@ -64,6 +67,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.chat = chat
         self.notes = notes
         self.extensions = extensions
+        self.limits = limits
         self.calls = calls
         self.dropin = dropin
         self.events = events
@@ -94,6 +98,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if user_id is None:
             return _refused(Unauthorized("Connect with a valid token first."))
         try:
+            await self._spend(event, user_id)
             result = await handler(self, user_id, p.parse(kind, data))
             return {"ok": True, **(result or {})}
         except MentorburstError as exc:
@@ -104,6 +109,17 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         except Exception:
             log.exception("handler %s failed", event)
             return {"ok": False, "error": internal_error()}
+
+    async def _spend(self, event: str, user_id: str) -> None:
+        """Per user: bursty call set-up and chat get budgets of their own; every other event is
+        counted on its own, so joining and leaving cannot eat each other's budget."""
+        budgets = self.limits.budgets
+        if event == "signal":
+            await self.limits.spend(budgets.signal, user_id)
+        elif event.startswith(("chat:", "notes:")):
+            await self.limits.spend(budgets.chat, user_id)
+        else:
+            await self.limits.spend(budgets.events, user_id, event)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
@@ -164,7 +180,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         identity = await self.tokens.verify(msg.token)
         if identity.user_id != user_id:
             raise Unauthorized("That token belongs to someone else.")
-        self.guard.renew(user_id, identity.expires_at)
+        self.guard.renew(identity)
         return {"expires_at": identity.expires_at}
 
     @route("mentor:online", p.MentorOnline)
@@ -235,8 +251,14 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     @route("event:join", p.EventJoin)
     async def event_join(self, user_id: str, msg: p.EventJoin) -> dict[str, Any]:
+        guesses = self.limits.budgets.code_guesses
+        await self.limits.check(guesses, user_id)
         name = await self.calls.users.name(user_id) or ""
-        return {"event": await self.events.join(user_id, name, msg)}
+        try:
+            return {"event": await self.events.join(user_id, name, msg)}
+        except NotFound:
+            await self.limits.spend(guesses, user_id)  # codes are not for guessing
+            raise
 
     @route("event:leave", p.EventRef)
     async def event_leave(self, user_id: str, msg: p.EventRef) -> None:

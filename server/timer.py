@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 
 from server import keys
 from server.clock import Clock
-from server.errors import REDIS_OUTAGE
+from server.errors import log_failure
 from server.scripts import Scripts
 from server.worker import Worker
 
@@ -90,12 +90,8 @@ class Timers(Worker):
             else:
                 await handler(arg)
             await self._scripts.complete_timer(keys=[keys.TIMERS], args=[member, lease])
-        except REDIS_OUTAGE as exc:
-            log.warning(
-                "timer %s: Redis unavailable (%s); it fires again after its lease", member, exc
-            )
-        except Exception:
-            log.exception("timer %s failed; it fires again after its lease", member)
+        except Exception as exc:
+            log_failure(log, f"timer {member} (it fires again after its lease)", exc)
 
     async def _next_due_in(self) -> float:
         head = await self._redis.zrange(keys.TIMERS, 0, 0, withscores=True)
@@ -111,11 +107,8 @@ class Timers(Worker):
                 if fired >= self._batch:
                     continue
                 delay = await self._next_due_in()
-            except REDIS_OUTAGE:
-                log.warning("timers: Redis unavailable, retrying")
-                delay = 0.5
-            except Exception:
-                log.exception("timers: claiming deadlines failed, retrying")
+            except Exception as exc:
+                log_failure(log, "claiming deadlines (retrying)", exc)
                 delay = 0.5
             if delay > 0:
                 await self.pause(delay)

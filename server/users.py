@@ -22,16 +22,20 @@ def new_id(prefix: str) -> str:
 
 
 class Users:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, guest_ttl_seconds: float = 24 * 3600) -> None:
         self._redis = redis
+        self._guest_ttl_ms = round(guest_ttl_seconds * 1000)
 
     async def create(self, name: str, now_ms: int, kind: str = "guest") -> Identity:
-        """A new account. ``kind`` says whether it may expire: only guests may (issue 11)."""
+        """A new account. A guest who never uses the product is forgotten after the guest TTL;
+        using it (asking, mentoring, an event) keeps it for the history retention."""
         identity = Identity(new_id("u"), name)
-        await self._redis.hset(
-            keys.user(identity.user_id),
-            mapping={"name": name, "created_at": now_ms, "kind": kind, "epoch": 0},
-        )
+        key = keys.user(identity.user_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping={"name": name, "created_at": now_ms, "kind": kind, "epoch": 0})
+            if kind == "guest":
+                pipe.pexpire(key, self._guest_ttl_ms)
+            await pipe.execute()
         return identity
 
     async def name(self, user_id: str) -> str | None:

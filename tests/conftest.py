@@ -69,6 +69,8 @@ FAST = {
     "rating_seconds": 30,
     "mentor_cooldown_seconds": 30,
     "warn_at": (1,),
+    # Stories about other behaviour; tests/test_abuse.py turns the limits on.
+    "rate_limits": False,
 }
 
 

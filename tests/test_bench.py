@@ -33,6 +33,7 @@ FIGURES = {
     "browser_call": ["browser_join_to_first_frame", "browser_bare_pair_first_frame"],
     "chat": ["chat_latency@1/s"],
     "screen_share": ["share_fps_fake_screen_1080p", "share_fps_code_1080p"],
+    "redis_restart": ["redis_restart_rest_ok", "redis_restart_cross_node"],
     "speed_event": ["event_round_spread", "event_pairing_500"],
 }
 WITH_BASELINE = {

@@ -123,7 +123,7 @@ async def test_a_shared_screen_reaches_the_other_side_sharp(
     share = mentor.locator("#share-video")
     await expect(share).to_be_visible(timeout=15_000)
     await mentor.wait_for_function(
-        "Number(document.querySelector('#share-video').dataset.framesDecoded) > 30",
+        "() => Number(document.querySelector('#share-video').dataset.framesDecoded) > 30",
         timeout=20_000,
     )
     await expect(mentee.locator("#call-share")).to_have_attribute("data-content-hint", "detail")
@@ -343,11 +343,11 @@ async def test_a_matched_mentee_in_another_tab_is_alerted(
     await mentor.locator("#mentor-skills label", has_text="Python").click()
     await mentor.get_by_role("button", name="Go online").click()
     await expect(mentor.locator("#view-offer")).to_be_visible(timeout=10_000)
-    await mentee.wait_for_function("window.__shown.length === 1", timeout=10_000)
+    await mentee.wait_for_function("() => window.__shown.length === 1", timeout=10_000)
     assert await mentee.evaluate("window.__shown") == ["Grace is taking your question"]
     assert await mentee.title() == "● Grace is taking your question · mentorburst"
     await mentee.evaluate("window.__hide(false)")  # back to the tab: the title is plain again
-    await mentee.wait_for_function("!document.title.startsWith('●')")
+    await mentee.wait_for_function("() => !document.title.startsWith('●')")
     assert await mentee.evaluate("window.__shown.length") == 1
 
 

@@ -82,7 +82,8 @@ async def frames_decoded(page: Page) -> int:
 
 async def wait_for_video(page: Page) -> None:
     await page.wait_for_function(
-        "Number(document.querySelector('#remote-video').dataset.framesDecoded || 0) > 0",
+        # A function, not an expression: the page's CSP allows no string evaluation.
+        "() => Number(document.querySelector('#remote-video').dataset.framesDecoded || 0) > 0",
         timeout=20_000,
     )
 
@@ -377,9 +378,31 @@ async def test_a_reload_mid_call_reconnects_the_video_and_keeps_the_countdown(
     await expect(mentee.locator("#view-call")).to_be_visible(timeout=10_000)
     await wait_for_video(mentee)
     await mentor.wait_for_function(
-        "Number(document.querySelector('#remote-video').dataset.framesDecoded || 0) > 0",
+        # A function, not an expression: the page's CSP allows no string evaluation.
+        "() => Number(document.querySelector('#remote-video').dataset.framesDecoded || 0) > 0",
         timeout=20_000,
     )
     after = await mentee.locator("#timer-label").text_content()
     assert after and before and after <= before  # the same countdown, not a fresh one
     await expect(mentor.locator("#view-call")).to_be_visible()
+
+
+async def test_a_mentee_whose_mentor_never_answers_hears_it_and_is_first_in_line_again(
+    start_server: ServerFactory,
+    browser: Browser,
+    make_client,  # type: ignore[no-untyped-def]
+) -> None:
+    server = await start_server(connect_grace_seconds=3)
+    ghost = await make_client("Ghost", url=server.url)  # a mentor that never answers an offer
+    await ghost.must("mentor:online", {"skills": ["python"], "minutes": 30})
+    mentee = await open_page(browser, server)
+    await sign_in(mentee, "Ada", "mentee")
+    await ask(mentee)
+    await expect(mentee.locator("#view-call")).to_be_visible()
+    await expect(mentee.locator("#notice")).to_contain_text(
+        "Ghost didn't answer in time. You're back at the front of the line.", timeout=10_000
+    )
+    await expect(mentee.locator("#view-waiting")).to_be_visible()
+    await screenshot(mentee, "no-show-mentor-absent")
+    skills = {s["slug"]: s for s in await ghost.rest("GET", "/api/skills")}
+    assert skills["python"]["waiting"] == 1 and skills["python"]["mentors_online"] == 0

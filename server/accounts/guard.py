@@ -18,12 +18,15 @@ from server import keys
 from server.accounts.tokens import Tokens
 from server.auth import Identity
 from server.clock import Clock
+from server.errors import log_failure
 from server.worker import Worker
 
 log = logging.getLogger(__name__)
 
 EXPIRED = "Your sign-in expired. Sign in again."
+SIGNED_OUT = "You signed out in this browser. Sign in again."
 SWEEP_SECONDS = 1.0
+REVOCATION_EVERY = 3  # sweeps between checks that no local socket's token was signed out
 
 
 class SocketGuard(Worker):
@@ -38,7 +41,9 @@ class SocketGuard(Worker):
         self._expires: dict[str, int] = {}  # sid -> token expiry (server ms)
         self._users: dict[str, set[str]] = {}  # user -> sids on this node
         self._owner: dict[str, str] = {}  # sid -> user
+        self._identity: dict[str, Identity] = {}  # sid -> the token it connected with
         self._due: list[tuple[int, str]] = []
+        self._sweeps = 0
         tokens.on_revoke(self.disconnect_user)
 
     async def admit(self, sid: str, identity: Identity) -> bool:
@@ -48,18 +53,22 @@ class SocketGuard(Worker):
         if not await self._tokens.current(identity):
             return False
         self._owner[sid] = identity.user_id
+        self._identity[sid] = identity
         self._users.setdefault(identity.user_id, set()).add(sid)
         self._watch(sid, identity.expires_at)
         return True
 
-    def renew(self, user_id: str, expires_at: int) -> None:
-        """A fresh token for this user arrived: its sockets here live until that one expires."""
-        for sid in self._users.get(user_id, ()):
-            if self._expires.get(sid, 0) < expires_at:
-                self._watch(sid, expires_at)
+    def renew(self, identity: Identity) -> None:
+        """A fresh token for this user arrived: its sockets here live until that one expires,
+        and a sign-out of that token closes them."""
+        for sid in self._users.get(identity.user_id, ()):
+            if self._expires.get(sid, 0) < identity.expires_at:
+                self._watch(sid, identity.expires_at)
+                self._identity[sid] = identity
 
     def forget(self, sid: str) -> None:
         self._expires.pop(sid, None)
+        self._identity.pop(sid, None)
         user_id = self._owner.pop(sid, None)
         if user_id is not None:
             sids = self._users.get(user_id, set())
@@ -80,6 +89,14 @@ class SocketGuard(Worker):
             self.forget(sid)
             await self._close(sid, "token_expired", EXPIRED)
 
+    async def close_signed_out(self) -> None:
+        """Sockets here whose token was signed out on its own (one browser's sign-out)."""
+        gone = await self._tokens.revoked(list(self._identity.values()))
+        for sid, identity in list(self._identity.items()):
+            if identity.token_id in gone:
+                self.forget(sid)
+                await self._close(sid, "token_revoked", SIGNED_OUT)
+
     async def disconnect_user(self, user_id: str, code: str, message: str) -> None:
         """Close every socket of the user, on whichever node holds it."""
         for member in await self._redis.smembers(keys.sockets(user_id)):
@@ -89,13 +106,16 @@ class SocketGuard(Worker):
         try:
             await self._sio.emit("error", {"code": code, "message": message}, to=sid)
             await self._sio.disconnect(sid, namespace="/")
-        except Exception:
-            log.exception("closing socket %s failed", sid)
+        except Exception as exc:
+            log_failure(log, f"closing socket {sid}", exc)
 
     async def run(self) -> None:
         while not self.stopping:
             try:
                 await self.expire_due()
-            except Exception:
-                log.exception("socket expiry sweep failed")
+                self._sweeps += 1
+                if self._sweeps % REVOCATION_EVERY == 0:
+                    await self.close_signed_out()
+            except Exception as exc:
+                log_failure(log, "socket expiry sweep", exc)
             await self.pause(SWEEP_SECONDS)

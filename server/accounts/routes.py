@@ -96,6 +96,19 @@ async def update_profile(request: web.Request) -> web.Response:
     return web.json_response(await a.profiles.update(account, msg))
 
 
+@routes.post("/api/me/signout")
+async def sign_out(request: web.Request) -> web.Response:
+    """This browser only; for a guest (who has no other way back in) that is everywhere."""
+    identity = authenticated(request)
+    a = accounts(request)
+    account = await a.account(identity)
+    if account.kind == "guest":
+        await a.tokens.revoke_all(identity.user_id)
+    else:
+        await a.tokens.sign_out(identity)
+    return web.json_response({"ok": True})
+
+
 @routes.post("/api/me/signout-all")
 async def sign_out_everywhere(request: web.Request) -> web.Response:
     await accounts(request).tokens.revoke_all(authenticated(request).user_id)

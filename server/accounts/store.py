@@ -93,6 +93,29 @@ class AccountStore:
         name, epoch = await self._redis.hmget(keys.user(uid), "name", "epoch")
         return None if name is None else int(epoch or 0)
 
+    async def token_valid(self, uid: str, epoch: int, token_id: str) -> bool:
+        """The account exists at this epoch and this one token was not signed out (one read)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hmget(keys.user(uid), "name", "epoch")
+            pipe.exists(keys.revoked_token(token_id or "-"))
+            (name, current), revoked = await pipe.execute()
+        return name is not None and int(current or 0) == epoch and not revoked
+
+    async def revoke_token(self, token_id: str, until_ms: int, now_ms: int) -> None:
+        """Sign one token out; the mark lasts as long as the token would have."""
+        if token_id:
+            await self._redis.set(keys.revoked_token(token_id), 1, px=max(1, until_ms - now_ms))
+
+    async def revoked(self, token_ids: list[str]) -> set[str]:
+        """Which of these tokens were signed out."""
+        if not token_ids:
+            return set()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for token_id in token_ids:
+                pipe.exists(keys.revoked_token(token_id))
+            found = await pipe.execute()
+        return {t for t, gone in zip(token_ids, found, strict=True) if gone}
+
     async def bump_epoch(self, uid: str) -> int:
         """Revoke every token issued so far (sign out everywhere)."""
         if not await self._redis.hexists(keys.user(uid), "name"):

@@ -73,7 +73,15 @@ class Tokens:
         return identity
 
     async def current(self, identity: Identity) -> bool:
-        return await self._store.epoch(identity.user_id) == identity.epoch
+        return await self._store.token_valid(identity.user_id, identity.epoch, identity.token_id)
+
+    async def sign_out(self, identity: Identity) -> None:
+        """This token only (this browser); its sockets close within a few seconds on any node."""
+        await self._store.revoke_token(identity.token_id, identity.expires_at, self._clock.now_ms())
+
+    async def revoked(self, identities: list[Identity]) -> set[str]:
+        """Token ids among these that were signed out."""
+        return await self._store.revoked([i.token_id for i in identities if i.token_id])
 
     async def bearer(self, header: str | None) -> Identity:
         if not header or not header.startswith("Bearer "):

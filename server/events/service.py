@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from server import keys
 from server.broadcast import QueueBroadcaster
 from server.calls import Calls
-from server.errors import Conflict, Forbidden, InvalidPayload, NotFound
+from server.errors import Conflict, Forbidden, InvalidPayload, NotFound, log_failure
 from server.events.booking import RoundBooker
 from server.events.reports import EventReports
 from server.events.store import EventStore
@@ -219,7 +219,7 @@ class SpeedEvents(Worker):
             for event_id in list(self._dirty):
                 try:
                     await self._broadcast(event_id)
-                except Exception:
-                    log.exception("event broadcast failed")
+                except Exception as exc:
+                    log_failure(log, "event broadcast", exc)
                     self._dirty.add(event_id)
             await asyncio.sleep(self._interval)

@@ -14,5 +14,5 @@ if kind == false or kind == 'guest' then
   kind = 'passkey'
   redis.call('HSET', user, 'kind', kind)
 end
-redis.call('PERSIST', user)
+retain_user(uid)
 return {'ok', kind}

@@ -22,5 +22,5 @@ end
 redis.call('SET', link, uid)
 redis.call('HSET', user, 'sso_issuer', issuer, 'sso_digest', digest, 'sso_sub', sub, 'email', email)
 if redis.call('HGET', user, 'kind') == 'guest' then redis.call('HSET', user, 'kind', 'sso') end
-redis.call('PERSIST', user)
+retain_user(uid)
 return {outcome, uid}

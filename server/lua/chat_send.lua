@@ -11,4 +11,5 @@ local seq = redis.call('LLEN', k_chat(sid)) + 1
 if seq > S.chat_max then return {'err', 'chat_full'} end
 redis.call('RPUSH', k_chat(sid),
   cjson.encode({id = id, seq = seq, from = sender, text = text, at = NOW}))
+redis.call('EXPIRE', k_chat(sid), S.history_ttl_s)  -- kept as long as the session's record
 return {'ok', seq, s[3], s[2], NOW}

@@ -13,6 +13,18 @@ if current[1] then
 end
 local mentor_state = redis.call('HGET', k_mentor(mentee), 'state')
 if mentor_state and mentor_state ~= 'offline' then return {'err', 'mentor_online'} end
+-- Moderation: after --no-show-limit no-shows within a day, asking again waits until the oldest
+-- of them is a day old.
+if S.noshow_limit > 0 then
+  local day = 86400000
+  local recent = redis.call('ZRANGEBYSCORE', k_noshows(mentee), NOW - day, '+inf', 'WITHSCORES')
+  local count = #recent / 2
+  if count >= S.noshow_limit then
+    local frees_at = tonumber(recent[2 * (count - S.noshow_limit + 1)]) + day
+    return {'err', 'no_show_pause', frees_at}
+  end
+end
+retain_user(mentee)
 
 enqueue(mentee, ticket, skill, question, NOW, redis.call('INCR', P .. 'queue-seq'), false)
 local mentor = first_idle_mentor(skill, mentee, NOW, S.session_ms)

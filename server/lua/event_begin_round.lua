@@ -38,4 +38,5 @@ for i = 9 + 3 * n, #ARGV do
   redis.call('SADD', out_key, ARGV[i])
   redis.call('HINCRBY', P .. 'event:' .. event_id .. ':sitouts', ARGV[i], 1)
 end
+retain_event(event_id)
 return booked

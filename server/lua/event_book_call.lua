@@ -19,4 +19,5 @@ end
 if redis.call('SISMEMBER', k_event_met(event_id), mentor .. '|' .. mentee) == 1 then return {'refused', 'met'} end
 book_event_call(event_id, round_no, sid, mentor, mentee, ARGV[9], ARGV[10], ends_at)
 redis.call('SREM', out_key, mentor, mentee)
+retain_event(event_id)
 return {'booked', ends_at}

@@ -6,4 +6,6 @@ redis.call('HSET', k_event(event_id), 'id', event_id, 'code', code, 'title', ARG
   'round_seconds', ARGV[8], 'rounds', ARGV[9], 'break_seconds', ARGV[10], 'skills', ARGV[11],
   'state', 'lobby', 'round', 0, 'ends_at', '', 'created_at', NOW)
 redis.call('SADD', P .. 'hosted:' .. host, event_id)
+retain_user(host)
+retain_event(event_id)
 return 1

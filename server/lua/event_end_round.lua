@@ -36,6 +36,7 @@ else
   redis.call('HSET', key, 'state', 'break', 'ends_at', break_ends)
   at('event-break', event_id .. ':' .. round_no, break_ends)
 end
+retain_event(event_id)
 local out = {finished and 'ended' or 'break'}
 for _, sid in ipairs(running) do out[#out + 1] = sid end
 return out

@@ -22,7 +22,9 @@ if current == event_id and redis.call('HEXISTS', k_event_left(event_id), user) =
 end
 redis.call('HSET', k_event_people(event_id), user, cjson.encode(record))
 redis.call('HDEL', k_event_left(event_id), user)
-redis.call('SET', k_user_event(user), event_id)
+redis.call('SET', k_user_event(user), event_id, 'EX', S.event_ttl_s)
+retain_user(user)
+retain_event(event_id)
 local skill = leave_queue(user) or ''
 local outcome = mentor_leaves(user) or ''
 return {event_id, skill, outcome, redis.call('HGET', k_mentor(user), 'skills') or ''}

@@ -64,6 +64,48 @@ local function unschedule_call(sid)
   for _, ms in ipairs(S.warn_ms) do cancel('warn', sid .. ':' .. ms) end
 end
 
+-- Retention ---------------------------------------------------------------------------------------
+
+-- A person did something: a guest is kept for the history retention from now on (an unused guest
+-- expires after --guest-ttl-seconds, set at login); a kept account (passkey, sso) and its own keys
+-- never expire. Reports about people are kept for moderation, outside this.
+local function retain_user(uid)
+  local kind = redis.call('HGET', k_user(uid), 'kind')
+  local kept = kind == 'passkey' or kind == 'sso'
+  for _, key in ipairs({k_user(uid), P .. 'reputation:' .. uid, k_blocked(uid), k_noshows(uid),
+      P .. 'hosted:' .. uid, k_mentor(uid), P .. 'passkeys:' .. uid}) do
+    if kept then redis.call('PERSIST', key) else redis.call('EXPIRE', key, S.history_ttl_s) end
+  end
+end
+
+-- A session record, its ratings and its chat live for the history retention.
+local function retain_session(sid)
+  for _, key in ipairs({k_session(sid), P .. 'ratings:' .. sid, P .. 'chat:' .. sid, P .. 'notes:' .. sid}) do
+    redis.call('EXPIRE', key, S.history_ttl_s)
+  end
+end
+
+-- A user's journal: entries older than the retention fall off, and an idle journal expires.
+local function add_history(uid, sid)
+  local key = k_history(uid)
+  redis.call('ZADD', key, NOW, sid)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', NOW - S.history_ttl_s * 1000)
+  redis.call('EXPIRE', key, S.history_ttl_s)
+end
+
+-- Every key of an event expires together, the event retention after its last change.
+local function retain_event(event_id)
+  local base = P .. 'event:' .. event_id
+  local ev = redis.call('HMGET', base, 'code', 'host', 'rounds')
+  local family = {base, base .. ':people', base .. ':left', base .. ':sitouts', base .. ':met',
+    base .. ':rounds', P .. 'event-code:' .. (ev[1] or ''), P .. 'hosted:' .. (ev[2] or '')}
+  for n = 1, tonumber(ev[3]) or 0 do
+    family[#family + 1] = base .. ':round:' .. n
+    family[#family + 1] = base .. ':round:' .. n .. ':out'
+  end
+  for _, key in ipairs(family) do redis.call('EXPIRE', key, S.event_ttl_s) end
+end
+
 -- Mentors ---------------------------------------------------------------------------------------
 
 -- May this mentor take this mentee now? Burst rules, blocks, declines, events, no self-match.
@@ -169,8 +211,11 @@ local function claim(mentor, mentee, sid, now, session_ms)
     'state', 'matched', 'matched_at', now, 'duration_ms', session_ms, 'claim_seq', seq())
   redis.call('SET', k_live(mentor), sid)
   redis.call('SET', k_live(mentee), sid)
-  redis.call('ZADD', k_history(mentor), now, sid)
-  redis.call('ZADD', k_history(mentee), now, sid)
+  for _, id in ipairs({mentor, mentee}) do
+    add_history(id, sid)
+    retain_user(id)
+  end
+  retain_session(sid)
   redis.call('SADD', ACTIVE, sid)
   at('connect', sid, now + S.grace_ms)
   return {'matched', sid, mentor, mentee, t[2]}
@@ -216,11 +261,16 @@ local function end_call(sid, reason, actor, expect)
   end
   local mentee_absent = no_show[1] == mentee
   local mentor_absent = no_show[1] == mentor
-  for _, id in ipairs(no_show) do redis.call('ZADD', k_noshows(id), NOW, sid) end
+  for _, id in ipairs(no_show) do
+    redis.call('ZADD', k_noshows(id), NOW, sid)
+    redis.call('ZREMRANGEBYSCORE', k_noshows(id), '-inf', NOW - S.history_ttl_s * 1000)
+    redis.call('EXPIRE', k_noshows(id), S.history_ttl_s)
+  end
 
   local rate_until = NOW + S.rating_ms
   redis.call('HSET', key, 'state', 'ended', 'reason', reason, 'ended_at', NOW, 'rate_until', rate_until,
     'no_show', table.concat(no_show, ','), 'actor', actor, 'end_seq', seq())
+  retain_session(sid)
   -- Only a session a person is really in moves that person (a repaired orphan moves nobody).
   local mentor_here = redis.call('GET', k_live(mentor)) == sid
   for _, id in ipairs({mentor, mentee}) do
@@ -249,8 +299,12 @@ local function end_call(sid, reason, actor, expect)
   local mkey = k_mentor(mentor)
   local mentor_state = redis.call('HGET', mkey, 'state')
   if mentor_state == 'busy' and event_id == '' and mentor_here then
-    if failed_start or mentor_bailed then
-      redis.call('SADD', k_declined(mentor, s[9] or ''), mentee)
+    if (failed_start or mentor_bailed) and not mentee_absent then
+      -- not offered again in this burst (a no-show mentee may be, and is counted instead);
+      -- the set goes when the burst does
+      local declined = k_declined(mentor, s[9] or '')
+      redis.call('SADD', declined, mentee)
+      redis.call('PEXPIREAT', declined, (tonumber(redis.call('HGET', mkey, 'burst_ends_at')) or NOW) + 60000)
     end
     if (actor == mentor and reason == 'disconnected') or mentor_absent then
       mentor_state = 'offline'
@@ -302,8 +356,10 @@ local function book_event_call(event_id, round_no, sid, mentor, mentee, skill, q
     'duration_ms', ends_at - NOW, 'event_id', event_id, 'round', round_no, 'claim_seq', seq())
   for _, id in ipairs({mentor, mentee}) do
     redis.call('SET', k_live(id), sid)
-    redis.call('ZADD', k_history(id), NOW, sid)
+    add_history(id, sid)
+    retain_user(id)
   end
+  retain_session(sid)
   redis.call('SADD', k_event_met(event_id), mentor .. '|' .. mentee)
   redis.call('HSET', k_round_pairs(event_id, round_no), sid, mentor .. '|' .. mentee)
   redis.call('SADD', ACTIVE, sid)

@@ -23,4 +23,5 @@ for _, skill in ipairs(split(skills_csv)) do
   redis.call('SADD', k_online(skill), mentor)
 end
 at('burst', mentor, ends_at)
+retain_user(mentor)
 return {state, ends_at, redis.call('HGET', key, 'sessions_done')}

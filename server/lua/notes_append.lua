@@ -10,10 +10,13 @@ local key = k_notes(sid)
 if seed then
   if redis.call('EXISTS', key) == 1 or s[4] then return {'seeded', 0} end
   redis.call('RPUSH', key, update)
+  redis.call('EXPIRE', key, S.history_ttl_s)  -- kept as long as the session's record
   redis.call('HSET', k_session(sid), 'notes_gen', 0)
   return {'seeded', 1}
 end
 if s[1] ~= 'matched' and s[1] ~= 'live' then return {'err', 'not_in_session'} end
 local count = redis.call('LLEN', key)
 if count >= S.notes_max then return {'err', 'notes_full'} end
-return {'ok', redis.call('RPUSH', key, update), s[3], s[2]}
+count = redis.call('RPUSH', key, update)
+redis.call('EXPIRE', key, S.history_ttl_s)
+return {'ok', count, s[3], s[2]}

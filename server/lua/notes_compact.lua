@@ -8,6 +8,7 @@ local key = k_notes(sid)
 if (redis.call('HGET', k_session(sid), 'notes_gen') or '') ~= gen then return 0 end
 if redis.call('LLEN', key) < count then return 0 end
 redis.call('LTRIM', key, count, -1)
-redis.call('LPUSH', key, merged)
+redis.call('LPUSH', key, merged)  -- a fresh key when the trim emptied it: set its retention
+redis.call('EXPIRE', key, S.history_ttl_s)
 redis.call('HINCRBY', k_session(sid), 'notes_gen', 1)
 return 1

@@ -8,6 +8,7 @@ if rater == s[2] then role = 'mentor' elseif rater == s[3] then role = 'mentee' 
 if s[1] ~= 'ended' then return {'err', 'session_live'} end
 if NOW > tonumber(s[4]) then return {'err', 'rating_closed'} end
 if redis.call('HSETNX', P .. 'ratings:' .. sid, rater, rating) == 0 then return {'err', 'already_rated'} end
+retain_session(sid)
 if role == 'mentee' then
   for _, key in ipairs({P .. 'reputation:' .. s[2], P .. 'reputation:*all*'}) do
     redis.call('HINCRBY', key, 'count', 1)

@@ -62,6 +62,7 @@ export const api = {
   me: () => request("GET", "/api/me", undefined, { auth: true }),
   saveProfile: (profile) => request("PUT", "/api/me/profile", profile, { auth: true }),
   signOutEverywhere: () => request("POST", "/api/me/signout-all", undefined, { auth: true }),
+  signOut: () => request("POST", "/api/me/signout", undefined, { auth: true }),
   deleteAccount: () => request("DELETE", "/api/me", undefined, { auth: true }),
   passkeyRegisterOptions: () => request("POST", "/api/passkeys/register/options", undefined, { auth: true }),
   passkeyRegister: (body) => request("POST", "/api/passkeys/register", body, { auth: true }),

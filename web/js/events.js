@@ -56,7 +56,7 @@ async function createEvent(app) {
     const created = await request("POST", "/api/events", {
       title, rounds, round_seconds: Math.round(roundMinutes * 60), break_seconds: Math.round(breakMinutes * 60),
     }, { auth: true });
-    app.hosting = await request("GET", `/api/events/${created.event_id}`);
+    app.hosting = await request("GET", `/api/events/${created.event_id}`, undefined, { auth: true });
     openHost(app, app.hosting);
   } catch (failure) {
     error.textContent = failure.message;

@@ -22,6 +22,10 @@ export async function openHistory(app) {
     app.notice(failure.message, { error: true });
   }
   $("#history-empty").hidden = sessions.length > 0;
+  const me = login.user ? login.user.id : null;
+  const missed = sessions.filter((s) => (s.no_show || []).includes(me)).length;
+  $("#history-missed").hidden = missed === 0;
+  $("#history-missed").textContent = `You didn't show up for ${missed === 1 ? "one call" : `${missed} calls`}. When you ask, stay on the page until the call starts.`;
   $("#history-list").replaceChildren(...sessions.map((s) => {
     const when = new Date(s.matched_at).toLocaleString();
     const skill = app.skills.find((k) => k.slug === s.skill);
@@ -32,6 +36,10 @@ export async function openHistory(app) {
       el("div", { class: "question-card rich" }, [rich(s.question)]),
       el("p", { class: "meta", text: `You gave: ${stars(s.rating_given)} · You got: ${stars(s.rating_received)}` }),
     ];
+    if ((s.no_show || []).length) {
+      const who = s.no_show.includes(me) ? "You didn't show up" : `${s.peer.name} didn't show up`;
+      parts.push(el("p", { class: "warn", text: who }));
+    }
     if (s.rating_given && s.rating_given.reflection) {
       parts.push(el("p", { class: "reflection", text: `Next 48 hours: ${s.rating_given.reflection}` }));
     }

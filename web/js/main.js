@@ -122,14 +122,16 @@ function sessionEnded(ended) {
     }
     return;
   }
-  if (ended.reason === "declined" || ended.reason === "no_connection") {
+  if (ended.reason === "no_connection") {
+    noConnection(ended, matched);
+    return;
+  }
+  if (ended.reason === "declined") {
     if (matched.role === "mentee") {
-      notice(ended.reason === "declined"
-        ? `${matched.peer.name} couldn't take this question. You keep your place at the front of the line.`
-        : "The call couldn't connect. You keep your place at the front of the line.");
+      notice(`${matched.peer.name} couldn't take this question. You keep your place at the front of the line.`);
       app.showWaiting(null); // the queue:update that follows says who else can take it
     } else {
-      notice(ended.reason === "declined" ? "Declined. They're back at the front of the line." : "The call couldn't connect.");
+      notice("Declined. They're back at the front of the line.");
       app.showMentor();
     }
     return;
@@ -141,6 +143,33 @@ function sessionEnded(ended) {
     return;
   }
   openRating(app, ended, matched);
+}
+
+/** The call never connected: say who did not show, and what happens to each side (v2 rule). */
+function noConnection(ended, matched) {
+  const absent = ended.no_show || [];
+  const me = login.user && login.user.id;
+  const peer = matched.peer.name;
+  if (matched.role === "mentee") {
+    if (absent.includes(me)) {
+      notice("Your call didn't start in time, so you left the line. Check your camera and connection, then ask again when you're ready.", { ms: 15000 });
+      app.openSetup("mentee");
+      return;
+    }
+    notice(absent.length
+      ? `${peer} didn't answer in time. You're back at the front of the line.`
+      : "The call couldn't connect. You're back at the front of the line.");
+    app.showWaiting(null);
+    return;
+  }
+  if (absent.includes(me)) {
+    notice("You didn't answer in time, so you're offline now. Go online again when you're ready.", { ms: 15000 });
+  } else {
+    notice(absent.length
+      ? `${peer} didn't show up. You're still online for the next question.`
+      : "The call couldn't connect. You're still online for the next question.");
+  }
+  app.showMentor();
 }
 
 function renderAccount() {
@@ -241,7 +270,9 @@ async function boot() {
       notice("You're a guest: signing out loses this account for good. Keep it with a passkey first, or click Sign out again.", { ms: 10_000 });
       return;
     }
-    signedOut("");
+    // The server forgets this sign-in too, so a copied token stops working; signing out
+    // locally goes ahead even when the server can't be reached.
+    api.signOut().catch(() => {}).finally(() => signedOut(""));
   });
   $("#passkey-signin").addEventListener("click", async () => {
     $("#signin-error").textContent = "";

@@ -5,7 +5,9 @@
 import * as Y from "../vendor/yjs.esm.min.js";
 import { $ } from "./dom.js";
 
-const SEND_EVERY_MS = 80;
+// Keystrokes are sent in batches: the other side sees them within a third of a second, and a
+// person typing for minutes stays well inside the per-user message budget (--limit-chat).
+const SEND_EVERY_MS = 300;
 
 let notes = null;
 
@@ -123,11 +125,14 @@ class SharedNotes {
     try {
       await this.app.signaling.request("notes:update", { session_id: this.sessionId, update: toBase64(update) });
     } catch {
-      // Kept in the document: the next sync sends whatever the server lacks.
+      // Not taken (a busy moment, a dropped socket): try again shortly; a reconnect syncs anyway.
+      this.pending.unshift(update);
+      if (!this.timer && !this.closed) this.timer = setTimeout(() => this.flush(), 1000);
     }
   }
 
   close() {
+    this.closed = true;
     clearTimeout(this.timer);
     if (this.pending.length) this.flush();
     this.doc.destroy();

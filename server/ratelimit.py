@@ -1,0 +1,113 @@
+"""Rate limits, kept in Redis so they hold across nodes, with the ``limits`` library (sliding
+window counters: one small script per check, no hand-written buckets).
+
+Each budget is a ``limits`` string such as ``"10/second;120/minute"``; every rate in it must hold.
+The defaults (documented in docs/protocol.md, each set by its own flag) let a person using the
+product at a human pace, or a room of 300 people behind one address logging in within a minute,
+never meet a limit, while a script doing 200 of the same call within a few seconds does.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from limits import RateLimitItem, parse_many
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from redis.asyncio import ConnectionPool
+
+from server import keys
+from server.config import Config
+from server.errors import MentorburstError
+
+
+class RateLimited(MentorburstError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, what: str, retry_after_s: int) -> None:
+        super().__init__(
+            f"Too many {what} in a short time; try again in {retry_after_s} s.",
+        )
+        self.retry_after_s = retry_after_s
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "retry_after_s": self.retry_after_s}
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What a budget is for (said in the refusal) and the rates that must all hold."""
+
+    name: str
+    what: str
+    rates: list[RateLimitItem] = field(hash=False)
+
+    @classmethod
+    def parse(cls, name: str, what: str, text: str) -> Budget:
+        return cls(name, what, parse_many(text))
+
+
+@dataclass(frozen=True)
+class Budgets:
+    login: Budget
+    event_create: Budget
+    events: Budget
+    signal: Budget
+    chat: Budget
+    rest_writes: Budget
+    precall: Budget
+    code_guesses: Budget
+    ice: Budget
+
+    @classmethod
+    def from_config(cls, config: Config) -> Budgets:
+        return cls(
+            Budget.parse("login", "logins from this address", config.limit_login),
+            Budget.parse(
+                "event_create", "events created from this address", config.limit_event_create
+            ),
+            Budget.parse("events", "requests", config.limit_events),
+            Budget.parse("signal", "signalling messages", config.limit_signal),
+            Budget.parse("chat", "messages", config.limit_chat),
+            Budget.parse("rest_writes", "changes", config.limit_rest),
+            Budget.parse("precall", "connection checks", config.limit_precall),
+            Budget.parse("code_guesses", "wrong event codes", config.limit_code_guesses),
+            Budget.parse("ice", "requests for relay credentials", config.limit_ice),
+        )
+
+
+class RateLimits:
+    def __init__(self, pool: ConnectionPool, config: Config) -> None:
+        self.enabled = config.rate_limits
+        self.budgets = Budgets.from_config(config)
+        storage = RedisStorage(
+            "async+redis://", implementation="redispy", connection_pool=pool,
+            key_prefix=f"{keys.PREFIX}rl",
+        )  # fmt: skip
+        self._limiter = SlidingWindowCounterRateLimiter(storage)
+        self.refusals = 0
+
+    async def spend(self, budget: Budget, *who: str) -> None:
+        """Count one use against ``budget`` for ``who``; refuse it if a rate would be exceeded."""
+        if not self.enabled:
+            return
+        for rate in budget.rates:
+            if not await self._limiter.hit(rate, budget.name, *who):
+                await self._refuse(budget, rate, who)
+
+    async def check(self, budget: Budget, *who: str) -> None:
+        """Refuse if ``budget`` is already spent for ``who``, without counting a use."""
+        if not self.enabled:
+            return
+        for rate in budget.rates:
+            if not await self._limiter.test(rate, budget.name, *who):
+                await self._refuse(budget, rate, who)
+
+    async def _refuse(self, budget: Budget, rate: RateLimitItem, who: tuple[str, ...]) -> None:
+        stats = await self._limiter.get_window_stats(rate, budget.name, *who)
+        self.refusals += 1
+        raise RateLimited(budget.what, max(1, math.ceil(stats.reset_time - time.time())))
