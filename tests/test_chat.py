@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import aiohttp
+from redis.asyncio import Redis
 
+from server import keys
 from server.peer.client import MentorburstClient
 from tests.conftest import ClientFactory, ServerFactory
 from tests.helpers import ask, go_online, matched_pair, start_call
@@ -79,7 +81,7 @@ async def test_outsiders_and_unknown_sessions_are_refused_alike(
 
 
 async def test_the_session_record_keeps_the_chat_after_the_call(
-    start_server: ServerFactory, make_client: ClientFactory
+    start_server: ServerFactory, make_client: ClientFactory, redis: Redis
 ) -> None:
     await start_server(session_seconds=2)
     mentor, mentee = await make_client("Grace"), await make_client("Ada")
@@ -93,6 +95,8 @@ async def test_the_session_record_keeps_the_chat_after_the_call(
     assert ended["reason"] == "time_up"
     late = await mentee.call("chat:send", {"session_id": sid, "text": "thanks!"})
     assert late["error"]["code"] == "not_in_session"  # the call is over
+    # Kept as long as the session's record, and no longer.
+    assert 0 < await redis.ttl(keys.chat(sid)) <= await redis.ttl(keys.session(sid)) + 1
 
     for client in (mentee, mentor):
         status, record = await get(client, f"/api/sessions/{sid}")

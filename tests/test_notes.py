@@ -114,6 +114,7 @@ async def test_many_changes_are_compacted_without_losing_any(
     for n in range(COMPACT_AT + 5):
         await mentee.edit(len(str(mentee)), f"{n % 10}")
     assert await redis.llen(keys.notes(sid)) < COMPACT_AT
+    assert await redis.ttl(keys.notes(sid)) > 0  # compaction keeps the record's retention
     await mentor.sync()
     assert str(mentor) == str(mentee)
     assert str(mentor).endswith("".join(str(n % 10) for n in range(COMPACT_AT + 5)))
