@@ -13,15 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
+    abuse,
     browser_call,
     call_setup,
     capacity,
+    chat,
     countdown,
     dropin,
     matching,
     reconnect_storm,
     redis_restart,
     scaling,
+    screen_share,
     signal_rtt,
     speed_event,
     turn_call,
@@ -53,6 +56,9 @@ BENCHMARKS: dict[str, Runner] = {
     "workers": lambda quick, out: scaling.run_workers(quick, out),
     "fanout": lambda quick, out: scaling.run_fanout(quick, out),
     "turn_call": lambda quick, out: turn_call.run(quick, out),
+    "chat": lambda quick, out: chat.run(quick, out),
+    "screen_share": sized(screen_share.run, {"seconds": 20}, {"seconds": 3}),
+    "abuse": lambda quick, out: abuse.run(quick, out),
     "redis_restart": sized(redis_restart.run, {"runs": 5}, {"runs": 1}),
     "speed_event": sized(
         speed_event.run, {"per_side": 100, "rounds": 3}, {"per_side": 5, "rounds": 1}

@@ -28,12 +28,15 @@ from server.audit import Violation
 from server.auth import TokenSigner, load_secret
 from server.broadcast import QueueBroadcaster
 from server.calls import Calls
+from server.chat import Chat
 from server.clock import Clock, ClusterClock
 from server.config import Config
 from server.dropin import DropIn
 from server.embedded_redis import EmbeddedRedis
 from server.errors import log_failure
 from server.events import SpeedEvents
+from server.extensions import Extensions
+from server.notes import Notes
 from server.notifier import SocketNotifier
 from server.precall import PrecallService
 from server.presence import Gone, Presence
@@ -41,6 +44,7 @@ from server.queue import SkillQueue
 from server.ratelimit import RateLimits
 from server.ratings import Ratings
 from server.reconciler import Reconciler
+from server.records import SessionRecords
 from server.rest import json_errors, routes
 from server.scripts import SETTINGS_KEY, Lua, settings
 from server.services import SERVICES, Services
@@ -220,7 +224,10 @@ def _services_ctx(
             if cluster_clock is not None:
                 await cluster_clock.sync(redis)
 
-        presence = Presence(redis, lua, timers, node_id, gone, heartbeat)
+        chat = Chat(redis, lua, notifier)
+        notes = Notes(redis, lua, notifier)
+        extensions = Extensions(calls, lua)
+        presence = Presence(redis, lua, timers, node_id, gone, heartbeat, extensions.credited)
 
         async def repaired(violation: Violation) -> None:
             if violation.kind in ("busy_mentor", "idle_outside_pools"):
@@ -267,8 +274,11 @@ def _services_ctx(
             events=events,
             accounts=accounts,
             limits=limits,
+            records=SessionRecords(sessions, users, chat, notes, catalog),
         )
-        namespace = SignalingNamespace(calls, dropin, events, presence, tokens, guard, limits, now)
+        namespace = SignalingNamespace(
+            calls, dropin, events, presence, tokens, guard, limits, now, chat, notes, extensions
+        )
         sio.register_namespace(namespace)
 
         async def resubscribed(deaf_seconds: float) -> None:

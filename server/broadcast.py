@@ -94,14 +94,16 @@ class QueueBroadcaster(Worker):
         window = str(now // FAR_EVERY_MS)
         full = await self._redis.hget(last_key, WINDOW_FIELD) != window
         head = await self._queue.waiting(skill, None if full else NEAR)
-        ids = [mentee_id for mentee_id, _ in head]
+        ids = [mentee_id for mentee_id, _, _ in head]
         previous = (
             dict(zip(ids, await self._redis.hmget(last_key, ids), strict=True)) if ids else {}
         )
         sent: dict[str, str] = {}
         owed = False
-        for position, (mentee_id, ticket_id) in enumerate(head, start=1):
-            eta = self._queue.eta(position, online_n, service_s)
+        for position, (mentee_id, ticket_id, passed) in enumerate(head, start=1):
+            eta = await self._queue.mentee_eta(
+                mentee_id, skill, position, online_n, service_s, passed
+            )
             update: dict[str, Any] = {
                 "ticket_id": ticket_id,
                 "skill": skill,
@@ -112,7 +114,7 @@ class QueueBroadcaster(Worker):
             if eta.reason:
                 update["eta_reason"] = eta.reason
             near = position <= NEAR
-            fingerprint = f"{ticket_id}:{position}:{eta.seconds}" + (
+            fingerprint = f"{ticket_id}:{position}:{eta.seconds}:{eta.reason or ''}" + (
                 f":{waiting_n}" if near else ""
             )
             last = previous.get(mentee_id) or ""

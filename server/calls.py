@@ -124,6 +124,7 @@ class Calls:
             "reason": session.reason,
             "rate_until": session.rate_until,
             "no_show": session.no_show,
+            "by": session.actor or None,
         }
 
     def started_payload(self, session_id: str, started_at: int, ends_at: int) -> dict[str, Any]:
@@ -215,6 +216,8 @@ class Calls:
 
     async def _end_deadline(self, session_id: str) -> None:
         session = await self.sessions.get(session_id)
+        if session is not None and session.ends_at and session.ends_at > self.clock.now_ms():
+            return  # extended or credited after this deadline was claimed: its new one ends it
         if session is not None:
             reason = "event_round_over" if session.event_id else "time_up"
             await self.end(session_id, reason, expect="live")

@@ -102,6 +102,8 @@ class Config:
     mentor_cooldown_seconds: float = 60
     warn_at: tuple[float, ...] = (60, 10)
     skills_file: Path | None = None
+    max_extensions: int = 1
+    max_credit_seconds: float = 120
     # Extensions beyond the shared contract (documented in docs/protocol.md).
     secret: str | None = field(default=None, repr=False)
     # A day: a laptop closed in the evening is still signed in next morning; an open app renews
@@ -190,6 +192,8 @@ _FLAGS: dict[str, tuple[Any, str]] = {
     ),
     "warn-at": (_marks, "session:warning marks, seconds left, comma separated"),
     "skills-file": (Path, "skills catalog JSON"),
+    "max-extensions": (int, "how many times both people may agree to extend one call"),
+    "max-credit-seconds": (_seconds, "most time a drop in a live call adds back to it"),
     "stun-urls": (_urls, "STUN URLs handed to peers, comma separated"),
     "turn-urls": (_urls, "TURN URLs handed to peers, comma separated"),
     "turn-secret": (str, "TURN REST shared secret: peers get short-lived credentials"),

@@ -67,11 +67,17 @@ class DropIn:
                 "session_id": result.session_id,
             }
         self.broadcaster.mark(skill)
-        return self._ticket_view(result, (await self.queue.counts([result.skill]))[result.skill])
+        return await self._ticket_view(
+            mentee_id, result, (await self.queue.counts([result.skill]))[result.skill]
+        )
 
-    def _ticket_view(self, ticket: Ticket, counts: tuple[int, int, float]) -> dict[str, Any]:
+    async def _ticket_view(
+        self, mentee_id: str, ticket: Ticket, counts: tuple[int, int, float]
+    ) -> dict[str, Any]:
         _, online, service_s = counts
-        eta = self.queue.eta(ticket.position, online, service_s)
+        eta = await self.queue.mentee_eta(
+            mentee_id, ticket.skill, ticket.position, online, service_s, ticket.passed
+        )
         ack: dict[str, Any] = {
             "ticket_id": ticket.ticket_id,
             "position": ticket.position,
@@ -80,6 +86,16 @@ class DropIn:
         if eta.reason:
             ack["eta_reason"] = eta.reason
         return ack
+
+    async def queue_update(self, mentee_id: str) -> dict[str, Any] | None:
+        """A waiting mentee's ``queue:update`` now, with (ext) its question, so a reloaded
+        page can show what it asked; None when it is not waiting."""
+        ticket = await self.queue.ticket(mentee_id)
+        if ticket is None:
+            return None
+        counts = (await self.queue.counts([ticket.skill]))[ticket.skill]
+        view = await self._ticket_view(mentee_id, ticket, counts)
+        return {**view, "skill": ticket.skill, "waiting": counts[0], "question": ticket.question}
 
     async def mentee_leave(self, mentee_id: str) -> None:
         skill = await self.queue.leave(mentee_id)
@@ -141,14 +157,18 @@ class DropIn:
         if session.event_id:
             return
         self.broadcaster.mark(session.skill)
-        if session.requeued:
-            match = await self.queue.requeued_match(session.mentee_id)
-            if match:
-                await self._announce(match)
+        match = await self.queue.requeued_match(session.mentee_id) if session.requeued else None
+        if match:
+            await self._announce(match)
         if session.mentor_after == "idle":
             await self.mentor_ready(session.mentor_id)
         elif session.mentor_after:
             await self.broadcaster.send_mentor_update(session.mentor_id)
+        if session.requeued and not match:
+            # At once, whatever it heard before: its place and ETA changed with the decline.
+            update = await self.queue_update(session.mentee_id)
+            if update:
+                await self.calls.notifier.to_user(session.mentee_id, "queue:update", update)
 
     async def after_gone(self, user_id: str, left_skill: str, mentor_skills: list[str]) -> None:
         """A user's presence grace ran out and the script took them out of drop-in."""
@@ -184,14 +204,8 @@ class DropIn:
             latest = await self.ratings.latest_session(user_id)
             if latest and latest.state == "ended" and (latest.ended_at or 0) >= ended_since:
                 out.append(("session:ended", self.calls.ended_payload(latest)))
-        ticket = await self.queue.ticket(user_id)
-        if ticket:
-            counts = (await self.queue.counts([ticket.skill]))[ticket.skill]
-            update = {
-                **self._ticket_view(ticket, counts),
-                "skill": ticket.skill,
-                "waiting": counts[0],
-            }
+        update = await self.queue_update(user_id)
+        if update:
             out.append(("queue:update", update))
         burst = await self.queue.mentor(user_id)
         if burst and burst.get("state", "offline") != "offline":

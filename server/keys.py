@@ -45,6 +45,22 @@ def session(sid: str) -> str:
     return f"{PREFIX}session:{sid}"
 
 
+def chat(sid: str) -> str:
+    """LIST of a session's chat messages (JSON), oldest first: the order everyone sees."""
+    return f"{PREFIX}chat:{sid}"
+
+
+def notes(sid: str) -> str:
+    """LIST of a session's shared-notes changes (Yjs updates, base64), oldest first; compacted
+    into one merged update now and then (the generation is the session's ``notes_gen``)."""
+    return f"{PREFIX}notes:{sid}"
+
+
+def gone(uid: str) -> str:
+    """STRING: when the user's last socket closed (its grace started), for the drop credit."""
+    return f"{PREFIX}gone:{uid}"
+
+
 def live_session(uid: str) -> str:
     """STRING: the one session a user is in now."""
     return f"{PREFIX}live:{uid}"

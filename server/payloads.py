@@ -118,6 +118,26 @@ class Signal(Struct):
     data: dict[str, Any]
 
 
+class ChatSend(Struct):
+    session_id: Id
+    text: Annotated[str, Meta(min_length=1, max_length=4000)]
+
+
+class SessionExtend(Struct):
+    session_id: Id
+    minutes: Annotated[int, Meta(ge=1, le=10)]
+
+
+class NotesSync(Struct):
+    session_id: Id
+    state_vector: Annotated[str, Meta(max_length=8192)] = ""
+
+
+class NotesUpdate(Struct):
+    session_id: Id
+    update: Annotated[str, Meta(min_length=1, max_length=48_000)]
+
+
 class Rate(Struct):
     session_id: Id
     stars: Annotated[int, Meta(ge=1, le=5)]

@@ -5,7 +5,8 @@ Each socket is a member ``"<node>|<sid>"`` of the user's set. When the last one 
 removes it in the same script that registers the socket. When the deadline fires,
 ``presence_gone.lua`` checks for sockets and acts in one step, so a reconnect at the last moment
 is never mistaken for a departure. Nodes heartbeat; sockets of a node that stopped heartbeating
-are swept by the others, so a crashed node leaves no ghosts either.
+are swept by the others, so a crashed node leaves no ghosts either. A user back within its grace
+during a live drop-in call gets the time it was gone added to the call (a :class:`Credit`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -56,6 +58,23 @@ class Gone:
         )
 
 
+@dataclass(frozen=True)
+class Credit:
+    """A drop given back: the call's new end and the milliseconds added."""
+
+    session_id: str
+    started_at: int
+    ends_at: int
+    credited_ms: int
+
+    @classmethod
+    def from_reply(cls, reply: list[Any]) -> list[Credit]:
+        return [
+            cls(str(reply[i]), int(reply[i + 1]), int(reply[i + 2]), int(reply[i + 3]))
+            for i in range(0, len(reply), 4)
+        ]
+
+
 class Presence(Worker):
     name = "presence"
 
@@ -67,12 +86,14 @@ class Presence(Worker):
         node_id: str,
         on_gone: Callable[[Gone], Awaitable[None]],
         on_heartbeat: Callable[[], Awaitable[None]] | None = None,
+        on_credit: Callable[[Credit], Awaitable[None]] | None = None,
     ) -> None:
         self._redis = redis
         self._lua = lua
         self.node_id = node_id
         self._on_gone = on_gone
         self._on_heartbeat = on_heartbeat
+        self._on_credit = on_credit
         # This node's own sockets (sid -> user), so it can re-register them if it was swept.
         self._local: dict[str, str] = {}
         self._leaving: list[tuple[str, str]] = []  # (user, sid) closed, not yet settled
@@ -80,9 +101,12 @@ class Presence(Worker):
         super().__init__()
         timers.on("presence", self._grace_over)
 
-    async def connected(self, user_id: str, sid: str) -> None:
-        await self._lua(self._lua.scripts.presence_connect, self.node_id, user_id, sid)
+    async def connected(self, user_id: str, sid: str) -> list[Credit]:
+        """Register a socket; a user back within its grace may have a live call credited with
+        the time it was gone: the caller tells both people (after catching the socket up)."""
+        reply = await self._lua(self._lua.scripts.presence_connect, self.node_id, user_id, sid)
         self._local[sid] = user_id
+        return Credit.from_reply(reply)
 
     async def disconnected(self, user_id: str, sid: str) -> None:
         """Forget a closed socket; start the grace if it was the user's last. Disconnects that
@@ -129,9 +153,12 @@ class Presence(Worker):
         )
         pairs = [part for sid, user_id in list(self._local.items()) for part in (user_id, sid)]
         for start in range(0, len(pairs), 2 * BATCH):
-            await self._lua(
+            reply = await self._lua(
                 self._lua.scripts.presence_connect, self.node_id, *pairs[start : start + 2 * BATCH]
             )
+            for credit in Credit.from_reply(reply):
+                if self._on_credit is not None:
+                    await self._on_credit(credit)
 
     def local_sockets(self) -> dict[str, str]:
         """This node's open sockets: sid -> user id."""

@@ -35,6 +35,8 @@ class Ticket:
     ticket_id: str
     skill: str
     position: int
+    question: str = ""
+    passed: bool = False  # a mentor declined it, or failed to connect with it
 
 
 @dataclass(frozen=True)
@@ -153,25 +155,32 @@ class SkillQueue:
         return dict(raw)
 
     async def ticket(self, mentee_id: str) -> Ticket | None:
-        ticket_id, skill = await self._redis.hmget(keys.mentee(mentee_id), "ticket_id", "skill")
+        ticket_id, skill, question, passed = await self._redis.hmget(
+            keys.mentee(mentee_id), "ticket_id", "skill", "question", "passed"
+        )
         if skill is None:
             return None
         rank = await self._redis.zrank(keys.queue(skill), mentee_id)
         if rank is None:
             return None
-        return Ticket(ticket_id, skill, rank + 1)
+        return Ticket(ticket_id, skill, rank + 1, question or "", passed == "1")
 
-    async def waiting(self, skill: str, limit: int | None = None) -> list[tuple[str, str]]:
-        """(mentee id, ticket id) in queue order; the first ``limit`` only if given."""
+    async def waiting(self, skill: str, limit: int | None = None) -> list[tuple[str, str, bool]]:
+        """(mentee id, ticket id, passed) in queue order; the first ``limit`` only if given.
+        ``passed``: a mentor declined it (or failed to connect), see :meth:`mentee_eta`."""
         last = -1 if limit is None else limit - 1
         members = [m for m in await self._redis.zrange(keys.queue(skill), 0, last)]
         if not members:
             return []
         async with self._redis.pipeline(transaction=False) as pipe:
             for member in members:
-                pipe.hget(keys.mentee(member), "ticket_id")
+                pipe.hmget(keys.mentee(member), "ticket_id", "passed")
             tickets = await pipe.execute()
-        return [(m, t) for m, t in zip(members, tickets, strict=True) if t is not None]
+        return [
+            (m, t, passed == "1")
+            for m, (t, passed) in zip(members, tickets, strict=True)
+            if t is not None
+        ]
 
     async def questions(self, skills: list[str], limit: int) -> dict[str, list[dict[str, Any]]]:
         """skill -> its first ``limit`` waiting questions as ``{"skill", "question", "since",
@@ -212,6 +221,18 @@ class SkillQueue:
                 float(service) if service else self._default_service_s,
             )
         return out
+
+    async def mentee_eta(
+        self, mentee_id: str, skill: str, position: int, online: int, service_s: float, passed: bool
+    ) -> Eta:
+        """The ETA a waiting mentee is told. Once a mentor passed on it, only the mentors who
+        may still take it count: the one who declined is online, but not for this mentee."""
+        if not passed:
+            return self.eta(position, online, service_s)
+        others = int(await self._lua(self._scripts.mentee_mentors, mentee_id, skill))
+        if others <= 0:
+            return Eta(None, "no_other_mentor")
+        return self.eta(position, others, service_s)
 
     @staticmethod
     def eta(position: int, mentors_online: int, service_s: float) -> Eta:

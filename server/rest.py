@@ -25,6 +25,7 @@ from server.errors import (
 from server.events.reports import CSV_TABLES
 from server.ice import ice_servers
 from server.ratelimit import RateLimited
+from server.records import markdown
 from server.services import SERVICES, Services
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,21 @@ async def history(request: web.Request) -> web.Response:
     s = services(request)
     identity = caller(request)
     return web.json_response(await s.ratings.history(identity.user_id))
+
+
+@routes.get("/api/sessions/{session_id}")
+async def session_record(request: web.Request) -> web.Response:
+    """A participant's record of a call; ``?format=markdown`` downloads it as a document."""
+    s = services(request)
+    session_id = path_id(request, "session_id", "session")
+    record = await s.records.record(caller(request).user_id, session_id)
+    if request.query.get("format") == "markdown":
+        return web.Response(
+            text=markdown(record),
+            content_type="text/markdown",
+            headers={"Content-Disposition": f'attachment; filename="session-{session_id}.md"'},
+        )
+    return web.json_response(record)
 
 
 @routes.post("/api/sessions/{session_id}/rating")

@@ -27,6 +27,11 @@ _STANDALONE = {"claim_timers", "complete_timer"}
 SETTLE_MS = 5_000
 # A node that has not heartbeated for this long is dead: its sockets are swept.
 STALE_MS = 20_000
+# A call's chat holds at most this many messages (a 15-minute call uses a few dozen).
+CHAT_MAX_MESSAGES = 500
+# A call's notes hold at most this many changes between compactions (server/notes.py compacts
+# every NOTES_COMPACT_AT), so a stuck compaction cannot grow them without bound.
+NOTES_MAX_CHANGES = 2_000
 
 
 def _source(name: str) -> str:
@@ -44,6 +49,10 @@ def settings(config: Config) -> str:
             "settle_ms": SETTLE_MS,
             "stale_ms": STALE_MS,
             "warn_ms": [round(mark * 1000) for mark in config.warn_at],
+            "max_extensions": config.max_extensions,
+            "max_credit_ms": round(config.max_credit_seconds * 1000),
+            "chat_max": CHAT_MAX_MESSAGES,
+            "notes_max": NOTES_MAX_CHANGES,
             "history_ttl_s": round(config.history_retention_days * 86400),
             "event_ttl_s": round(config.event_retention_days * 86400),
             "noshow_limit": config.no_show_limit,
@@ -63,6 +72,11 @@ class Scripts:
     end_session: AsyncScript
     signal_peer: AsyncScript
     rate: AsyncScript
+    chat_send: AsyncScript
+    notes_append: AsyncScript
+    notes_compact: AsyncScript
+    extend_session: AsyncScript
+    mentee_mentors: AsyncScript
     report: AsyncScript
     presence_connect: AsyncScript
     presence_disconnect: AsyncScript

@@ -21,6 +21,7 @@ from server.queue import SkillQueue
 from server.ratelimit import RateLimits
 from server.ratings import Ratings
 from server.reconciler import Reconciler
+from server.records import SessionRecords
 from server.scripts import Lua
 from server.sessions import SessionStore
 from server.skills import SkillCatalog
@@ -49,6 +50,7 @@ class Services:
     precall: PrecallService
     events: SpeedEvents
     accounts: Accounts
+    records: SessionRecords
     limits: RateLimits
 
 

@@ -34,6 +34,8 @@ class Session:
     mentor_after: str = ""
     actor: str = ""  # who ended it ('' for the server)
     joined_at: int | None = None  # the mentee's ticket, for drop-in matches
+    extended_ms: int = 0  # added by agreement (session:extend)
+    credited_ms: int = 0  # given back after drops
 
     def role_of(self, user_id: str) -> str | None:
         if user_id == self.mentor_id:
@@ -129,6 +131,8 @@ class SessionStore:
             mentor_after=h.get("mentor_after", ""),
             actor=h.get("actor", ""),
             joined_at=_int(h.get("joined_at")),
+            extended_ms=int(h.get("extended_ms") or 0),
+            credited_ms=int(h.get("credited_ms") or 0),
         )
 
     async def live_session_id(self, user_id: str) -> str | None:

@@ -16,6 +16,7 @@ from server import payloads as p
 from server.accounts.guard import SocketGuard
 from server.accounts.tokens import Tokens
 from server.calls import Calls
+from server.chat import Chat
 from server.clock import Clock
 from server.dropin import DropIn
 from server.errors import (
@@ -28,6 +29,8 @@ from server.errors import (
     redis_unavailable,
 )
 from server.events import SpeedEvents
+from server.extensions import Extensions
+from server.notes import Notes
 from server.notifier import user_room
 from server.presence import Presence
 from server.ratelimit import RateLimits
@@ -69,8 +72,14 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         guard: SocketGuard,
         limits: RateLimits,
         clock: Clock,
+        chat: Chat,
+        notes: Notes,
+        extensions: Extensions,
     ) -> None:
         super().__init__("/")
+        self.chat = chat
+        self.notes = notes
+        self.extensions = extensions
         self.limits = limits
         self.calls = calls
         self.dropin = dropin
@@ -148,7 +157,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         log.debug("socket %s connected from %s", sid, _client(environ))
         await self.enter_room(sid, user_room(identity.user_id))
         try:
-            await self.presence.connected(identity.user_id, sid)
+            credits = await self.presence.connected(identity.user_id, sid)
             if not await self.guard.admit(sid, identity):  # revoked while we registered it
                 await self.presence.disconnected(identity.user_id, sid)
                 raise socketio.exceptions.ConnectionRefusedError("unauthorized")
@@ -160,6 +169,8 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise socketio.exceptions.ConnectionRefusedError("unavailable") from None
         for event, payload in catch_up:
             await self.emit(event, payload, to=sid)
+        for credit in credits:  # after the catch-up, so the new end is heard last
+            await self.extensions.credited(credit)
 
     async def catch_up_all(self, since_ms: int) -> None:
         """After this node could not hear pub/sub (Redis was away), re-send every local socket
@@ -229,6 +240,27 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     @route("session:leave", p.SessionRef)
     async def leave(self, user_id: str, msg: p.SessionRef) -> None:
         await self.calls.leave(user_id, msg.session_id)
+
+    @route("session:extend", p.SessionExtend)
+    async def extend(self, user_id: str, msg: p.SessionExtend) -> dict[str, Any]:
+        return {"agreed": await self.extensions.request(user_id, msg.session_id, msg.minutes)}
+
+    # -- the call as a workspace: chat and shared notes ----------------------------------------
+
+    @route("chat:send", p.ChatSend)
+    async def chat_send(self, user_id: str, msg: p.ChatSend) -> dict[str, Any]:
+        if not msg.text.strip():
+            raise InvalidPayload("text: must not be blank")
+        return {"message": await self.chat.send(user_id, msg.session_id, msg.text)}
+
+    @route("notes:sync", p.NotesSync)
+    async def notes_sync(self, user_id: str, msg: p.NotesSync) -> dict[str, Any]:
+        session = await self.calls.participant(user_id, msg.session_id)
+        return await self.notes.sync(user_id, session, msg.state_vector)
+
+    @route("notes:update", p.NotesUpdate)
+    async def notes_update(self, user_id: str, msg: p.NotesUpdate) -> None:
+        await self.notes.update(user_id, msg.session_id, msg.update)
 
     @route("rate", p.Rate)
     async def rate(self, user_id: str, msg: p.Rate) -> None:

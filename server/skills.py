@@ -45,3 +45,8 @@ class SkillCatalog:
     @property
     def slugs(self) -> list[str]:
         return [skill.slug for skill in self.skills]
+
+    def name(self, slug: str) -> str:
+        """The skill's display name; the slug itself for one no longer in the catalog."""
+        skill = self._by_slug.get(slug)
+        return skill.name if skill else slug

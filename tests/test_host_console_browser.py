@@ -289,7 +289,7 @@ async def test_a_mentor_online_sees_the_questions_waiting_and_back_returns_to_th
     for name, skill, question in asks:
         mentee = await make_client(name)
         await mentee.must("mentee:join", {"skill": skill, "question": question})
-        await expect(mentor.locator("#view-call")).to_be_visible(timeout=10_000)
+        await expect(mentor.locator("#view-offer")).to_be_visible(timeout=10_000)
         await mentor.get_by_role("button", name="Decline").click()
         await expect(mentor.locator("#view-mentor")).to_be_visible()
     questions = mentor.locator("#burst-questions li")

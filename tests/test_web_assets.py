@@ -28,6 +28,7 @@ async def test_the_page_and_every_module_it_imports_are_served(server: RunningSe
             for target in re.findall(r'from "(\.{1,2}/[^"]+)"', module.read_text()):
                 wanted.add("/" + str((module.parent / target).resolve().relative_to(WEB)))
         assert "/vendor/socket.io.esm.min.js" in wanted
+        assert "/vendor/yjs.esm.min.js" in wanted
         for path in sorted(wanted):
             async with http.get(server.url + path) as response:
                 assert response.status == 200, path
@@ -37,6 +38,14 @@ def test_the_socket_io_client_is_vendored_pinned_and_licensed() -> None:
     bundle = (WEB / "vendor" / "socket.io.esm.min.js").read_text()
     assert bundle.startswith("/*!\n * Socket.IO v4.8.4")
     assert "MIT" in (WEB / "vendor" / "socket.io-client.LICENSE").read_text()
+
+
+def test_yjs_is_vendored_pinned_and_licensed() -> None:
+    bundle = (WEB / "vendor" / "yjs.esm.min.js").read_text()
+    assert bundle.startswith("/*! Yjs 13.6.33 (MIT, yjs.LICENSE) with lib0 0.2.120")
+    assert not re.search(r"\bimport\s*[{*\"]", bundle)  # one self-contained module
+    for licence in ("yjs.LICENSE", "lib0.LICENSE", "isomorphic.js.LICENSE"):
+        assert "MIT" in (WEB / "vendor" / licence).read_text()
 
 
 def test_nothing_is_loaded_from_the_internet() -> None:

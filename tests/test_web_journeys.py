@@ -65,7 +65,15 @@ async def mentor_online_then_mentee_asks(
     mentee = await open_page(browser, server)
     await sign_in(mentee, "Ada", "mentee")
     await ask(mentee)
+    await take_call(mentor)
     return mentor, mentee
+
+
+async def take_call(mentor: Page) -> None:
+    """The mentor reads the question first, then takes the call."""
+    await expect(mentor.locator("#view-offer")).to_be_visible(timeout=10_000)
+    await mentor.get_by_role("button", name="Take the call").click()
+    await expect(mentor.locator("#view-call")).to_be_visible()
 
 
 async def frames_decoded(page: Page) -> int:
@@ -106,7 +114,7 @@ async def test_a_mentee_and_a_mentor_meet_on_video_and_rate_each_other(
     await screenshot(mentee, "02-mentee-setup")
     await mentee.get_by_role("button", name="Join the queue").click()
     await expect(mentee.locator("#view-waiting")).to_be_visible()
-    await expect(mentee.locator("#wait-position")).to_have_text("You're next")
+    await expect(mentee.locator("#wait-position")).to_have_text("First in line")
     await expect(mentee.locator("#wait-nomentor")).to_be_visible()
     await screenshot(mentee, "03-waiting-no-mentor")
 
@@ -116,10 +124,11 @@ async def test_a_mentee_and_a_mentor_meet_on_video_and_rate_each_other(
     await screenshot(mentor, "04-mentor-setup")
     await mentor.get_by_role("button", name="Go online").click()
 
+    await expect(mentor.locator("#offer-question")).to_have_text(QUESTION, timeout=10_000)
+    await take_call(mentor)
     for page in (mentor, mentee):
         await expect(page.locator("#view-call")).to_be_visible(timeout=10_000)
     await expect(mentor.locator("#call-question")).to_have_text(QUESTION)
-    await expect(mentor.locator("#decline-box")).to_be_visible()
     await wait_for_video(mentee)
     await wait_for_video(mentor)
     assert await frames_decoded(mentee) > 0 and await frames_decoded(mentor) > 0
@@ -163,12 +172,19 @@ async def test_a_mentor_declines_and_the_mentee_is_first_in_line_again(
     start_server: ServerFactory, browser: Browser
 ) -> None:
     server = await start_server(session_seconds=60, connect_grace_seconds=30, decline_seconds=30)
-    mentor, mentee = await mentor_online_then_mentee_asks(browser, server)
-    await expect(mentor.locator("#decline-box")).to_be_visible(timeout=10_000)
+    mentor = await open_page(browser, server)
+    await sign_in(mentor, "Grace", "mentor")
+    await go_online(mentor)
+    mentee = await open_page(browser, server)
+    await sign_in(mentee, "Ada", "mentee")
+    await ask(mentee)
+    await expect(mentor.locator("#view-offer")).to_be_visible(timeout=10_000)
     await mentor.get_by_role("button", name="Decline").click()
     await expect(mentee.locator("#view-waiting")).to_be_visible()
-    await expect(mentee.locator("#notice")).to_contain_text("back at the front")
-    await expect(mentee.locator("#wait-position")).to_have_text("You're next")
+    await expect(mentee.locator("#notice")).to_contain_text("Grace couldn't take this question")
+    # Grace is still online, but not for Ada: the queue says so instead of "You're next".
+    await expect(mentee.locator("#wait-position")).to_have_text("First in line")
+    await expect(mentee.locator("#wait-nomentor")).to_contain_text("No other mentor")
     await expect(mentor.locator("#view-mentor")).to_be_visible()
 
 
@@ -193,10 +209,15 @@ async def test_hanging_up_mid_call_ends_it_for_both(
     mentor, mentee = await mentor_online_then_mentee_asks(browser, server)
     await wait_for_video(mentee)
     await expect(mentee.locator("#timer-caption")).to_have_text("left", timeout=10_000)
-    await mentee.get_by_role("button", name="Hang up").click()
+    await mentee.get_by_role("button", name="Hang up").click()  # asks once
+    await expect(mentee.locator("#hangup-confirm")).to_contain_text("End the call for both?")
+    await mentee.get_by_role("button", name="End call").click()
     for page in (mentee, mentor):
         await expect(page.locator("#view-rating")).to_be_visible(timeout=10_000)
-        await expect(page.locator("#rating-reason")).to_have_text("The call has ended.")
+    await expect(mentee.locator("#rating-reason")).to_have_text("You ended the call.")
+    await expect(mentor.locator("#rating-reason")).to_have_text(
+        "Ada left the call. The call has ended."
+    )
 
 
 async def test_the_site_works_at_phone_width(start_server: ServerFactory, browser: Browser) -> None:
@@ -280,6 +301,7 @@ async def test_a_browser_and_a_python_bot_hold_a_call(
     else:
         await go_online(page)
         bot_task = asyncio.create_task(bot.run())
+        await take_call(page)
     await wait_for_video(page)
     (report,) = await asyncio.wait_for(bot_task, 30)
     assert (
@@ -327,7 +349,7 @@ async def test_an_event_round_in_the_browser_from_host_console_to_results(
     await host.get_by_role("button", name="Start").click()
     for page in people.values():
         await wait_for_video(page)
-        await expect(page.locator("#decline-box")).to_be_hidden()
+        await expect(page.locator("#view-offer")).to_be_hidden()
     await expect(host.locator("#host-people")).to_contain_text("in a call")
     await screenshot(host, "15-event-host-round")
     for page in people.values():

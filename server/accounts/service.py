@@ -20,7 +20,8 @@ from server.users import Users
 KEPT_AFTER_DELETE = (
     "Reports you made or that were made about you are kept for moderation, with the account id "
     "but no name. Your past sessions stay in the other person's history as 'Deleted user', "
-    "with the question and the stars, but without your private notes."
+    "with the question, the call's chat and shared notes, and the stars, but without your "
+    "private notes."
 )
 
 

@@ -1,6 +1,7 @@
 -- Shared helpers, prepended to every script but the standalone timer ones.
 -- ARGV[1]: key prefix; ARGV[2]: now, cluster ms (server/clock.py); ARGV[3]: settings JSON
--- (server/scripts.py: session_ms, grace_ms, cooldown_ms, rating_ms, settle_ms, warn_ms).
+-- (server/scripts.py: session_ms, grace_ms, cooldown_ms, rating_ms, settle_ms, warn_ms,
+-- max_extensions, max_credit_ms, chat_max, notes_max).
 -- A script's own arguments start at ARGV[4]. Keys are built from the prefix (one Redis, not
 -- Cluster), mirroring server/keys.py. Deadlines are members "<kind>|<arg>" of the timers ZSET and
 -- are written in the same script as the state change they belong to, so no crash between two
@@ -30,6 +31,9 @@ local function k_event_left(id) return P .. 'event:' .. id .. ':left' end
 local function k_event_met(id) return P .. 'event:' .. id .. ':met' end
 local function k_round_pairs(id, n) return P .. 'event:' .. id .. ':round:' .. n end
 local function k_round_out(id, n) return P .. 'event:' .. id .. ':round:' .. n .. ':out' end
+local function k_chat(id) return P .. 'chat:' .. id end
+local function k_notes(id) return P .. 'notes:' .. id end
+local function k_gone(id) return P .. 'gone:' .. id end
 
 local function split(csv)
   local out = {}
@@ -283,6 +287,8 @@ local function end_call(sid, reason, actor, expect)
     if redis.call('EXISTS', k_mentee(mentee)) == 0 and redis.call('EXISTS', k_live(mentee)) == 0
         and redis.call('EXISTS', k_user_event(mentee)) == 0 then
       enqueue(mentee, s[6], skill, s[5], s[7], tonumber(s[8]) or 0, true)
+      -- A mentor passed on it: its ETA now counts only mentors who may still take it.
+      redis.call('HSET', k_mentee(mentee), 'passed', 1)
       requeued = 1
     end
   end
@@ -377,12 +383,40 @@ local function alive_sockets(user, self_node)
   return count
 end
 
--- The user's last socket is gone: the grace starts now.
+-- The user's last socket is gone: the grace starts now. When it went is kept (the first time,
+-- if several sweeps agree) so a return within the grace can credit a live call the time lost.
 local function start_grace_if_gone(user, self_node)
   if alive_sockets(user, self_node) == 0 then
     at('presence', user, NOW + S.grace_ms)
+    redis.call('SET', k_gone(user), NOW, 'NX', 'PX', 2 * S.grace_ms + 60000)
     return true
   end
   return false
 end
 
+-- A user came back (a socket opened). If its grace was running during its live drop-in call,
+-- the time it was gone goes back onto the call's end, with the end and warning deadlines moved:
+-- whole seconds, only time while the call was live, never time already credited to the other
+-- person's overlapping drop, at most S.max_credit_ms per call in all.
+-- Returns {sid, started_at, ends_at, credited_ms} or nil.
+local function credit_return(user)
+  local since = tonumber(redis.call('GET', k_gone(user)))
+  if not since then return nil end
+  redis.call('DEL', k_gone(user))
+  local sid = redis.call('GET', k_live(user))
+  if not sid then return nil end
+  local key = k_session(sid)
+  local s = redis.call('HMGET', key, 'state', 'event_id', 'started_at', 'ends_at', 'credited_ms',
+    'credited_until')
+  local ends_at = tonumber(s[4])
+  if s[1] ~= 'live' or (s[2] and s[2] ~= '') or not ends_at or ends_at <= NOW then return nil end
+  local total = tonumber(s[5]) or 0
+  local from = math.max(since, tonumber(s[3]) or NOW, tonumber(s[6]) or 0)
+  local credit = math.min(NOW - from, S.max_credit_ms - total)
+  credit = math.floor(credit / 1000) * 1000
+  if credit <= 0 then return nil end
+  ends_at = ends_at + credit
+  redis.call('HSET', key, 'ends_at', ends_at, 'credited_ms', total + credit, 'credited_until', NOW)
+  schedule_call(sid, tonumber(s[3]), ends_at)
+  return {sid, s[3], ends_at, credit}
+end

@@ -1,10 +1,16 @@
--- A socket opened: the user is present, and any grace running for it is over.
+-- A socket opened: the user is present, and any grace running for it is over. A user back within
+-- its grace during a live drop-in call gets the time it was gone added to the call's end, in this
+-- same step (lib's credit_return).
 -- ARGV[4..]: node, then user, socket_id pairs (a reconnect storm registers many per call).
+-- Returns {sid, started_at, ends_at, credited_ms, ...} for every call credited.
 local node = ARGV[4]
+local credited = {}
 for i = 5, #ARGV, 2 do
   local user = ARGV[i]
   redis.call('SADD', k_sockets(user), node .. '|' .. ARGV[i + 1])
   redis.call('SADD', P .. 'node-users:' .. node, user)
   cancel('presence', user)
+  local credit = credit_return(user)
+  if credit then for _, v in ipairs(credit) do credited[#credited + 1] = v end end
 end
-return (#ARGV - 4) / 2
+return credited

@@ -5,6 +5,7 @@
 -- {left_skill, mentor_outcome, mentor_skills_csv, event_id, ended_sid, end_reply...}.
 local user, node = ARGV[4], ARGV[5]
 if alive_sockets(user, node) > 0 then return nil end
+redis.call('DEL', k_gone(user))
 local sid = redis.call('GET', k_live(user)) or ''
 local ended = sid ~= '' and end_call(sid, 'disconnected', user, '') or nil
 local skill = leave_queue(user) or ''

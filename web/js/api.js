@@ -34,7 +34,7 @@ export const login = {
   },
 };
 
-export async function request(method, path, body, { auth = false, keepalive = false } = {}) {
+export async function request(method, path, body, { auth = false, keepalive = false, text = false } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (auth && login.token) headers.Authorization = `Bearer ${login.token}`;
@@ -46,6 +46,7 @@ export async function request(method, path, body, { auth = false, keepalive = fa
   } catch {
     throw new ApiError(0, "network", "Can't reach mentorburst. Check your connection.");
   }
+  if (text && response.ok) return response.text();
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const error = data.error || {};
@@ -75,6 +76,9 @@ export const api = {
   history: () => request("GET", "/api/me/history", undefined, { auth: true }),
   hostedEvents: () => request("GET", "/api/me/events", undefined, { auth: true }),
   settings: () => request("GET", "/api/settings"),
+  session: (id) => request("GET", `/api/sessions/${encodeURIComponent(id)}`, undefined, { auth: true }),
+  sessionMarkdown: (id) =>
+    request("GET", `/api/sessions/${encodeURIComponent(id)}?format=markdown`, undefined, { auth: true, text: true }),
   user: (id) => request("GET", `/api/users/${encodeURIComponent(id)}`),
   eventResults: (eventId) => request("GET", `/api/events/${encodeURIComponent(eventId)}/me`, undefined, { auth: true }),
   rate: (sessionId, rating, keepalive = false) =>

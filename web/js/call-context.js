@@ -2,6 +2,7 @@
 // for an event round the partner's intro, the skills the two share and the host's prompt for
 // the round (which the host may change mid-round; event:update brings it).
 import { $ } from "./dom.js";
+import { rich } from "./richtext.js";
 
 function skillName(app, slug) {
   const skill = app.skills.find((s) => s.slug === slug);
@@ -30,7 +31,7 @@ function showPrompt(text, event) {
   $("#call-question-title").textContent = event ? "This round's prompt" : "The question";
   $("#call-question-title").hidden = event && !text;
   $("#call-question").hidden = event && !text;
-  $("#call-question").textContent = text || "";
+  $("#call-question").replaceChildren(rich(text || "")); // links clickable, never HTML
 }
 
 /** An event:update for the event of the running call: the host may have changed the prompt. */

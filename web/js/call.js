@@ -1,9 +1,19 @@
-// The call screen: both videos, controls, connection state, the server's countdown, warnings,
-// the question card, and the mentor's decline window.
+// The call screen: the stage, controls, connection state, the server's countdown and warnings,
+// the question (or an event round's intros and prompt), chat and notes, and hanging up (asked
+// once). A mentor reads the question first (offer.js); its camera and microphone start only when
+// it takes the call.
+import { chimeOn, setChime } from "./alerts.js";
+import { login } from "./api.js";
 import { showCallContext } from "./call-context.js";
+import { openChat, setUnread } from "./chat.js";
 import { Countdown, chime } from "./countdown.js";
 import { $, show } from "./dom.js";
+import { offerMoreTime, onEndMoved, resetExtend } from "./extend.js";
+import { closeNotes, openNotes } from "./notes.js";
+import { cancelOffer, needsTaking, offer } from "./offer.js";
 import { CallConnection } from "./rtc.js";
+import { attachShare, stopShare } from "./share.js";
+import { partnerAnswered, partnerReading, resetStage, showTrack, updateStage } from "./stage.js";
 
 const STATE_LABEL = {
   new: "Connecting…",
@@ -15,7 +25,6 @@ const STATE_LABEL = {
 };
 
 let statsTimer = null;
-let declineTimer = null;
 let warningTimer = null;
 
 export function wireCall(app) {
@@ -25,66 +34,112 @@ export function wireCall(app) {
   });
   $("#call-mic").addEventListener("click", () => app.media.setMicMuted(!app.media.micMuted));
   $("#call-cam").addEventListener("click", () => app.media.setCameraOff(!app.media.cameraOff));
-  $("#hangup").addEventListener("click", async () => {
-    if (!app.matched) return;
-    $("#hangup").disabled = true;
-    try {
-      await app.signaling.request("session:leave", { session_id: app.matched.session_id });
-    } catch (failure) {
-      app.notice(failure.message, { error: true });
-      $("#hangup").disabled = false;
-    }
-  });
-  $("#decline-button").addEventListener("click", async () => {
-    if (!app.matched) return;
-    try {
-      await app.signaling.request("session:decline", { session_id: app.matched.session_id });
-    } catch (failure) {
-      app.notice(failure.message, { error: true });
-    }
-  });
+  app.media.onChange(() => syncCamera(app));
+  $("#hangup").addEventListener("click", () => confirmHangup(true));
+  $("#hangup-no").addEventListener("click", () => confirmHangup(false));
+  $("#hangup-confirm").addEventListener("keydown", (event) => { if (event.key === "Escape") confirmHangup(false); });
+  $("#hangup-yes").addEventListener("click", () => hangUp(app));
+  for (const tab of document.querySelectorAll("#view-call [role=tab]")) {
+    tab.addEventListener("click", () => selectTab(tab.id));
+  }
+  const chimeBox = $("#chime-toggle");
+  chimeBox.checked = chimeOn();
+  chimeBox.addEventListener("change", () => setChime(chimeBox.checked));
+}
+
+function confirmHangup(open) {
+  $("#hangup-confirm").hidden = !open;
+  $("#hangup").hidden = open;
+  if (open) $("#hangup-yes").focus();
+  else $("#hangup").focus();
+}
+
+async function hangUp(app) {
+  if (!app.matched) return;
+  $("#hangup-yes").disabled = true;
+  try {
+    await app.signaling.request("session:leave", { session_id: app.matched.session_id });
+  } catch (failure) {
+    app.notice(failure.message, { error: true });
+  } finally {
+    $("#hangup-yes").disabled = false;
+  }
+}
+
+function selectTab(id) {
+  for (const tab of document.querySelectorAll("#view-call [role=tab]")) {
+    const on = tab.id === id;
+    tab.setAttribute("aria-selected", String(on));
+    tab.tabIndex = on ? 0 : -1;
+    $(`#${tab.getAttribute("aria-controls")}`).hidden = !on;
+  }
+  if (id === "tab-chat") setUnread(0);
+}
+
+/** Media for the call: the camera started at pre-join, or now (a mentor who just took it). */
+function startMedia(app) {
+  if (!app.media.live && !app.media.error) return app.media.start();
+  return app.media.whenReady();
 }
 
 export function enterCall(app, matched) {
+  const running = app.call && app.matched && app.matched.session_id === matched.session_id;
+  if (running && matched.resumed) {
+    app.matched = { ...app.matched, ...matched }; // the socket came back; the call kept going
+    return;
+  }
   leaveCall(app);
   app.matched = matched;
   app.started = null;
-  // Straight into a call (an event round, a reload): start the camera if nothing did yet.
-  if (!app.media.stream.getTracks().length && !app.media.error) app.media.start();
+  const me = login.user?.id;
   showCallContext(app, matched);
   $("#call-state").textContent = STATE_LABEL.new;
   $("#call-warning").hidden = true;
-  $("#hangup").disabled = false;
+  confirmHangup(false);
   $("#local-video").srcObject = app.media.stream;
-  $("#remote-video").srcObject = null;
-  $("#remote-video").dataset.framesDecoded = "0";
+  const windowOpen = Boolean(matched.decline_until) && matched.decline_until > app.signaling.now();
+  resetStage(matched.peer.name, { reading: matched.role === "mentee" && windowOpen && !matched.resumed });
   app.countdown.reset();
-  show("call");
-  startDeclineWindow(app, matched);
-  app.call = newConnection(app, matched);
+  resetExtend(matched, me);
+  selectTab("tab-chat");
+  const reading = needsTaking(app, matched);
+  const taken = reading ? offer(app, matched) : Promise.resolve();
+  if (!reading) show("call");
+  taken.then(() => { if (app.matched === matched) show("call"); });
+  app.call = newConnection(app, matched, taken.then(() => startMedia(app)));
   // A fresh page resuming a call offers from either side; the other rebuilds (see onSignal).
   app.call.start(matched.offerer || matched.resumed);
+  openChat(app, matched, me);
+  openNotes(app, matched.session_id);
   statsTimer = setInterval(() => updateStats(app), 1000);
 }
 
-function newConnection(app, matched) {
+function newConnection(app, matched, mediaReady) {
   const sessionId = matched.session_id;
   let reported = false;
   return new CallConnection({
     polite: matched.role === "mentor",
     iceServers: matched.ice_servers,
     stream: app.media.stream,
-    streamReady: app.media.whenReady(),
+    streamReady: mediaReady,
     send: (type, data) => app.signaling.request("signal", { session_id: sessionId, type, data }).catch(() => {}),
-    onTrack: (stream) => { $("#remote-video").srcObject = stream; },
+    onTrack: (event, pc) => showTrack(pc, event),
     onState: (state) => {
       $("#call-state").textContent = STATE_LABEL[state] || state;
+      if (state === "connected") syncCamera(app);
       if (state === "connected" && !reported) {
         reported = true;
         app.signaling.request("session:connected", { session_id: sessionId }).catch(() => { reported = false; });
       }
     },
   });
+}
+
+/** Camera off sends no picture (the partner sees a placeholder with our name); on sends it again. */
+function syncCamera(app) {
+  if (!app.call) return;
+  const track = app.media.cameraOff ? null : app.media.videoTrack;
+  app.call.setCameraSending(track).catch(() => {});
 }
 
 function fingerprint(sdp) {
@@ -95,36 +150,27 @@ function fingerprint(sdp) {
 export async function onSignal(app, message) {
   if (!app.matched || message.session_id !== app.matched.session_id || !app.call) return;
   const remote = app.call.pc.remoteDescription;
+  if (message.type === "answer") partnerAnswered();
   // The other side reloaded and offers from a brand-new peer connection: start over with it.
   if (message.type === "offer" && remote && fingerprint(remote.sdp) !== fingerprint(message.data.sdp)) {
     app.call.close();
-    app.call = newConnection(app, app.matched);
+    app.call = newConnection(app, app.matched, startMedia(app));
+    await app.call.handle(message.type, message.data);
+    await attachShare(app);
+    return;
   }
   await app.call.handle(message.type, message.data);
-}
-
-function startDeclineWindow(app, matched) {
-  const box = $("#decline-box");
-  const until = matched.decline_until;
-  box.hidden = !(matched.role === "mentor" && until && until > app.signaling.now());
-  clearInterval(declineTimer);
-  if (box.hidden) return;
-  const render = () => {
-    const left = Math.ceil((until - app.signaling.now()) / 1000);
-    if (left <= 0) { box.hidden = true; clearInterval(declineTimer); return; }
-    $("#decline-left").textContent = String(left);
-  };
-  render();
-  declineTimer = setInterval(render, 250);
 }
 
 async function updateStats(app) {
   if (!app.call) return;
   try {
     const stats = await app.call.stats();
-    const video = $("#remote-video");
-    video.dataset.framesDecoded = String(stats.framesDecoded);
-    if (app.call.pc.connectionState === "connected" && stats.rttMs !== null) {
+    const connected = app.call.pc.connectionState === "connected";
+    updateStage(stats, connected);
+    if (!connected && partnerReading()) {
+      $("#call-state").textContent = `${app.matched.peer.name} is reading your question…`;
+    } else if (connected && stats.rttMs !== null) {
       const quality = stats.loss > 0.05 || stats.rttMs > 400 ? "weak" : "good";
       $("#call-state").textContent = `Connected · ${quality} (${stats.rttMs} ms)`;
     }
@@ -137,6 +183,9 @@ export function callStarted(app, started) {
   if (!app.matched || started.session_id !== app.matched.session_id) return;
   app.started = started;
   app.countdown.start(started.started_at, started.ends_at);
+  onEndMoved(started);
+  // A page (re)loaded in the last minute missed the first warning: offer more time anyway.
+  if (!started.extended_s && started.ends_at - app.signaling.now() <= 60_000) offerMoreTime();
 }
 
 export function callWarning(app, warning) {
@@ -148,7 +197,8 @@ export function callWarning(app, warning) {
   const box = $("#call-warning");
   box.textContent = text;
   box.hidden = false;
-  if ($("#chime-toggle").checked) chime();
+  offerMoreTime();
+  if (chimeOn()) chime();
   clearTimeout(warningTimer);
   warningTimer = setTimeout(() => { box.hidden = true; }, 6000);
 }
@@ -156,8 +206,10 @@ export function callWarning(app, warning) {
 /** Hang up locally: close the peer connection and stop the timers. The media stays on. */
 export function leaveCall(app) {
   clearInterval(statsTimer);
-  clearInterval(declineTimer);
   clearTimeout(warningTimer);
+  cancelOffer();
+  stopShare(app);
+  closeNotes();
   if (app.countdown) app.countdown.stop();
   if (app.call) app.call.close();
   app.call = null;

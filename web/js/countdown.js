@@ -20,7 +20,7 @@ export class Countdown {
     this.stop();
     this.ring.style.strokeDashoffset = "0";
     this.label.textContent = "--:--";
-    this.caption.textContent = "waiting to start";
+    this.caption.textContent = "waiting";
     this.box.classList.remove("low");
   }
 

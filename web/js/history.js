@@ -3,6 +3,8 @@
 import { api, login, request } from "./api.js";
 import { $, el, formatDuration, show } from "./dom.js";
 import { rememberOrigin } from "./nav.js";
+import { downloadRecord, renderRecord } from "./record.js";
+import { rich } from "./richtext.js";
 
 const EVENT_STATE = { lobby: "not started", round: "running", break: "running", ended: "ended" };
 
@@ -38,7 +40,7 @@ export async function openHistory(app) {
     const parts = [
       el("p", { class: "meta", text: `${when} · ${skill ? skill.name : s.event_id ? "Speed mentoring" : s.skill} · ${s.duration_s ? formatDuration(s.duration_s) : "–"} · ${REASONS[s.reason] || s.state}` }),
       el("strong", { text: role }),
-      el("blockquote", { class: "question-card", text: s.question }),
+      el("div", { class: "question-card rich" }, [rich(s.question)]),
       el("p", { class: "meta", text: `You gave: ${stars(s.rating_given)} · You got: ${stars(s.rating_received)}` }),
     ];
     if ((s.no_show || []).length) {
@@ -49,6 +51,7 @@ export async function openHistory(app) {
       parts.push(el("p", { class: "reflection", text: `Next 48 hours: ${s.rating_given.reflection}` }));
     }
     if (s.rating_given && s.rating_given.note) parts.push(el("p", { class: "meta", text: `Private note: ${s.rating_given.note}` }));
+    parts.push(recordToggle(app, s.session_id));
     return el("li", {}, parts);
   }));
 }
@@ -76,4 +79,26 @@ export async function openHostedEvent(app, eventId) {
   } catch (failure) {
     app.notice(failure.message, { error: true });
   }
+}
+
+/** "Show the record": the chat, notes and next step of that call, and its Markdown download. */
+function recordToggle(app, sessionId) {
+  const body = el("div", { class: "record", hidden: true });
+  const toggle = el("button", { type: "button", class: "link", text: "Show the record", "aria-expanded": "false" });
+  const download = el("button", { type: "button", class: "link", text: "Download as Markdown" });
+  download.addEventListener("click", () => downloadRecord(sessionId).catch((failure) => app.notice(failure.message, { error: true })));
+  toggle.addEventListener("click", async () => {
+    const open = body.hidden;
+    body.hidden = !open;
+    toggle.textContent = open ? "Hide the record" : "Show the record";
+    toggle.setAttribute("aria-expanded", String(open));
+    if (open && !body.childElementCount) {
+      try {
+        body.replaceChildren(...renderRecord(await api.session(sessionId), login.user?.id, { question: false }));
+      } catch (failure) {
+        body.replaceChildren(el("p", { class: "field-error", text: failure.message }));
+      }
+    }
+  });
+  return el("div", { class: "record-actions" }, [el("div", { class: "actions" }, [toggle, download]), body]);
 }

@@ -1,19 +1,24 @@
 // The app: sign-in, one Socket.IO connection, and routing of server events to the views.
 import { openAccount, wireAccount } from "./account.js";
+import { alertPerson } from "./alerts.js";
 import { ApiError, api, login } from "./api.js";
 import { callStarted, callWarning, enterCall, leaveCall, onSignal, wireCall } from "./call.js";
-import { chime } from "./countdown.js";
+import { catchUp, onChatMessage, wireChat } from "./chat.js";
 import { $, currentView, notice, show } from "./dom.js";
 import { onEventRound, onEventUpdate, openCreate, openJoin, openLobby, openResults, wireEvents } from "./events.js";
+import { onExtendRequested, wireExtend } from "./extend.js";
 import { openHistory, openHostedEvent } from "./history.js";
 import { onConsole, openHost, wireHost } from "./host.js";
 import { LocalMedia } from "./media.js";
 import { showMentor, updateMentor, wireMentor } from "./mentor.js";
 import { goBack } from "./nav.js";
+import { onNotesUpdate, resyncNotes, wireNotes } from "./notes.js";
+import { wireOffer } from "./offer.js";
 import { flushPendingRatings, openRating, wireRating } from "./rating.js";
 import { passkeysSupported, signInWithPasskey } from "./passkeys.js";
 import { renewNow, scheduleRenewal, wireRenewal } from "./renewal.js";
 import { openSetup, wireSetup } from "./setup.js";
+import { wireShare } from "./share.js";
 import { Signaling } from "./signaling.js";
 import { finishOrgSignIn, isOrgCallback, startOrgSignIn } from "./sso.js";
 import { showWaiting, updateWaiting, wireWaiting } from "./waiting.js";
@@ -59,7 +64,11 @@ async function connect() {
   wireServerEvents();
   await app.signaling.ready();
   await app.signaling.syncClock();
-  app.signaling.on("connect", () => app.signaling.syncClock().catch(() => {}));
+  app.signaling.on("connect", () => {
+    app.signaling.syncClock().catch(() => {});
+    catchUp(); // messages and notes sent while this socket was away
+    resyncNotes();
+  });
   app.me = await api.me().catch(() => null);
   renderAccount();
 }
@@ -79,9 +88,15 @@ function wireServerEvents() {
   });
   s.on("session:matched", (matched) => {
     app.role = matched.role;
-    if (!matched.resumed) chime();
+    if (!matched.resumed) {
+      alertPerson(matched.role === "mentor" ? `${matched.peer.name} needs your help` : `${matched.peer.name} is taking your question`,
+        matched.question.slice(0, 140));
+    }
     enterCall(app, matched);
   });
+  s.on("chat:message", (message) => onChatMessage(message));
+  s.on("notes:update", (message) => onNotesUpdate(message));
+  s.on("session:extend_requested", (request) => onExtendRequested(request));
   s.on("signal", (message) => onSignal(app, message));
   s.on("session:started", (started) => callStarted(app, started));
   s.on("session:warning", (warning) => callWarning(app, warning));
@@ -119,8 +134,8 @@ function sessionEnded(ended) {
   }
   if (ended.reason === "declined") {
     if (matched.role === "mentee") {
-      notice("That mentor couldn't take this question. You're back at the front of the line.");
-      app.showWaiting(null);
+      notice(`${matched.peer.name} couldn't take this question. You keep your place at the front of the line.`);
+      app.showWaiting(null); // the queue:update that follows says who else can take it
     } else {
       notice("Declined. They're back at the front of the line.");
       app.showMentor();
@@ -240,6 +255,11 @@ async function boot() {
   wireMentor(app);
   wireRating(app);
   wireCall(app);
+  wireOffer(app);
+  wireChat(app);
+  wireNotes();
+  wireShare(app);
+  wireExtend(app);
   wireEvents(app);
   wireHost(app);
   const params = new URLSearchParams(location.search);

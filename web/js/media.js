@@ -31,19 +31,38 @@ export class LocalMedia {
 
   emit() { for (const listener of this.listeners) listener(this); }
 
-  /** (Re)acquire media with the chosen devices; on failure keep an empty stream and the error. */
-  start(options = {}) {
-    this.pending = this.acquire(options);
+  /** (Re)acquire media with the chosen devices (the last ones chosen when none are given); on
+   * failure keep an empty stream and the error. */
+  start(options = this.chosen || {}) {
+    this.chosen = options;
+    this.generation = (this.generation || 0) + 1;
+    this.pending = this.acquire(options, this.generation);
     return this.pending;
   }
 
-  async acquire({ videoDeviceId, audioDeviceId }) {
+  /** Turn camera and microphone off entirely (a mentor waiting for calls is not on camera);
+   * the next start() asks for the same devices. */
+  release() {
+    this.generation = (this.generation || 0) + 1;
+    for (const track of this.stream.getTracks()) { track.stop(); this.stream.removeTrack(track); }
+    this.pending = Promise.resolve(this.stream);
+    this.emit();
+  }
+
+  get live() { return this.stream.getTracks().some((track) => track.readyState === "live"); }
+
+  async acquire({ videoDeviceId, audioDeviceId }, generation) {
     const constraints = {
       video: videoDeviceId ? { deviceId: { exact: videoDeviceId } } : { width: { ideal: 640 }, height: { ideal: 480 } },
       audio: audioDeviceId ? { deviceId: { exact: audioDeviceId } } : true,
     };
     try {
       const fresh = await navigator.mediaDevices.getUserMedia(constraints);
+      if (generation !== this.generation) {
+        // Released (or restarted) while the browser was still opening the devices.
+        for (const track of fresh.getTracks()) track.stop();
+        return this.stream;
+      }
       for (const track of this.stream.getTracks()) { track.stop(); this.stream.removeTrack(track); }
       for (const track of fresh.getTracks()) this.stream.addTrack(track);
       this.error = null;

@@ -24,6 +24,8 @@ export function wireMentor(app) {
 }
 
 export function showMentor(app, update) {
+  // Waiting for calls is not being on camera: media starts when the mentor takes a call.
+  if (!app.call) app.media.release();
   show("mentor");
   updateMentor(app, update);
 }

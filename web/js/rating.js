@@ -1,7 +1,8 @@
 // The rating step. A rating is kept in localStorage until the server confirms it, sent over
 // the socket, and, if the tab is hidden or closed first, over a keepalive fetch.
-import { api } from "./api.js";
+import { api, login } from "./api.js";
 import { $, el, show } from "./dom.js";
+import { downloadRecord, renderRecord } from "./record.js";
 
 const PENDING_KEY = "mentorburst.pendingRatings";
 const TAGS = {
@@ -54,6 +55,9 @@ export function wireRating(app) {
   });
   $("#report-submit").addEventListener("click", () => report(app));
   $("#after-history").addEventListener("click", () => app.openHistory());
+  $("#record-download").addEventListener("click", () => {
+    if (app.rating) downloadRecord(app.rating.sessionId).catch((failure) => app.notice(failure.message, { error: true }));
+  });
   $("#after-again").addEventListener("click", () => {
     if (app.rating && app.rating.quick && app.event) { app.backToEvent(); return; }
     if (app.role === "mentor" && app.burst && app.burst.state !== "offline") app.showMentor();
@@ -76,16 +80,41 @@ export function openRating(app, ended, matched, { quick = false } = {}) {
   $("#rating-error").textContent = "";
   document.querySelectorAll(".stars label").forEach((label) => label.classList.remove("lit"));
   $("#rating-peer").textContent = matched.peer.name;
-  $("#rating-reason").textContent = {
-    time_up: "Time's up: the call ended on the clock.",
-    event_round_over: "The round is over. Rate your partner before the next one starts.",
-    left: "The call has ended.",
-    disconnected: "The connection dropped and the call ended.",
-  }[ended.reason] || "The call has ended.";
+  $("#rating-reason").textContent = endedBecause(ended, matched);
   $("#reflection-box").hidden = quick || role !== "mentee";
   $("#rating-tags").replaceChildren(...TAGS[role].map(([value, label]) =>
     el("label", {}, [el("input", { type: "checkbox", name: "tags", value }), document.createTextNode(label)])));
   show("rating");
+  showRecord(ended.session_id);
+}
+
+/** Why the call ended, naming who left: the other side is told it was them. */
+function endedBecause(ended, matched) {
+  const me = login.user?.id;
+  if (ended.reason === "left" || ended.reason === "disconnected") {
+    const verb = ended.reason === "left" ? "left the call" : "lost the connection";
+    if (ended.by && ended.by === matched.peer.id) return `${matched.peer.name} ${verb}. The call has ended.`;
+    if (ended.by && ended.by === me) return ended.reason === "left" ? "You ended the call." : "Your connection dropped and the call ended.";
+  }
+  return {
+    time_up: "Time's up: the call ended on the clock.",
+    event_round_over: "The round is over. Rate your partner before the next one starts.",
+    disconnected: "The connection dropped and the call ended.",
+  }[ended.reason] || "The call has ended.";
+}
+
+/** The record of the call that just ended, under the rating form. */
+async function showRecord(sessionId) {
+  const box = $("#rating-record");
+  box.hidden = true;
+  try {
+    const record = await api.session(sessionId);
+    if (!document.querySelector("#view-rating:not([hidden])")) return;
+    $("#record-body").replaceChildren(...renderRecord(record, login.user?.id));
+    box.hidden = false;
+  } catch {
+    // The rating still works; the record is in "My sessions".
+  }
 }
 
 async function submit(app) {

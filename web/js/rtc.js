@@ -32,7 +32,7 @@ export class CallConnection {
         this.makingOffer = false;
       }
     };
-    this.pc.ontrack = ({ track, streams }) => onTrack(streams[0] || new MediaStream([track]));
+    this.pc.ontrack = (event) => onTrack(event, this.pc);
     this.pc.onconnectionstatechange = () => this.stateChanged();
   }
 
@@ -103,16 +103,33 @@ export class CallConnection {
     if (sender) await sender.replaceTrack(track);
   }
 
-  /** What the call screen shows: inbound video frames decoded, round-trip time, packets lost. */
+  /** Camera off sends no picture at all (not black frames), so the other side sees that it stopped
+   * and shows a placeholder; on again puts the camera back on the same sender. */
+  async setCameraSending(track) {
+    const first = this.pc.getTransceivers().find((t) => t.receiver.track && t.receiver.track.kind === "video");
+    if (first && this.tracksAdded) await first.sender.replaceTrack(track);
+  }
+
+  /** What the call screen shows: decoded frames, size and rate of the partner's camera (the first
+   * video transceiver) and of a shared screen (any later one), round-trip time, packets lost. */
   async stats() {
     const report = await this.pc.getStats();
-    let framesDecoded = 0;
+    const first = this.pc.getTransceivers().find((t) => t.receiver.track && t.receiver.track.kind === "video");
+    const empty = () => ({ framesDecoded: 0, frameWidth: 0, frameHeight: 0, framesPerSecond: 0 });
+    const camera = empty();
+    const share = empty();
     let rttMs = null;
     let packetsLost = 0;
     let packetsReceived = 0;
     report.forEach((entry) => {
       if (entry.type === "inbound-rtp") {
-        if (entry.kind === "video") framesDecoded += entry.framesDecoded || 0;
+        if (entry.kind === "video") {
+          const into = first && entry.mid === first.mid ? camera : share;
+          into.framesDecoded += entry.framesDecoded || 0;
+          into.frameWidth = entry.frameWidth || into.frameWidth;
+          into.frameHeight = entry.frameHeight || into.frameHeight;
+          into.framesPerSecond = entry.framesPerSecond || into.framesPerSecond;
+        }
         packetsLost += entry.packetsLost || 0;
         packetsReceived += entry.packetsReceived || 0;
       }
@@ -121,7 +138,7 @@ export class CallConnection {
       }
     });
     const loss = packetsReceived + packetsLost > 0 ? packetsLost / (packetsReceived + packetsLost) : 0;
-    return { framesDecoded, rttMs, loss };
+    return { camera, share, framesDecoded: camera.framesDecoded, rttMs, loss };
   }
 
   close() {

@@ -1,5 +1,6 @@
 // Pre-join: pick a skill and write the question (mentee) or pick skills and a burst (mentor),
 // beside a live camera/microphone preview with device pickers and a clear message on failure.
+import { askForNotifications } from "./alerts.js";
 import { api } from "./api.js";
 import { burstFit } from "./call-length.js";
 import { $, el, humanWait, show } from "./dom.js";
@@ -94,6 +95,7 @@ async function joinQueue(app) {
   if (!skill) { error.textContent = "Pick the skill your question is about."; return; }
   if (!question) { error.textContent = "Write your question: one or two specific sentences."; $("#question").focus(); return; }
   error.textContent = "";
+  askForNotifications();
   const button = $("#join-button");
   button.disabled = true;
   try {
@@ -120,6 +122,7 @@ async function goOnline(app) {
     payload.max_sessions = max;
   }
   error.textContent = "";
+  askForNotifications();
   const button = $("#online-button");
   button.disabled = true;
   try {

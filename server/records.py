@@ -1,0 +1,121 @@
+"""The session record: what both people keep of a call (question, chat, notes, next step, how
+long it ran, extension and credit), as JSON for the app and as Markdown to download.
+
+Only a session's two people may read it; for anyone else it does not exist, exactly like an
+unknown id, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from server.chat import Chat
+from server.errors import NotFound
+from server.notes import Notes, next_step
+from server.sessions import SessionStore
+from server.skills import SkillCatalog
+from server.users import Users
+
+REASONS = {
+    "time_up": "time was up",
+    "left": "someone hung up",
+    "disconnected": "the connection dropped",
+    "declined": "the mentor declined",
+    "no_connection": "the call could not connect",
+    "event_round_over": "the event round ended",
+}
+
+
+class SessionRecords:
+    def __init__(
+        self,
+        sessions: SessionStore,
+        users: Users,
+        chat: Chat,
+        notes: Notes,
+        catalog: SkillCatalog,
+    ) -> None:
+        self._sessions = sessions
+        self._users = users
+        self._chat = chat
+        self._notes = notes
+        self._catalog = catalog
+
+    async def record(self, user_id: str, session_id: str) -> dict[str, Any]:
+        session = await self._sessions.get(session_id)
+        if session is None or session.role_of(user_id) is None:
+            raise NotFound("No such session.")
+        names = await self._users.names([session.mentor_id, session.mentee_id])
+        notes = await self._notes.text(session)
+        duration_ms = 0
+        if session.started_at:
+            end = session.ended_at or session.ends_at or session.started_at
+            duration_ms = max(0, end - session.started_at)
+        record: dict[str, Any] = {
+            "session_id": session.id,
+            "skill": session.skill,
+            "skill_name": self._catalog.name(session.skill),
+            "question": session.question,
+            "state": session.state,
+            "role": session.role_of(user_id),
+            "mentor": {"id": session.mentor_id, "name": names[session.mentor_id]},
+            "mentee": {"id": session.mentee_id, "name": names[session.mentee_id]},
+            "matched_at": session.matched_at,
+            "chat": await self._chat.messages(session.id),
+            "notes": notes,
+            "next_step": next_step(notes),
+            "duration_s": round(duration_ms / 1000),
+            "extended_s": round(session.extended_ms / 1000),
+            "credited_s": round(session.credited_ms / 1000),
+        }
+        for name in ("started_at", "ends_at", "ended_at", "reason", "event_id"):
+            value = getattr(session, name)
+            if value is not None:
+                record[name] = value
+        if session.actor:
+            record["ended_by"] = session.actor
+        return record
+
+
+def _when(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _clock(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%H:%M:%S")
+
+
+def _minutes(total_s: int) -> str:
+    return f"{total_s // 60} min {total_s % 60:02d} s"
+
+
+def markdown(record: dict[str, Any]) -> str:
+    """The record as a Markdown document. Chat and notes are copied as typed (fenced code
+    stays fenced); the question is quoted."""
+    names = {record["mentor"]["id"]: record["mentor"]["name"]}
+    names[record["mentee"]["id"]] = record["mentee"]["name"]
+    lines = [
+        f"# Mentoring session: {record['skill_name']}",
+        "",
+        f"- Mentor: {record['mentor']['name']}",
+        f"- Mentee: {record['mentee']['name']}",
+        f"- When: {_when(record.get('started_at') or record['matched_at'])}",
+        f"- Length: {_minutes(record['duration_s'])}",
+    ]
+    if record["extended_s"]:
+        lines.append(f"- Extended by agreement: {_minutes(record['extended_s'])}")
+    if record["credited_s"]:
+        lines.append(f"- Time given back after a dropped connection: {record['credited_s']} s")
+    if record.get("reason"):
+        lines.append(f"- Ended: {REASONS.get(record['reason'], record['reason'])}")
+    lines += ["", "## Question", ""]
+    lines += [f"> {line}" if line else ">" for line in record["question"].splitlines()]
+    lines += ["", "## Next step", "", record["next_step"] or "(none written)", ""]
+    lines += ["## Notes", "", record["notes"].rstrip() or "(no notes)", "", "## Chat", ""]
+    if not record["chat"]:
+        lines.append("(no messages)")
+    for message in record["chat"]:
+        who = names.get(message["from"], "Someone")
+        lines += [f"**{who}** ({_clock(message['at'])}):", "", message["text"], ""]
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,90 @@
+// Chat in a call: messages placed by their place in the session's one order (seq), on every tab
+// of both people; after a reload or reconnect the session record fills in what was missed.
+import { api } from "./api.js";
+import { $, el } from "./dom.js";
+import { rich } from "./richtext.js";
+
+let state = { sessionId: null, messages: new Map(), names: {}, me: null };
+
+export function wireChat(app) {
+  const input = $("#chat-input");
+  $("#chat-form").addEventListener("submit", (event) => { event.preventDefault(); send(app); });
+  input.addEventListener("keydown", (event) => {
+    // Enter sends; Shift+Enter, or Enter inside an open ``` block, starts a new line.
+    const openFence = ((input.value.slice(0, input.selectionStart).match(/```/g) || []).length % 2) === 1;
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !openFence) {
+      event.preventDefault();
+      send(app);
+    }
+  });
+}
+
+/** A new call (or the same one after a reload): start from the session record. */
+export async function openChat(app, matched, me) {
+  const fresh = state.sessionId !== matched.session_id;
+  if (fresh) {
+    state = { sessionId: matched.session_id, messages: new Map(), me, names: { [matched.peer.id]: matched.peer.name } };
+    $("#chat-log").replaceChildren();
+    $("#chat-error").textContent = "";
+    setUnread(0);
+  }
+  await catchUp();
+}
+
+/** Fetch the record and merge in whatever this tab has not seen (a reload, a dropped socket). */
+export async function catchUp() {
+  const sessionId = state.sessionId;
+  if (!sessionId) return;
+  try {
+    const record = await api.session(sessionId);
+    if (state.sessionId !== sessionId) return;
+    for (const message of record.chat) add(message, { quiet: true });
+  } catch {
+    // The live messages still arrive; the record is fetched again on the next reconnect.
+  }
+}
+
+export function onChatMessage(message) {
+  if (message.session_id !== state.sessionId) return;
+  add(message, { quiet: message.from === state.me });
+}
+
+function add(message, { quiet }) {
+  if (state.messages.has(message.id)) return;
+  state.messages.set(message.id, message);
+  const log = $("#chat-log");
+  const stick = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+  const item = el("li", { class: message.from === state.me ? "mine" : "theirs", "data-seq": String(message.seq) }, [
+    el("p", { class: "who", text: `${message.from === state.me ? "You" : state.names[message.from] || "Them"} · ${new Date(message.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}` }),
+    el("div", { class: "body" }, [rich(message.text)]),
+  ]);
+  const later = [...log.children].find((child) => Number(child.dataset.seq) > message.seq);
+  log.insertBefore(item, later || null);
+  if (stick || message.from === state.me) log.scrollTop = log.scrollHeight;
+  if (!quiet && $("#tab-chat").getAttribute("aria-selected") !== "true") setUnread(unread + 1);
+}
+
+let unread = 0;
+
+export function setUnread(count) {
+  unread = count;
+  const badge = $("#chat-unread");
+  badge.textContent = String(count);
+  badge.hidden = count === 0;
+}
+
+async function send(app) {
+  const input = $("#chat-input");
+  const text = input.value;
+  if (!text.trim() || !state.sessionId) return;
+  const error = $("#chat-error");
+  error.textContent = "";
+  input.value = ""; // at once: the next message may be typed while this one travels
+  try {
+    const ack = await app.signaling.request("chat:send", { session_id: state.sessionId, text });
+    add({ ...ack.message, session_id: state.sessionId }, { quiet: true });
+  } catch (failure) {
+    error.textContent = failure.message;
+    if (!input.value) input.value = text; // not lost: send it again
+  }
+}
