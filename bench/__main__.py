@@ -23,6 +23,7 @@ from bench import (
     matching,
     reconnect_storm,
     redis_restart,
+    relay,
     scaling,
     screen_share,
     signal_rtt,
@@ -44,6 +45,7 @@ def sized(
 BENCHMARKS: dict[str, Runner] = {
     "match": lambda quick, out: matching.run(quick, out),
     "signal_rtt": lambda quick, out: signal_rtt.run(quick, out),
+    "relay": lambda quick, out: relay.run(quick, out),
     "idle_capacity": lambda quick, out: capacity.run(quick, out),
     "call_setup": sized(
         call_setup.run, {"runs": 20, "call_seconds": 30}, {"runs": 2, "call_seconds": 3}

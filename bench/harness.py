@@ -169,6 +169,15 @@ async def server_process(
 
 
 @contextlib.asynccontextmanager
+async def bare_relay_process(cpus: list[int] | None = None) -> AsyncIterator[Node]:
+    """The bare python-socketio relay (``bench/bare_relay.py``) in its own process."""
+    port = free_port()
+    command = [sys.executable, "-m", "bench.bare_relay", "--port", str(port)]
+    async with _child(command, port, cpus, dict(os.environ)) as node:
+        yield node
+
+
+@contextlib.asynccontextmanager
 async def echo_process(cpus: list[int] | None = None) -> AsyncIterator[Node]:
     """The bare aiohttp WebSocket echo server (``bench/echo_server.py``) in its own process."""
     port = free_port()

@@ -45,6 +45,7 @@ from server.ratelimit import RateLimits
 from server.ratings import Ratings
 from server.reconciler import Reconciler
 from server.records import SessionRecords
+from server.relay import SignalRelay
 from server.rest import json_errors, routes
 from server.scripts import SETTINGS_KEY, Lua, settings
 from server.services import SERVICES, Services
@@ -185,6 +186,9 @@ def _services_ctx(
         sessions = SessionStore(redis, lua)
         ratings = Ratings(redis, lua, sessions, users)
         broadcaster = QueueBroadcaster(redis, queue, notifier, now)
+        limits = RateLimits(redis.connection_pool, config)
+        relay = SignalRelay(sessions, notifier, limits)
+        manager.on_internal = lambda message: relay.invalidate(message["kind"], message["key"])
         calls = Calls(
             config=config,
             clock=now,
@@ -193,6 +197,7 @@ def _services_ctx(
             users=users,
             timers=timers,
             notifier=notifier,
+            relay=relay,
         )
         dropin = DropIn(
             config=config,
@@ -227,7 +232,14 @@ def _services_ctx(
         chat = Chat(redis, lua, notifier)
         notes = Notes(redis, lua, notifier)
         extensions = Extensions(calls, lua)
-        presence = Presence(redis, lua, timers, node_id, gone, heartbeat, extensions.credited)
+
+        async def moved(users: list[str]) -> None:
+            for user_id in users:
+                await notifier.invalidate("sockets", user_id)
+
+        presence = Presence(
+            redis, lua, timers, node_id, gone, heartbeat, extensions.credited, moved
+        )
 
         async def repaired(violation: Violation) -> None:
             if violation.kind in ("busy_mentor", "idle_outside_pools"):
@@ -238,7 +250,6 @@ def _services_ctx(
         )
         signer = TokenSigner(load_secret(config.secret, config.data_dir), config.token_ttl_seconds)
         precall = PrecallService(config.precall_capacity, config.precall_seconds, redis)
-        limits = RateLimits(redis.connection_pool, config)
         store = AccountStore(redis, AccountScripts(redis, lua))
         tokens = Tokens(signer, store, now)
         guard = SocketGuard(sio, redis, tokens, now)

@@ -22,6 +22,7 @@ from server.errors import Conflict, Forbidden, log_failure
 from server.ice import ice_servers
 from server.notifier import Notifier
 from server.ratings import Ratings
+from server.relay import SignalRelay
 from server.sessions import Session, SessionStore
 from server.timer import Timers
 from server.users import Users
@@ -50,8 +51,10 @@ class Calls:
         users: Users,
         timers: Timers,
         notifier: Notifier,
+        relay: SignalRelay,
     ) -> None:
         self.config = config
+        self.relay = relay
         self.clock = clock
         self.sessions = sessions
         self.ratings = ratings
@@ -225,16 +228,7 @@ class Calls:
     async def relay_signal(
         self, sender: str, session_id: str, kind: str, data: dict[str, Any]
     ) -> None:
-        found = await self.sessions.signal_peer(session_id, sender, kind)
-        if found is None:
-            raise Forbidden("You are not in that live session.", code="not_in_session")
-        peer, sockets = found
-        await self.notifier.to_user(
-            peer,
-            "signal",
-            {"session_id": session_id, "from": sender, "type": kind, "data": data},
-            sockets=sockets,
-        )
+        await self.relay.relay(sender, session_id, kind, data)
 
     async def decline(self, mentor_id: str, session_id: str) -> None:
         session = await self.participant(mentor_id, session_id)
@@ -278,6 +272,8 @@ class Calls:
         """Everything after an end that is not state: tell both, then the listeners."""
         session = await self.sessions.get(session_id)
         if session is not None and session.state == "ended":
+            # Before anyone hears the end: no node relays for this session any more.
+            await self.notifier.invalidate("session", session_id)
             payload = self.ended_payload(session)
             metrics.session_ended(payload)
             for user_id in session.people:

@@ -11,10 +11,18 @@ def user_room(user_id: str) -> str:
     return f"user:{user_id}"
 
 
+# Node-to-node messages ride the Socket.IO pub/sub channel, in order with everything else on it;
+# no socket is ever in this room, so the manager hands them to ``ResilientRedisManager`` hooks.
+INTERNAL_EVENT = "mb:internal"
+INTERNAL_ROOM = "mb:nodes"
+
+
 class Notifier(Protocol):
     async def to_user(
         self, user_id: str, event: str, data: dict[str, Any], *, sockets: list[str] | None = None
     ) -> None: ...
+
+    async def invalidate(self, kind: str, key: str) -> None: ...
 
 
 class SocketNotifier:
@@ -34,3 +42,9 @@ class SocketNotifier:
                 await self._sio.emit(event, data, to=sid, namespace="/", ignore_queue=True)
             return
         await self._sio.emit(event, data, room=user_room(user_id), namespace="/")
+
+    async def invalidate(self, kind: str, key: str) -> None:
+        """Tell every node (this one first, at once) that a cached ``kind`` ``key`` changed."""
+        await self._sio.emit(
+            INTERNAL_EVENT, {"kind": kind, "key": key}, room=INTERNAL_ROOM, namespace="/"
+        )

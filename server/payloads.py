@@ -30,28 +30,41 @@ MAX_DEPTH = 32
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def check_values(data: Any, where: str = "", depth: int = 0) -> None:
+def check_values(data: Any) -> None:
     """Refuse what no field may hold, naming where it was found."""
-    if depth > MAX_DEPTH:
-        raise InvalidPayload(f"{where or 'payload'}: nested too deeply")
-    if isinstance(data, bool) or data is None:
-        return
-    if isinstance(data, int):
-        if not INT_MIN <= data <= INT_MAX:
-            raise InvalidPayload(f"{where or 'payload'}: numbers must be within the 64-bit range")
-    elif isinstance(data, float):
-        if not math.isfinite(data):
-            raise InvalidPayload(f"{where or 'payload'}: numbers must be finite")
-    elif isinstance(data, str):
-        if _SURROGATE.search(data):
-            raise InvalidPayload(f"{where or 'payload'}: text must be valid Unicode")
-    elif isinstance(data, dict):
+    found = _first_bad(data, 0)
+    if found is not None:
+        where, problem = found
+        raise InvalidPayload(f"{where or 'payload'}: {problem}")
+
+
+def _first_bad(data: Any, depth: int) -> tuple[str, str] | None:
+    """(path, problem) of the first value no field may hold; the path is built only then, so a
+    good payload (every message) costs a plain walk."""
+    kind = type(data)
+    if kind is str:
+        return ("", "text must be valid Unicode") if _SURROGATE.search(data) else None
+    if kind is int:
+        return (
+            None if INT_MIN <= data <= INT_MAX else ("", "numbers must be within the 64-bit range")
+        )
+    if kind is float:
+        return None if math.isfinite(data) else ("", "numbers must be finite")
+    if depth > MAX_DEPTH and kind in (dict, list):
+        return ("", "nested too deeply")
+    if kind is dict:
         for key, value in data.items():
-            check_values(key, where, depth + 1)
-            check_values(value, f"{where}.{key}" if where else str(key), depth + 1)
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            check_values(value, f"{where}[{i}]", depth + 1)
+            found = _first_bad(key, depth + 1) or _first_bad(value, depth + 1)
+            if found is not None:
+                inner = found[0]
+                joint = "" if not inner or inner.startswith("[") else "."
+                return (f"{key}{joint}{inner}", found[1])
+    elif kind is list:
+        for index, value in enumerate(data):
+            found = _first_bad(value, depth + 1)
+            if found is not None:
+                return (f"[{index}]{'.' + found[0] if found[0] else ''}", found[1])
+    return None
 
 
 def parse(kind: type[T], data: Any) -> T:

@@ -87,6 +87,7 @@ class Presence(Worker):
         on_gone: Callable[[Gone], Awaitable[None]],
         on_heartbeat: Callable[[], Awaitable[None]] | None = None,
         on_credit: Callable[[Credit], Awaitable[None]] | None = None,
+        on_moved: Callable[[list[str]], Awaitable[None]] | None = None,
     ) -> None:
         self._redis = redis
         self._lua = lua
@@ -94,6 +95,8 @@ class Presence(Worker):
         self._on_gone = on_gone
         self._on_heartbeat = on_heartbeat
         self._on_credit = on_credit
+        # People in a call whose sockets changed: nodes drop their cached socket lists.
+        self._on_moved = on_moved
         # This node's own sockets (sid -> user), so it can re-register them if it was swept.
         self._local: dict[str, str] = {}
         self._leaving: list[tuple[str, str]] = []  # (user, sid) closed, not yet settled
@@ -104,9 +107,16 @@ class Presence(Worker):
     async def connected(self, user_id: str, sid: str) -> list[Credit]:
         """Register a socket; a user back within its grace may have a live call credited with
         the time it was gone: the caller tells both people (after catching the socket up)."""
-        reply = await self._lua(self._lua.scripts.presence_connect, self.node_id, user_id, sid)
+        credited, in_call = await self._lua(
+            self._lua.scripts.presence_connect, self.node_id, user_id, sid
+        )
         self._local[sid] = user_id
-        return Credit.from_reply(reply)
+        await self._moved(in_call)
+        return Credit.from_reply(credited)
+
+    async def _moved(self, users: list[str]) -> None:
+        if users and self._on_moved is not None:
+            await self._on_moved([str(u) for u in users])
 
     async def disconnected(self, user_id: str, sid: str) -> None:
         """Forget a closed socket; start the grace if it was the user's last. Disconnects that
@@ -123,7 +133,10 @@ class Presence(Worker):
             batch, self._leaving = self._leaving[:BATCH], self._leaving[BATCH:]
             try:
                 pairs = [part for user_id, sid in batch for part in (user_id, sid)]
-                await self._lua(self._lua.scripts.presence_disconnect, self.node_id, 0, *pairs)
+                _, in_call = await self._lua(
+                    self._lua.scripts.presence_disconnect, self.node_id, 0, *pairs
+                )
+                await self._moved(in_call)
             except Exception as exc:
                 if self.stopping:
                     # This node is going away; the others sweep its sockets once it is stale.
@@ -153,10 +166,11 @@ class Presence(Worker):
         )
         pairs = [part for sid, user_id in list(self._local.items()) for part in (user_id, sid)]
         for start in range(0, len(pairs), 2 * BATCH):
-            reply = await self._lua(
+            credited, in_call = await self._lua(
                 self._lua.scripts.presence_connect, self.node_id, *pairs[start : start + 2 * BATCH]
             )
-            for credit in Credit.from_reply(reply):
+            await self._moved(in_call)
+            for credit in Credit.from_reply(credited):
                 if self._on_credit is not None:
                     await self._on_credit(credit)
 

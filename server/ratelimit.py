@@ -109,6 +109,10 @@ class RateLimits:
 
     async def _refuse(self, budget: Budget, rate: RateLimitItem, who: tuple[str, ...]) -> None:
         stats = await self._limiter.get_window_stats(rate, budget.name, *who)
+        self.refuse(budget, max(1, math.ceil(stats.reset_time - time.time())))
+
+    def refuse(self, budget: Budget, retry_after_s: int) -> None:
+        """Count a refusal of ``budget`` (kept in Redis or, for the relay, per node) and raise."""
         self.refusals += 1
         metrics.RATE_LIMITED.labels(budget.name).inc()
-        raise RateLimited(budget.what, max(1, math.ceil(stats.reset_time - time.time())))
+        raise RateLimited(budget.what, retry_after_s)

@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 from socketio import packet
 
 from server import metrics, wirejson
+from server.notifier import INTERNAL_EVENT
 from server.room_index import IndexedRooms
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,16 @@ class ResilientRedisManager(IndexedRooms, socketio.AsyncRedisManager):  # type: 
         self._retired: list[Any] = []
         # Called with how long (seconds) this node could not hear pub/sub.
         self.on_resubscribed: Callable[[float], Awaitable[None]] | None = None
+        # Node-to-node messages (notifier.INTERNAL_EVENT), handed over in channel order.
+        self.on_internal: Callable[[dict[str, Any]], None] | None = None
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        if message.get("event") == INTERNAL_EVENT:
+            data = message.get("data")
+            if self.on_internal is not None and isinstance(data, list) and data:
+                self.on_internal(data[0])
+            return
+        await super()._handle_emit(message)
 
     def _redis_connect(self) -> None:
         if self.redis is not None:
