@@ -12,7 +12,7 @@ from pathlib import Path
 import socketio
 from aiohttp import web
 
-from server import logs, proxies, redis_conn, scrape
+from server import lean_socket, logs, proxies, redis_conn, scrape
 from server.accounts.guard import SocketGuard
 from server.accounts.oidc import OidcClient
 from server.accounts.passkeys import Passkeys
@@ -70,6 +70,7 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     """The whole server. ``clock`` replaces the cluster clock (Redis time) in tests; a
     :class:`ClusterClock` given here is synced like the default one."""
     catalog = SkillCatalog.load(config.skills_file)
+    lean_socket.install()
     app = web.Application(
         client_max_size=MAX_MESSAGE_BYTES,
         middlewares=[
@@ -91,8 +92,8 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
         max_http_buffer_size=MAX_MESSAGE_BYTES,
         # python-socketio's defaults: a dead socket is noticed within 45 s, and then the
         # presence grace runs. 10 s pings cost 18-20% of a core at 10,000 idle connections.
-        ping_interval=25,
-        ping_timeout=20,
+        ping_interval=config.ping_interval_seconds,
+        ping_timeout=config.ping_timeout_seconds,
         # One client's events are handled in order: an offer must be relayed before the
         # candidates that follow it.
         async_handlers=False,

@@ -124,6 +124,10 @@ class Config:
     listen_backlog: int = 8192
     trusted_proxies: tuple[str, ...] = ()
     reconcile_seconds: float = 30
+    # Engine.IO pings (python-socketio's defaults): a dead socket is noticed within 45 s, then the
+    # presence grace runs. Not flags: tests shorten them.
+    ping_interval_seconds: float = 25
+    ping_timeout_seconds: float = 20
     # Abuse limits (server/ratelimit.py; budgets in the `limits` notation, docs/protocol.md).
     rate_limits: bool = True
     # Retention (docs/protocol.md "Retention"): nothing in Redis grows forever.

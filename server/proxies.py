@@ -52,12 +52,14 @@ def middleware(networks: tuple[Network, ...]) -> Callable[..., Awaitable[web.Str
     python-socketio's ``REMOTE_ADDR``) then names the client, not the proxy."""
 
     @web.middleware
-    async def forwarded(
+    def forwarded(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
+    ) -> Awaitable[web.StreamResponse]:
+        # Not a coroutine: it hands on the handler's awaitable, so a WebSocket held for hours
+        # keeps no frame of this middleware alive.
         client = client_address(request.remote, request.headers.get("X-Forwarded-For"), networks)
         if client is not None and client != request.remote:
             request = request.clone(remote=client)
-        return await handler(request)
+        return handler(request)
 
     return forwarded

@@ -30,6 +30,7 @@ from server.services import SERVICES, Services
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
+SOCKET_PATH = "/socket.io/"
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
@@ -37,7 +38,17 @@ def _error(status: int, code: str, message: str) -> web.Response:
 
 
 @web.middleware
-async def json_errors(
+def json_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> Awaitable[web.StreamResponse]:
+    """Every failure of a request as 4xx/5xx JSON. Socket.IO answers for itself: its requests
+    pass straight through, so a WebSocket held for hours keeps no middleware frame alive."""
+    if request.path.startswith(SOCKET_PATH):
+        return handler(request)
+    return _json_errors(request, handler)
+
+
+async def _json_errors(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     try:

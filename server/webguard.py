@@ -13,6 +13,7 @@ carries, and the per-user budget for REST writes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
@@ -49,13 +50,15 @@ def origins(config: Config) -> Middleware:
     allowed = tuple(o.rstrip("/").lower() for o in (*config.allowed_origins, config.origin))
 
     @web.middleware
-    async def check_origin(request: web.Request, handler: Handler) -> web.StreamResponse:
+    def check_origin(request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
+        # Not a coroutine: it hands on the handler's awaitable, so a WebSocket held for hours
+        # keeps no frame of this middleware alive.
         origin = request.headers.get("Origin")
         guarded = request.path.startswith("/socket.io/") or (
             request.method in WRITES and request.path.startswith(("/api/", "/oidc/"))
         )
         if guarded and origin and not origin_allowed(origin, request.host, request.scheme, allowed):
-            return web.json_response(
+            refusal = web.json_response(
                 {
                     "error": {
                         "code": "forbidden_origin",
@@ -64,24 +67,35 @@ def origins(config: Config) -> Middleware:
                 },
                 status=403,
             )
-        return await handler(request)
+            return _answer(refusal)
+        return handler(request)
 
     return check_origin
 
 
+async def _answer(response: web.StreamResponse) -> web.StreamResponse:
+    return response
+
+
 @web.middleware
-async def rest_write_budget(request: web.Request, handler: Handler) -> web.StreamResponse:
+def rest_write_budget(request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
     """Per user, every REST write counts against one budget (after ``bearer_identity``)."""
     if request.method in WRITES and request.path.startswith("/api/"):
-        identity = request.get(IDENTITY)
-        user_id = getattr(identity, "user_id", None)
+        user_id = getattr(request.get(IDENTITY), "user_id", None)
         if user_id:
-            limits = request.app[SERVICES].limits
-            await limits.spend(limits.budgets.rest_writes, user_id)
+            return _spend_then(request, handler, user_id)
+    return handler(request)
+
+
+async def _spend_then(request: web.Request, handler: Handler, user_id: str) -> web.StreamResponse:
+    limits = request.app[SERVICES].limits
+    await limits.spend(limits.budgets.rest_writes, user_id)
     return await handler(request)
 
 
+@functools.lru_cache(maxsize=64)
 def content_security_policy(host: str) -> str:
+    """One string per host, shared by every answer (a WebSocket's upgrade answer lives long)."""
     return "; ".join(
         [
             "default-src 'self'",
@@ -102,7 +116,10 @@ def content_security_policy(host: str) -> str:
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """``on_response_prepare``: every answer, files and errors included."""
+    """``on_response_prepare``: every answer, files and errors included (not the WebSocket
+    upgrade of /socket.io/, which is none of HTML, script or style)."""
+    if request.path.startswith("/socket.io/"):
+        return
     response.headers.setdefault("Content-Security-Policy", content_security_policy(request.host))
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

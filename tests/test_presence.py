@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
 import socketio
 from redis.asyncio import Redis
 
+from bench import wire
 from server import keys
 from server.peer.client import MentorburstClient
 from tests.conftest import ClientFactory, RunningServer, ServerFactory
@@ -151,3 +153,34 @@ async def test_a_node_swept_while_it_stalled_re_registers_its_sockets(
     await asyncio.sleep(2.5)  # longer than the grace the sweep started
     skills = {s["slug"]: s for s in await mentee.rest("GET", "/api/skills")}
     assert skills["python"]["waiting"] == 1
+
+
+async def test_a_socket_that_stops_answering_pings_is_dropped_and_the_grace_runs(
+    start_server: ServerFactory, redis: Redis
+) -> None:
+    server = await start_server(ping_interval_seconds=0.5, ping_timeout_seconds=0.5)
+    async with aiohttp.ClientSession() as http:
+        user_id, token = await wire.login(http, server.url, "Silent")
+        ws = await http.ws_connect(
+            server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+        )
+        await ws.receive_str()
+        await ws.send_str('40{"token":"' + token + '"}')
+        assert (await ws.receive_str()).startswith("40")
+        assert await redis.scard(keys.sockets(user_id)) == 1
+        pings = 0
+        for _ in range(40):  # never answers: the server pings, then gives up on the socket
+            try:
+                frame = await ws.receive(timeout=0.25)
+            except TimeoutError:
+                continue
+            if frame.type != aiohttp.WSMsgType.TEXT:
+                break
+            pings += frame.data == "2"
+        assert pings >= 1 and (ws.closed or frame.type != aiohttp.WSMsgType.TEXT)
+        for _ in range(40):
+            if await redis.scard(keys.sockets(user_id)) == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert await redis.scard(keys.sockets(user_id)) == 0
+        assert await redis.zscore(keys.TIMERS, f"presence|{user_id}") is not None

@@ -25,15 +25,25 @@ IDENTITY = web.RequestKey("identity", object)
 
 
 @web.middleware
-async def bearer_identity(
+def bearer_identity(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
+) -> Awaitable[web.StreamResponse]:
+    # Not a coroutine unless it must check a token: a WebSocket keeps no frame of it alive.
     header = request.headers.get("Authorization")
     if header is not None and request.path.startswith("/api/"):
-        try:
-            request[IDENTITY] = await request.app[SERVICES].accounts.tokens.bearer(header)
-        except Unauthorized as exc:
-            request[IDENTITY] = exc
+        return _with_identity(request, handler, header)
+    return handler(request)
+
+
+async def _with_identity(
+    request: web.Request,
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    header: str,
+) -> web.StreamResponse:
+    try:
+        request[IDENTITY] = await request.app[SERVICES].accounts.tokens.bearer(header)
+    except Unauthorized as exc:
+        request[IDENTITY] = exc
     return await handler(request)
 
 
