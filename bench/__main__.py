@@ -14,6 +14,7 @@ from typing import Any
 
 from bench import (
     abuse,
+    big_event,
     browser_call,
     call_setup,
     capacity,
@@ -62,6 +63,7 @@ BENCHMARKS: dict[str, Runner] = {
     "screen_share": sized(screen_share.run, {"seconds": 20}, {"seconds": 3}),
     "abuse": lambda quick, out: abuse.run(quick, out),
     "redis_restart": sized(redis_restart.run, {"runs": 5}, {"runs": 1}),
+    "big_event": lambda quick, out: big_event.run(quick, out),
     "speed_event": sized(
         speed_event.run, {"per_side": 100, "rounds": 3}, {"per_side": 5, "rounds": 1}
     ),

@@ -33,16 +33,20 @@ async def _logins(http: aiohttp.ClientSession, url: str, names: list[str]) -> li
 
 async def run(quick: bool, out: str) -> list[str]:
     lines = []
-    room_seconds = 6 if quick else 60
+    room_seconds = 3 if quick else 60
+    per_second = 10 if quick else 5  # --quick: 30 people over 3 s; else 300 over a minute
     async with (
         bench_redis() as redis_url,
         server_process("--rate-limits", "on", redis_url=redis_url) as node,
     ):
         async with http_session() as http:
+            user_id, token = await login(http, node.url, "Guesser")  # before the flood below
+            guesser = WireClient(user_id)
+            await guesser.connect(http, node.url, token)
             room: list[int] = []
             for second in range(room_seconds):
                 room += await _logins(
-                    http, node.url, [f"Room {second}-{i}" for i in range(300 // room_seconds)]
+                    http, node.url, [f"Room {second}-{i}" for i in range(per_second)]
                 )
                 await asyncio.sleep(1)
             lines.append(
@@ -63,9 +67,6 @@ async def run(quick: bool, out: str) -> list[str]:
                     f"of 1000 at once; {flood.count(429)} refused with 429",
                 )
             )
-            user_id, token = await login(http, node.url, "Guesser")
-            guesser = WireClient(user_id)
-            await guesser.connect(http, node.url, token)
             acks = await asyncio.gather(
                 *(
                     guesser.call("event:join", {"code": f"ZZ{i:04d}", "role": "mentee"})
@@ -83,7 +84,7 @@ async def run(quick: bool, out: str) -> list[str]:
             )
             await guesser.close()
     guests = 200 if quick else 2000
-    ttl = 8 if quick else 30
+    ttl = 3 if quick else 30
     async with (
         bench_redis() as redis_url,
         server_process("--guest-ttl-seconds", str(ttl), redis_url=redis_url) as node,

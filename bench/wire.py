@@ -71,14 +71,20 @@ class WireClient:
         if not opened.startswith("0"):
             raise WireError(f"no Engine.IO open packet: {opened[:80]!r}")
         await ws.send_str("40" + _encode({"token": token}).decode())
+        early: list[str] = []  # catch-up events the server sends before its connect answer
         while True:
             reply = await ws.receive_str(timeout=10)
             if reply == "2":
                 await ws.send_str("3")
                 continue
+            if reply.startswith("42"):
+                early.append(reply)
+                continue
             break
         if not reply.startswith("40"):
             raise WireError(f"connect refused: {reply[:120]!r}")
+        for text in early:
+            self._dispatch(text, time.monotonic())
         self._reader = asyncio.create_task(self._read(ws))
 
     @property
@@ -110,9 +116,7 @@ class WireClient:
                 break
             text: str = message.data
             if text.startswith("42"):
-                event, *rest = _decode(text[text.index("[") :])
-                if self.on_event is not None:
-                    self.on_event(self, event, rest[0] if rest else None, time.monotonic())
+                self._dispatch(text, time.monotonic())
             elif text.startswith("43"):
                 bracket = text.index("[")
                 future = self._acks.get(int(text[2:bracket]))
@@ -124,6 +128,11 @@ class WireClient:
         for future in self._acks.values():
             if not future.done():
                 future.set_exception(WireError("connection closed"))
+
+    def _dispatch(self, text: str, at: float) -> None:
+        event, *rest = _decode(text[text.index("[") :])
+        if self.on_event is not None:
+            self.on_event(self, event, rest[0] if rest else None, at)
 
     async def close(self) -> None:
         if self._ws is not None and not self._ws.closed:

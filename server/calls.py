@@ -11,9 +11,10 @@ any node and the follow-ups run again: each is safe to repeat.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from server import metrics
 from server.clock import Clock
@@ -30,9 +31,16 @@ from server.users import Users
 log = logging.getLogger(__name__)
 
 SettledListener = Callable[[Session], Awaitable[None]]
+
+
 # An event call's context as each participant sees it: user id -> fields for session:matched
 # (a "peer" dict among them is merged into the peer card).
-EventContext = Callable[[Session], Awaitable[dict[str, dict[str, Any]]]]
+class EventContext(Protocol):
+    """What a round call's ``session:matched`` adds (``server/events/context.py``)."""
+
+    async def __call__(self, session: Session) -> dict[str, dict[str, Any]]: ...
+
+    async def many(self, sessions: list[Session]) -> dict[str, dict[str, dict[str, Any]]]: ...
 
 
 def seconds(ms: int) -> int | float:
@@ -77,7 +85,10 @@ class Calls:
 
     async def peer_cards(self, session: Session) -> dict[str, dict[str, Any]]:
         """user id -> how the other person sees them (name, rating), for both people."""
-        people = list(session.people)
+        return await self.cards(list(session.people))
+
+    async def cards(self, people: list[str]) -> dict[str, dict[str, Any]]:
+        """How others see these people (name, rating), in two reads however many."""
         names = await self.users.names(people)
         reputations = await self.ratings.reputations(people)
         return {
@@ -168,6 +179,41 @@ class Calls:
                     "session:started",
                     self.started_payload(session.id, session.started_at, session.ends_at),
                 )
+
+    async def announce_round(
+        self, sessions: list[Session], first: dict[str, tuple[str, dict[str, Any]]]
+    ) -> None:
+        """A round's calls, all at once: each person first gets ``first`` (their
+        ``event:round``), then every call its ``session:matched`` and ``session:started``. The
+        reads are batched (cards, context, where everyone's sockets are), delivery is direct for
+        sockets on this node, and the relay learns every pair before the first offer."""
+        seen = self.relay.invalidations
+        sockets = await self.sessions.sockets_of(sorted(first))
+        await asyncio.gather(
+            *(
+                self.notifier.to_user(uid, event, payload, sockets=sockets.get(uid))
+                for uid, (event, payload) in first.items()
+            )
+        )
+        for session in sessions:
+            self.relay.prime(session, sockets, seen)
+        cards = await self.cards(sorted({uid for s in sessions for uid in s.people}))
+        contexts = await self.event_context.many(sessions) if self.event_context else {}
+
+        async def send(session: Session) -> None:
+            context = contexts.get(session.id, {})
+            for uid in session.people:
+                payload = await self.matched_payload(session, uid, cards, context)
+                await self.notifier.to_user(
+                    uid, "session:matched", payload, sockets=sockets.get(uid)
+                )
+                if session.started_at and session.ends_at:
+                    started = self.started_payload(session.id, session.started_at, session.ends_at)
+                    await self.notifier.to_user(
+                        uid, "session:started", started, sockets=sockets.get(uid)
+                    )
+
+        await asyncio.gather(*(send(s) for s in sessions))
 
     async def participant(self, user_id: str, session_id: str) -> Session:
         """The session, if ``user_id`` is in it; an unknown id reads the same as someone else's."""

@@ -139,7 +139,7 @@ class Config:
     limit_login: str = "30/second;150/10 seconds;1000/minute"
     limit_event_create: str = "10/minute;100/hour"
     limit_events: str = "10/second;120/minute"
-    limit_signal: str = "60/second;1500/minute"
+    limit_signal: str = "400/second;12000/minute"
     limit_chat: str = "20/second;300/minute"
     limit_rest: str = "10/second;300/minute"
     limit_precall: str = "10/minute"
@@ -218,6 +218,10 @@ _FLAGS: dict[str, tuple[Any, str]] = {
         "reverse proxies (addresses or CIDRs, comma separated) whose X-Forwarded-For is believed",
     ),
     "reconcile-seconds": (_seconds, "how often one node audits and repairs the invariants"),
+    "guest-ttl-seconds": (_seconds, "a guest who never used the product is forgotten after this"),
+    "history-retention-days": (_seconds, "sessions, ratings, chat and notes are kept this long"),
+    "event-retention-days": (_seconds, "events (people, rounds, results) are kept this long"),
+    "no-show-limit": (int, "no-shows in a day after which asking again waits (0 = never)"),
     "rate-limits": (
         _on_off,
         "on|off: the abuse limits below (tests of other behaviour turn them off)",

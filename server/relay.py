@@ -30,7 +30,7 @@ from typing import Any
 from server.errors import Forbidden
 from server.notifier import SocketNotifier
 from server.ratelimit import Budget, RateLimits
-from server.sessions import SessionStore
+from server.sessions import Session, SessionStore
 
 MARKED = ("offer", "answer")
 
@@ -114,6 +114,23 @@ class SignalRelay:
             if kind in MARKED:
                 self._marked.add((session_id, sender))
         return peer, sockets
+
+    @property
+    def invalidations(self) -> int:
+        """Read before reading what :meth:`prime` will be given."""
+        return self._invalidations
+
+    def prime(self, session: Session, sockets: dict[str, list[str]], seen: int) -> None:
+        """Learn a call this node just booked (an event round), so its first offers and
+        answers need no Redis round trip; round calls are booked live, so the no-show marks
+        that offers and answers set do not apply to them."""
+        if seen != self._invalidations or not session.event_id:
+            return
+        self._pairs[session.id] = frozenset(session.people)
+        for uid in session.people:
+            self._marked.add((session.id, uid))
+            if uid in sockets:
+                self._sockets[uid] = sockets[uid]
 
     # -- invalidation (from the pub/sub channel, in order) -----------------------------------
 

@@ -135,6 +135,14 @@ class SessionStore:
             credited_ms=int(h.get("credited_ms") or 0),
         )
 
+    async def sockets_of(self, user_ids: list[str]) -> dict[str, list[str]]:
+        """Where these people's sockets are ("<node>|<sid>"), in one round trip."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for uid in user_ids:
+                pipe.smembers(keys.sockets(uid))
+            found = await pipe.execute()
+        return {uid: sorted(members) for uid, members in zip(user_ids, found, strict=True)}
+
     async def live_session_id(self, user_id: str) -> str | None:
         value = await self._redis.get(keys.live_session(user_id))
         return value if value else None

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIGURES = {
     "match": ["match_throughput", "match_latency@50/s", "match_latency@100/s"],
     "signal_rtt": ["signal_latency@1/s", "signal_peak"],
+    "relay": ["relay_peak"],
     "idle_capacity": ["idle_memory_per_connection", "idle_cpu"],
     "call_setup": [
         "call_setup_join_to_frame",
@@ -33,7 +34,15 @@ FIGURES = {
     "browser_call": ["browser_join_to_first_frame", "browser_bare_pair_first_frame"],
     "chat": ["chat_latency@1/s"],
     "screen_share": ["share_fps_fake_screen_1080p", "share_fps_code_1080p"],
+    "abuse": [
+        "login_room_refused",
+        "login_flood_through",
+        "event_join_flood_through",
+        "guest_logins_keys",
+        "guest_logins_keys_later",
+    ],
     "redis_restart": ["redis_restart_rest_ok", "redis_restart_cross_node"],
+    "big_event": ["event_booking", "event_round_spread_big", "event_offer_answer"],
     "speed_event": ["event_round_spread", "event_pairing_500"],
     "reconnect_storm": ["reconnect_storm_back", "reconnect_storm_listen_overflows"],
     "workers": ["workers2_match_throughput", "workers2_signal_peak"],
@@ -41,6 +50,7 @@ FIGURES = {
     "turn_call": ["turn_call_first_frame", "turn_call_connected"],
 }
 WITH_BASELINE = {
+    "relay_peak",
     "match_throughput",
     "signal_latency@1/s",
     "signal_peak",

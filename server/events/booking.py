@@ -108,18 +108,12 @@ class RoundBooker:
         # Everyone hears "round N" first, so the round begins for all at once; then each pair
         # gets its call (session:matched, session:started with the round's shared ends_at).
         in_call = {uid: sid for m, e, sid in pairs if sid in booked for uid in (e, m)}
-        await asyncio.gather(
-            *(
-                self._calls.notifier.to_user(
-                    p.id,
-                    "event:round",
-                    round_payload(event_id, round_no, ends_at, in_call.get(p.id)),
-                )
-                for p in people
-            )
-        )
+        first = {
+            p.id: ("event:round", round_payload(event_id, round_no, ends_at, in_call.get(p.id)))
+            for p in people
+        }
         sessions = await self._calls.sessions.get_many(sorted(booked))
-        await asyncio.gather(*(self._calls.send_matched(s, started=True) for s in sessions))
+        await self._calls.announce_round(sessions, first)
 
     async def end_round(self, event_id: str, round_no: int, *, final: bool = False) -> str | None:
         """End the round (or the event); returns the new state, None if it had moved on."""

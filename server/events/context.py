@@ -43,12 +43,29 @@ class CallContext:
     async def __call__(self, session: Session) -> dict[str, dict[str, Any]]:
         """user id -> the fields ``session:matched`` adds for a round call (``peer`` is merged
         into the peer card)."""
-        if not session.event_id:
+        return (await self.many([session])).get(session.id, {})
+
+    async def many(self, sessions: list[Session]) -> dict[str, dict[str, dict[str, Any]]]:
+        """The same for many calls of one event (a round): three reads in all."""
+        round_calls = [s for s in sessions if s.event_id]
+        if not round_calls:
             return {}
-        ev = await self._store.event(session.event_id)
-        records = await self._store.records(session.event_id, list(session.people))
+        event_id = round_calls[0].event_id
+        assert event_id is not None
+        ev = await self._store.event(event_id)
+        people = sorted({uid for s in round_calls for uid in s.people})
+        records = await self._store.records(event_id, people)
+        prompts = await self._store.prompts(event_id)
+        return {s.id: self._context(s, ev, records, prompts.get(s.round or 0)) for s in round_calls}
+
+    @staticmethod
+    def _context(
+        session: Session,
+        ev: dict[str, str],
+        records: dict[str, dict[str, Any]],
+        prompt: str | None,
+    ) -> dict[str, dict[str, Any]]:
         round_no = session.round or 0
-        prompt = (await self._store.prompts(session.event_id)).get(round_no)
         skills = {uid: list(records.get(uid, {}).get("skills") or []) for uid in session.people}
         shared = sorted(set(skills[session.mentor_id]) & set(skills[session.mentee_id]))
         context = {}
