@@ -36,6 +36,10 @@ from server.embedded_redis import EmbeddedRedis
 from server.errors import log_failure
 from server.events import SpeedEvents
 from server.extensions import Extensions
+from server.matching.embeddings import Embedder
+from server.matching.expertise import Expertise
+from server.matching.matcher import Matcher
+from server.matching.skillmodel import SkillModel
 from server.notes import Notes
 from server.notifier import SocketNotifier
 from server.precall import PrecallService
@@ -174,17 +178,31 @@ def _services_ctx(
         sio.manager_initialized = True
         manager.initialize()
 
-        lua = Lua(redis, now, settings(config))
+        lua = Lua(redis, now, settings(config, catalog.open_slug or ""))
         await redis.set(SETTINGS_KEY, lua.settings)
         node_id = f"n_{secrets.token_hex(6)}"
         logs.set_node(node_id)
         notifier = SocketNotifier(sio, node_id)
         timers = Timers(redis, lua.scripts, now)
         users = Users(redis, config.guest_ttl_seconds)
-        queue = SkillQueue(redis, lua, config)
+        queue = SkillQueue(redis, lua, config, catalog.open_slug)
         sessions = SessionStore(redis, lua)
         ratings = Ratings(redis, lua, sessions, users)
-        broadcaster = QueueBroadcaster(redis, queue, notifier, now)
+        embedder = Embedder()
+        skill_model = SkillModel(catalog, embedder)
+        await embedder.load(skill_model.build)
+        matcher = Matcher(
+            redis=redis,
+            embedder=embedder,
+            skills=skill_model,
+            expertise=Expertise(redis, embedder),
+            catalog=catalog,
+            config=config,
+            clock=now,
+        )
+        broadcaster = QueueBroadcaster(
+            redis, queue, notifier, now, matcher=matcher, slugs=catalog.slugs
+        )
         calls = Calls(
             config=config,
             clock=now,
@@ -203,6 +221,7 @@ def _services_ctx(
             ratings=ratings,
             timers=timers,
             broadcaster=broadcaster,
+            matcher=matcher,
         )
         events = SpeedEvents(
             redis=redis, lua=lua, catalog=catalog, calls=calls, broadcaster=broadcaster
@@ -275,6 +294,7 @@ def _services_ctx(
             accounts=accounts,
             limits=limits,
             records=SessionRecords(sessions, users, chat, notes, catalog),
+            matcher=matcher,
         )
         namespace = SignalingNamespace(
             calls, dropin, events, presence, tokens, guard, limits, now, chat, notes, extensions
@@ -310,5 +330,6 @@ def _services_ctx(
             await sio.shutdown()
             await manager.close()
             await redis.aclose()
+            embedder.close()
 
     return services_ctx

@@ -131,6 +131,14 @@ class Config:
     history_retention_days: float = 365
     event_retention_days: float = 90
     no_show_limit: int = 3
+    # Matching (issue 15, docs/protocol.md "Matching by meaning"): among a skill's idle mentors,
+    # one idle this long is taken first whatever the fit (the fairness bound).
+    fair_idle_seconds: float = 300
+    # A mentee waiting this long with no mentor online in its skill is offered wider skills.
+    widen_after_seconds: float = 120
+    # An open question ("Something else") goes only to a mentor whose expertise fits at least
+    # this well (cosine of all-MiniLM-L6-v2 vectors; see server/matching/ranking.py).
+    open_fit_threshold: float = 0.2
     allowed_origins: tuple[str, ...] = ()
     limit_login: str = "30/second;150/10 seconds;1000/minute"
     limit_event_create: str = "10/minute;100/hour"
@@ -214,6 +222,18 @@ _FLAGS: dict[str, tuple[Any, str]] = {
         "reverse proxies (addresses or CIDRs, comma separated) whose X-Forwarded-For is believed",
     ),
     "reconcile-seconds": (_seconds, "how often one node audits and repairs the invariants"),
+    "fair-idle-seconds": (
+        _seconds,
+        "a mentor idle this long is matched first in its skill, whatever the fit",
+    ),
+    "widen-after-seconds": (
+        _seconds,
+        "after this long with no mentor online for its skill, a mentee is offered wider skills",
+    ),
+    "open-fit-threshold": (
+        float,
+        "least expertise fit (cosine) for an open question to be offered to a mentor",
+    ),
     "rate-limits": (
         _on_off,
         "on|off: the abuse limits below (tests of other behaviour turn them off)",

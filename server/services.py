@@ -15,6 +15,7 @@ from server.clock import Clock
 from server.config import Config
 from server.dropin import DropIn
 from server.events import SpeedEvents
+from server.matching.matcher import Matcher
 from server.precall import PrecallService
 from server.presence import Presence
 from server.queue import SkillQueue
@@ -52,6 +53,7 @@ class Services:
     accounts: Accounts
     records: SessionRecords
     limits: RateLimits
+    matcher: Matcher
 
 
 SERVICES = web.AppKey("services", Services)
