@@ -36,14 +36,24 @@ from server.embedded_redis import EmbeddedRedis
 from server.errors import log_failure
 from server.events import SpeedEvents
 from server.extensions import Extensions
+from server.matching.directory import Directory
 from server.matching.embeddings import Embedder
 from server.matching.expertise import Expertise
 from server.matching.matcher import Matcher
+from server.matching.preparation import Preparer
+from server.matching.routes import routes as matching_routes
 from server.matching.skillmodel import SkillModel
 from server.notes import Notes
 from server.notifier import SocketNotifier
 from server.precall import PrecallService
 from server.presence import Gone, Presence
+from server.program import Program
+from server.program.admin import Admins
+from server.program.analytics import Analytics
+from server.program.followups import FollowUps
+from server.program.office_hours import OfficeHours
+from server.program.routes import routes as program_routes
+from server.program.watches import Watches
 from server.queue import SkillQueue
 from server.ratelimit import RateLimits
 from server.ratings import Ratings
@@ -104,6 +114,8 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     app[SIO] = sio
     app.add_routes(routes)
     app.add_routes(account_routes)
+    app.add_routes(matching_routes)
+    app.add_routes(program_routes)
     scrape.add_routes(app)
     web_dir = config.web_dir or WEB_DIR
     if (web_dir / "index.html").exists():
@@ -223,6 +235,22 @@ def _services_ctx(
             broadcaster=broadcaster,
             matcher=matcher,
         )
+        hours = OfficeHours(redis)
+        program = Program(
+            hours=hours,
+            watches=Watches(redis, lua, users, catalog, notifier),
+            followups=FollowUps(redis, lua, ratings, now),
+            admins=Admins(redis),
+            analytics=Analytics(redis, sessions, users, catalog, now),
+        )
+        dropin.online_listeners.append(program.watches.mentor_online)
+        directory = Directory(redis, matcher, ratings, hours, catalog, now)
+
+        async def profile_changed(user_id: str, describes_help: bool) -> None:
+            matcher.expertise.forget(user_id)
+            if describes_help:
+                await directory.listed(user_id)
+
         events = SpeedEvents(
             redis=redis, lua=lua, catalog=catalog, calls=calls, broadcaster=broadcaster
         )
@@ -266,7 +294,7 @@ def _services_ctx(
             store=store,
             users=users,
             tokens=tokens,
-            profiles=Profiles(store, catalog, queue, ratings, now),
+            profiles=Profiles(store, catalog, queue, ratings, now, on_change=profile_changed),
             passkeys=Passkeys(redis, store, config, now),
             sso=OrgSignIn(redis, OidcClient(config, now), store, config)
             if config.oidc_enabled
@@ -295,6 +323,9 @@ def _services_ctx(
             limits=limits,
             records=SessionRecords(sessions, users, chat, notes, catalog),
             matcher=matcher,
+            directory=directory,
+            preparer=Preparer(embedder),
+            program=program,
         )
         namespace = SignalingNamespace(
             calls, dropin, events, presence, tokens, guard, limits, now, chat, notes, extensions

@@ -149,6 +149,9 @@ class Config:
     limit_precall: str = "10/minute"
     limit_code_guesses: str = "10/minute;50/hour"
     limit_ice: str = "30/minute"
+    # One suggestion costs ~5 ms of one core: the ask form's typing (one every 400 ms) and a
+    # script checking a few hundred questions pass; a sustained flood does not.
+    limit_suggest: str = "200/second;3000/minute"
     # Accounts (docs/accounts.md): WebAuthn relying party and organisation sign-in.
     public_url: str | None = None
     oidc_issuer: str | None = None
@@ -247,6 +250,7 @@ _FLAGS: dict[str, tuple[Any, str]] = {
     "limit-precall": (_limits, "pre-call checks per user (and at most one at a time)"),
     "limit-code-guesses": (_limits, "event:join with a wrong code, per user"),
     "limit-ice": (_limits, "GET /api/ice (TURN credentials) per user"),
+    "limit-suggest": (_limits, "POST /api/skills/suggest per client address"),
     "public-url": (_public_url, "the origin people use, e.g. https://mentors.example.org"),
     "oidc-issuer": (str, "OpenID Connect issuer URL of the organisation's sign-in"),
     "oidc-client-id": (str, "OpenID Connect client id registered for this server"),

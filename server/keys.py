@@ -245,6 +245,7 @@ def watching(uid: str) -> str:
     return f"{PREFIX}watching:{uid}"
 
 
+MENTORS = f"{PREFIX}mentors"  # SET: the directory's people (went online, or wrote a profile)
 ADMINS = f"{PREFIX}admins"  # SET of user ids with the admin role (mentorburst admin grant)
 
 

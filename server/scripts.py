@@ -82,6 +82,7 @@ class Scripts:
     mentee_mentors: AsyncScript
     widen_mentee: AsyncScript
     widen_offer: AsyncScript
+    applied_note: AsyncScript
     watch_fire: AsyncScript
     report: AsyncScript
     presence_connect: AsyncScript

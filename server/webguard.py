@@ -69,10 +69,14 @@ def origins(config: Config) -> Middleware:
     return check_origin
 
 
+# POSTs that change nothing (a question in, suggestions out): they have budgets of their own.
+READS = frozenset({"/api/skills/suggest"})
+
+
 @web.middleware
 async def rest_write_budget(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Per user, every REST write counts against one budget (after ``bearer_identity``)."""
-    if request.method in WRITES and request.path.startswith("/api/"):
+    if request.method in WRITES and request.path.startswith("/api/") and request.path not in READS:
         identity = request.get(IDENTITY)
         user_id = getattr(identity, "user_id", None)
         if user_id:

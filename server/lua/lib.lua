@@ -43,6 +43,7 @@ local function log(name, member, score)
   local key = P .. 'log:' .. name
   redis.call('ZADD', key, score or NOW, member)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', NOW - S.history_ttl_s * 1000)
+  redis.call('EXPIRE', key, S.history_ttl_s)
 end
 
 local function split(csv)
