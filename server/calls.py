@@ -73,13 +73,13 @@ class Calls:
     # -- payloads --------------------------------------------------------------------------
 
     async def peer_cards(self, session: Session) -> dict[str, dict[str, Any]]:
-        """user id -> how the other person sees them (name, rating), for both people."""
+        """user id -> how the other person sees them (name, rating, and (ext) headline and what
+        they won't cover), for both people."""
         people = list(session.people)
-        names = await self.users.names(people)
+        cards = await self.users.cards(people)
         reputations = await self.ratings.reputations(people)
         return {
-            uid: {"id": uid, "name": names.get(uid, ""), "rating": reputations[uid].as_dict()}
-            for uid in people
+            uid: {"id": uid, **cards[uid], "rating": reputations[uid].as_dict()} for uid in people
         }
 
     async def matched_payload(
