@@ -79,7 +79,12 @@ class Calls:
         cards = await self.users.cards(people)
         reputations = await self.ratings.reputations(people)
         return {
-            uid: {"id": uid, **cards[uid], "rating": reputations[uid].as_dict()} for uid in people
+            uid: {
+                "id": uid,
+                **{k: v for k, v in cards[uid].items() if v or k == "name"},
+                "rating": reputations[uid].as_dict(),
+            }
+            for uid in people
         }
 
     async def matched_payload(

@@ -30,14 +30,17 @@ class ProfileUpdate(Struct, forbid_unknown_fields=True):
 
 
 def profile_of(account: Account) -> dict[str, Any]:
-    return {
+    """The contract's profile; (ext) ``wont_cover`` only once the person wrote one."""
+    profile: dict[str, Any] = {
         "id": account.id,
         "name": account.name,
         "headline": account.headline,
         "expertise": account.expertise,
         "skills": account.skills,
-        "wont_cover": account.wont_cover,
     }
+    if account.wont_cover:
+        profile["wont_cover"] = account.wont_cover
+    return profile
 
 
 class Profiles:
@@ -94,8 +97,7 @@ class Profiles:
             "name": account.name,
             "headline": account.headline,
             "expertise": account.expertise,
-            "wont_cover": account.wont_cover,
             "skills": account.skills or burst_skills,
             "rating": (await self._ratings.reputation(user_id)).as_dict(),
             "sessions": await self._ratings.sessions_count(user_id),
-        }
+        } | ({"wont_cover": account.wont_cover} if account.wont_cover else {})
