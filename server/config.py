@@ -250,7 +250,10 @@ _FLAGS: dict[str, tuple[Any, str]] = {
     "limit-precall": (_limits, "pre-call checks per user (and at most one at a time)"),
     "limit-code-guesses": (_limits, "event:join with a wrong code, per user"),
     "limit-ice": (_limits, "GET /api/ice (TURN credentials) per user"),
-    "limit-suggest": (_limits, "POST /api/skills/suggest per client address"),
+    "limit-suggest": (
+        _limits,
+        "POST /api/skills/suggest and GET /api/mentors?q= per client address",
+    ),
     "public-url": (_public_url, "the origin people use, e.g. https://mentors.example.org"),
     "oidc-issuer": (str, "OpenID Connect issuer URL of the organisation's sign-in"),
     "oidc-client-id": (str, "OpenID Connect client id registered for this server"),

@@ -250,7 +250,7 @@ ADMINS = f"{PREFIX}admins"  # SET of user ids with the admin role (mentorburst a
 
 
 def log(name: str) -> str:
-    """ZSET logs the analytics read, each trimmed to the history retention as it is written:
+    """ZSET logs the analytics read, kept and trimmed to the history retention as written:
     ``sessions`` (session ids by matched_at), ``joins`` ("ticket|mentee|skill" by join time),
     ``bursts`` ("burst|mentor|started_at|ended_at|sessions_done" by end)."""
     return f"{PREFIX}log:{name}"

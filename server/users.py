@@ -49,7 +49,11 @@ class Users:
                 pipe.hmget(keys.user(uid), "name", "headline", "wont_cover")
             values = await pipe.execute()
         return {
-            uid: {"name": name or DELETED_NAME, "headline": headline or "", "wont_cover": wont or ""}
+            uid: {
+                "name": name or DELETED_NAME,
+                "headline": headline or "",
+                "wont_cover": wont or "",
+            }
             for uid, (name, headline, wont) in zip(user_ids, values, strict=True)
         }
 

@@ -65,6 +65,8 @@ async def mentors(request: web.Request) -> web.Response:
         raise InvalidPayload("limit: a number from 1 to 100") from None
     if not 1 <= limit <= 100:
         raise InvalidPayload("limit: a number from 1 to 100")
+    if q:  # embedding the words costs what a suggestion does: the same budget
+        await s.limits.spend(s.limits.budgets.suggest, request.remote or "")
     query = Query(q=q, skill=skill, online=online in ("true", "1"), limit=limit)
     return web.json_response({"mentors": await s.directory.search(query)})
 

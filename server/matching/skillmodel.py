@@ -48,14 +48,17 @@ _BUILT: dict[str, _Vectors] = {}
 
 
 def _texts(skill: Skill) -> list[str]:
-    return [f"{skill.name}: {skill.description}", *skill.examples]
+    """A catalog without descriptions (``--skills-file`` with slugs and names) still works,
+    by name alone."""
+    about = f"{skill.name}: {skill.description}" if skill.description else skill.name
+    return [about, *skill.examples]
 
 
 class SkillModel:
     def __init__(self, catalog: SkillCatalog, embedder: Embedder) -> None:
         self._catalog = catalog
         self._embedder = embedder
-        self._skills = [s for s in catalog.skills if not s.open and (s.description or s.examples)]
+        self._skills = [s for s in catalog.skills if not s.open]
         self._vectors: _Vectors | None = None
 
     def build(self) -> None:
@@ -71,11 +74,11 @@ class SkillModel:
                     owner.append(i)
                     is_example.append(n > 0)
             examples = self._embedder.embed_now(texts)
-            owners = np.array(owner)
-            centroids = np.stack(
-                [examples[owners == i].mean(axis=0) for i in range(len(self._skills))]
-            )
-            centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+            owners = np.array(owner, dtype=np.int64)
+            centroids = np.zeros((len(self._skills), examples.shape[1]), dtype=np.float32)
+            for i in range(len(self._skills)):
+                mean = examples[owners == i].mean(axis=0)
+                centroids[i] = mean / np.linalg.norm(mean)
             _BUILT[digest] = _Vectors(
                 [s.slug for s in self._skills],
                 centroids,
