@@ -11,6 +11,17 @@ export function wireDirectory(app) {
   $("#directory-online").addEventListener("change", () => search(app));
   $("#directory-skill").addEventListener("change", () => search(app));
   $("#directory-back").addEventListener("click", () => app.back());
+  $("#watch-skill").addEventListener("click", async () => {
+    if (!(await app.ensureSignedIn())) return;
+    try {
+      await api.watch({ skill: $("#directory-skill").value });
+      if ("Notification" in window && Notification.permission === "default") Notification.requestPermission().catch(() => {});
+      $("#watch-skill").disabled = true;
+      $("#watch-skill").textContent = "We'll tell you";
+    } catch (failure) {
+      app.notice(failure.message, { error: true });
+    }
+  });
 }
 
 export async function openDirectory(app) {
@@ -42,6 +53,12 @@ async function search(app) {
     return;
   }
   $("#directory-empty").hidden = found.length > 0;
+  // A skill with nobody online now: offer to tell the person when someone is.
+  const skill = $("#directory-skill").value;
+  const nobodyOnline = skill && !found.some((m) => m.online && (m.online_skills || []).includes(skill));
+  $("#directory-watch-skill").hidden = !nobodyOnline;
+  $("#watch-skill").disabled = false;
+  if (skill) $("#watch-skill").textContent = `Tell me when a mentor of ${skillName(app, skill)} is online`;
   $("#directory-list").replaceChildren(...found.map((mentor) => card(app, mentor)));
 }
 
