@@ -202,7 +202,7 @@ def _services_ctx(
         ratings = Ratings(redis, lua, sessions, users)
         embedder = Embedder()
         skill_model = SkillModel(catalog, embedder)
-        await embedder.load(skill_model.build)
+        embedder.warm(skill_model.build)
         matcher = Matcher(
             redis=redis,
             embedder=embedder,

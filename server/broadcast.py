@@ -247,9 +247,9 @@ class QueueBroadcaster(Worker):
         personal: list[dict[str, Any]],
         others: list[dict[str, Any]],
     ) -> dict[str, Any]:
-        """Personal requests first (flagged ``personal``), then the rest oldest first."""
+        """Personal requests first (flagged ``"personal": true``), then the rest oldest first."""
         waiting = [{**q, "personal": True} for q in personal] + sorted(
-            ({**q, "personal": False} for q in others), key=lambda q: q["since"]
+            others, key=lambda q: q["since"]
         )
         open_skill = self._queue.open_skill
         return {

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from server.matching.embeddings import Embedder, Vector
+from server.matching.embeddings import DIM, MODEL_ID, Embedder, Vector
 from server.skills import Skill, SkillCatalog
 
 CENTROID_WEIGHT = 0.5
@@ -73,7 +76,7 @@ class SkillModel:
                     texts.append(text)
                     owner.append(i)
                     is_example.append(n > 0)
-            examples = self._embedder.embed_now(texts)
+            examples = self._cached(digest, texts)
             owners = np.array(owner, dtype=np.int64)
             centroids = np.zeros((len(self._skills), examples.shape[1]), dtype=np.float32)
             for i in range(len(self._skills)):
@@ -88,6 +91,26 @@ class SkillModel:
                 np.array(is_example, dtype=np.bool_),
             )
         self._vectors = _BUILT[digest]
+
+    def _cached(self, digest: str, texts: list[str]) -> Vector:
+        """The catalog's vectors, from a file in the temp dir when another process on this
+        machine already made them for this catalog and model (each server process would
+        otherwise spend ~1.5 s of a core at start-up)."""
+        path = Path(tempfile.gettempdir()) / f"mentorburst-skills-{MODEL_ID}-{digest[:24]}.npy"
+        try:
+            found: Vector = np.load(path)
+            if found.shape == (len(texts), DIM):
+                return found
+        except (OSError, ValueError):
+            pass
+        vectors = self._embedder.embed_now(texts)
+        scratch = path.with_suffix(f".{os.getpid()}.tmp.npy")
+        try:
+            np.save(scratch, vectors)
+            os.replace(scratch, path)
+        except OSError:
+            scratch.unlink(missing_ok=True)
+        return vectors
 
     @property
     def vectors(self) -> _Vectors:
