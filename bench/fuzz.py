@@ -73,6 +73,7 @@ TEMPLATES = {
     "mentor:online": '{"skills":["python"],"minutes":30}',
     "mentor:offline": "{}",
     "mentee:join": '{"skill":"python","question":"How do I profile asyncio?"}',
+    "mentee:widen": '{"skill":"other"}',
     "mentee:leave": "{}",
     "session:decline": '{"session_id":"s_x"}',
     "session:connected": '{"session_id":"s_x"}',
@@ -121,6 +122,12 @@ ROUTES = [
     ("POST", "/api/events"), ("GET", "/api/events/{id}"), ("GET", "/api/events/{id}/summary"),
     ("GET", "/api/events/{id}/me"), ("GET", "/api/nothing"), ("GET", "/healthz"),
     ("GET", "/api/me/events"), ("GET", "/api/settings"),
+    ("POST", "/api/skills/suggest"), ("GET", "/api/mentors"), ("GET", "/api/me/pointers"),
+    ("PUT", "/api/me/office-hours"), ("GET", "/api/users/{id}/office-hours"),
+    ("GET", "/api/users/{id}/office-hours.ics"), ("POST", "/api/me/watches"),
+    ("POST", "/api/me/watches/remove"), ("GET", "/api/me/watches"), ("GET", "/api/me/followups"),
+    ("POST", "/api/sessions/{id}/applied"), ("GET", "/api/admin/analytics"),
+    ("GET", "/api/admin/no-shows"), ("GET", "/api/me/admin"),
 ]  # fmt: skip
 IDS = ["u_x", "s_x", "e_x", "%ED%A0%80", "%FF%FE", "x" * 300, "..%2F..%2Fetc", "%00", "ü", "a b"]
 

@@ -36,10 +36,24 @@ from server.embedded_redis import EmbeddedRedis
 from server.errors import log_failure
 from server.events import SpeedEvents
 from server.extensions import Extensions
+from server.matching.directory import Directory
+from server.matching.embeddings import Embedder
+from server.matching.expertise import Expertise
+from server.matching.matcher import Matcher
+from server.matching.preparation import Preparer
+from server.matching.routes import routes as matching_routes
+from server.matching.skillmodel import SkillModel
 from server.notes import Notes
 from server.notifier import SocketNotifier
 from server.precall import PrecallService
 from server.presence import Gone, Presence
+from server.program import Program
+from server.program.admin import Admins
+from server.program.analytics import Analytics
+from server.program.followups import FollowUps
+from server.program.office_hours import OfficeHours
+from server.program.routes import routes as program_routes
+from server.program.watches import Watches
 from server.queue import SkillQueue
 from server.ratelimit import RateLimits
 from server.ratings import Ratings
@@ -102,6 +116,8 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     app[SIO] = sio
     app.add_routes(routes)
     app.add_routes(account_routes)
+    app.add_routes(matching_routes)
+    app.add_routes(program_routes)
     scrape.add_routes(app)
     web_dir = config.web_dir or WEB_DIR
     if (web_dir / "index.html").exists():
@@ -176,17 +192,31 @@ def _services_ctx(
         sio.manager_initialized = True
         manager.initialize()
 
-        lua = Lua(redis, now, settings(config))
+        lua = Lua(redis, now, settings(config, catalog.open_slug or ""))
         await redis.set(SETTINGS_KEY, lua.settings)
         node_id = f"n_{secrets.token_hex(6)}"
         logs.set_node(node_id)
         notifier = SocketNotifier(sio, node_id)
         timers = Timers(redis, lua.scripts, now)
         users = Users(redis, config.guest_ttl_seconds)
-        queue = SkillQueue(redis, lua, config)
+        queue = SkillQueue(redis, lua, config, catalog.open_slug)
         sessions = SessionStore(redis, lua)
         ratings = Ratings(redis, lua, sessions, users)
-        broadcaster = QueueBroadcaster(redis, queue, notifier, now)
+        embedder = Embedder()
+        skill_model = SkillModel(catalog, embedder)
+        embedder.warm(skill_model.build)
+        matcher = Matcher(
+            redis=redis,
+            embedder=embedder,
+            skills=skill_model,
+            expertise=Expertise(redis, embedder),
+            catalog=catalog,
+            config=config,
+            clock=now,
+        )
+        broadcaster = QueueBroadcaster(
+            redis, queue, notifier, now, matcher=matcher, slugs=catalog.slugs
+        )
         limits = RateLimits(redis.connection_pool, config)
         relay = SignalRelay(sessions, notifier, limits)
         manager.on_internal = lambda message: relay.invalidate(message["kind"], message["key"])
@@ -209,7 +239,24 @@ def _services_ctx(
             ratings=ratings,
             timers=timers,
             broadcaster=broadcaster,
+            matcher=matcher,
         )
+        hours = OfficeHours(redis)
+        program = Program(
+            hours=hours,
+            watches=Watches(redis, lua, users, catalog, notifier),
+            followups=FollowUps(redis, lua, ratings, now),
+            admins=Admins(redis),
+            analytics=Analytics(redis, sessions, users, catalog, now),
+        )
+        dropin.online_listeners.append(program.watches.mentor_online)
+        directory = Directory(redis, matcher, ratings, hours, catalog, now)
+
+        async def profile_changed(user_id: str, describes_help: bool) -> None:
+            matcher.expertise.forget(user_id)
+            if describes_help:
+                await directory.listed(user_id)
+
         events = SpeedEvents(
             redis=redis, lua=lua, catalog=catalog, calls=calls, broadcaster=broadcaster
         )
@@ -259,7 +306,7 @@ def _services_ctx(
             store=store,
             users=users,
             tokens=tokens,
-            profiles=Profiles(store, catalog, queue, ratings, now),
+            profiles=Profiles(store, catalog, queue, ratings, now, on_change=profile_changed),
             passkeys=Passkeys(redis, store, config, now),
             sso=OrgSignIn(redis, OidcClient(config, now), store, config)
             if config.oidc_enabled
@@ -287,6 +334,10 @@ def _services_ctx(
             accounts=accounts,
             limits=limits,
             records=SessionRecords(sessions, users, chat, notes, catalog),
+            matcher=matcher,
+            directory=directory,
+            preparer=Preparer(embedder),
+            program=program,
         )
         namespace = SignalingNamespace(
             calls, dropin, events, presence, tokens, guard, limits, now, chat, notes, extensions
@@ -322,5 +373,6 @@ def _services_ctx(
             await sio.shutdown()
             await manager.close()
             await redis.aclose()
+            embedder.close()
 
     return services_ctx

@@ -23,6 +23,7 @@ from redis.exceptions import LockNotOwnedError
 from server import keys
 from server.clock import Clock
 from server.errors import log_failure
+from server.matching.matcher import Matcher
 from server.notifier import Notifier
 from server.queue import SkillQueue
 from server.worker import Worker
@@ -48,8 +49,13 @@ class QueueBroadcaster(Worker):
         notifier: Notifier,
         clock: Clock,
         interval: float = 0.25,
+        matcher: Matcher | None = None,
+        slugs: list[str] | None = None,
     ) -> None:
         self._clock = clock
+        # Open questions (the catalog's open skill) are ranked by fit to each mentor's words.
+        self._matcher = matcher
+        self._slugs = slugs or []
         self._redis = redis
         self._queue = queue
         self._notifier = notifier
@@ -94,25 +100,30 @@ class QueueBroadcaster(Worker):
         window = str(now // FAR_EVERY_MS)
         full = await self._redis.hget(last_key, WINDOW_FIELD) != window
         head = await self._queue.waiting(skill, None if full else NEAR)
-        ids = [mentee_id for mentee_id, _, _ in head]
+        ids = [mentee_id for mentee_id, _, _, _ in head]
+        mentor = None
+        if skill.startswith("@"):  # a mentor's personal requests: say whose
+            mentor = {"id": skill[1:], "name": await self._redis.hget(keys.user(skill[1:]), "name")}
         previous = (
             dict(zip(ids, await self._redis.hmget(last_key, ids), strict=True)) if ids else {}
         )
         sent: dict[str, str] = {}
         owed = False
-        for position, (mentee_id, ticket_id, passed) in enumerate(head, start=1):
+        for position, (mentee_id, ticket_id, passed, topic) in enumerate(head, start=1):
             eta = await self._queue.mentee_eta(
                 mentee_id, skill, position, online_n, service_s, passed
             )
             update: dict[str, Any] = {
                 "ticket_id": ticket_id,
-                "skill": skill,
+                "skill": topic or skill,
                 "position": position,
                 "eta_s": eta.seconds,
                 "waiting": waiting_n,
             }
             if eta.reason:
                 update["eta_reason"] = eta.reason
+            if mentor:
+                update["mentor"] = mentor
             near = position <= NEAR
             fingerprint = f"{ticket_id}:{position}:{eta.seconds}:{eta.reason or ''}" + (
                 f":{waiting_n}" if near else ""
@@ -140,12 +151,25 @@ class QueueBroadcaster(Worker):
         across all nodes (a mentor's own state changes are sent at once, not from here)."""
         mentors: set[str] = set()
         for skill in skills:
+            if skill.startswith("@"):  # a personal request: its mentor hears at once
+                mentors.add(skill[1:])
+                continue
             if not await self._redis.set(keys.PREFIX + f"mflush:{skill}", 1, nx=True, px=1000):
                 self._dirty.add(skill)  # sent within the last second; the counts go out next
                 continue
+            if skill == self._queue.open_skill and self._matcher is not None:
+                # an open question may fit any mentor online, whatever its skills
+                mentors.update(await self._all_online())
             mentors.update(m for m in await self._redis.smembers(keys.online(skill)))
         for mentor_id, update in (await self.mentor_updates(sorted(mentors))).items():
             await self._notifier.to_user(mentor_id, "mentor:update", update)
+
+    async def _all_online(self) -> set[str]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for slug in self._slugs:
+                pipe.smembers(keys.online(slug))
+            found = await pipe.execute()
+        return {m for members in found for m in members}
 
     async def send_mentor_update(self, mentor_id: str) -> None:
         update = await self.mentor_update(mentor_id)
@@ -163,17 +187,34 @@ class QueueBroadcaster(Worker):
         async with self._redis.pipeline(transaction=False) as pipe:
             for mentor_id in mentor_ids:
                 pipe.hgetall(keys.mentor(mentor_id))
-            bursts = dict(zip(mentor_ids, await pipe.execute(), strict=True))
+                pipe.zcard(keys.queue(keys.direct_queue(mentor_id)))
+            raw = await pipe.execute()
+        bursts = dict(zip(mentor_ids, raw[0::2], strict=True))
+        personal = dict(zip(mentor_ids, raw[1::2], strict=True))
         skills_of = {
             m: [s for s in burst.get("skills", "").split(",") if s]
             for m, burst in bursts.items()
             if burst
         }
-        wanted = sorted({s for skills in skills_of.values() for s in skills})
+        open_skill = self._queue.open_skill
+        wanted = sorted({s for skills in skills_of.values() for s in skills} - {open_skill or ""})
         counts = await self._queue.counts(wanted) if wanted else {}
-        questions = await self._queue.questions(wanted, QUESTIONS) if wanted else {}
+        heads = wanted + [keys.direct_queue(m) for m in skills_of if personal[m]]
+        if open_skill and self._matcher is not None:
+            heads.append(open_skill)
+        questions = await self._queue.questions(heads, QUESTIONS) if heads else {}
+        fitting: dict[str, list[dict[str, Any]]] = {}
+        if open_skill and questions.get(open_skill) and self._matcher is not None:
+            texts = await self._matcher.expertise.texts(list(skills_of))
+            fitting = await self._matcher.fitting_questions(texts, questions[open_skill])
         payloads = {
-            m: self._mentor_payload(bursts[m], skills, counts, questions)
+            m: self._mentor_payload(
+                bursts[m],
+                skills,
+                counts,
+                questions.get(keys.direct_queue(m), []),
+                [q for s in skills if s != open_skill for q in questions[s]] + fitting.get(m, []),
+            )
             for m, skills in skills_of.items()
         }
         await self._mark_declined(bursts, payloads)
@@ -198,20 +239,31 @@ class QueueBroadcaster(Worker):
                 {k: v for k, v in q.items() if k != "mentee"} for q in payload["questions"]
             ]
 
-    @staticmethod
     def _mentor_payload(
+        self,
         burst: dict[str, str],
         skills: list[str],
         counts: dict[str, tuple[int, int, float]],
-        questions: dict[str, list[dict[str, Any]]],
+        personal: list[dict[str, Any]],
+        others: list[dict[str, Any]],
     ) -> dict[str, Any]:
-        waiting = sorted(
-            (q for skill in skills for q in questions[skill]), key=lambda q: q["since"]
+        """Personal requests first (flagged ``"personal": true``), then the rest oldest first."""
+        waiting = [{**q, "personal": True} for q in personal] + sorted(
+            others, key=lambda q: q["since"]
         )
+        open_skill = self._queue.open_skill
         return {
             "burst_ends_at": int(burst.get("burst_ends_at", 0)),
             "sessions_done": int(burst.get("sessions_done", 0)),
-            "waiting": {skill: counts[skill][0] for skill in skills},
+            "waiting": {
+                skill: (
+                    sum(1 for q in others if q["skill"] == open_skill)
+                    if skill == open_skill
+                    else counts[skill][0]
+                )
+                for skill in skills
+            },
+            "personal_waiting": len(personal),
             "state": burst.get("state", "offline"),
             "max_sessions": int(burst.get("max_sessions", 0)) or None,
             "questions": [dict(q) for q in waiting[:QUESTIONS]],

@@ -84,15 +84,20 @@ class Calls:
     # -- payloads --------------------------------------------------------------------------
 
     async def peer_cards(self, session: Session) -> dict[str, dict[str, Any]]:
-        """user id -> how the other person sees them (name, rating), for both people."""
+        """user id -> how the other person sees them (name, rating, and (ext) headline and what
+        they won't cover), for both people."""
         return await self.cards(list(session.people))
 
     async def cards(self, people: list[str]) -> dict[str, dict[str, Any]]:
-        """How others see these people (name, rating), in two reads however many."""
-        names = await self.users.names(people)
+        """How others see these people, in two reads however many."""
+        cards = await self.users.cards(people)
         reputations = await self.ratings.reputations(people)
         return {
-            uid: {"id": uid, "name": names.get(uid, ""), "rating": reputations[uid].as_dict()}
+            uid: {
+                "id": uid,
+                **{k: v for k, v in cards[uid].items() if v or k == "name"},
+                "rating": reputations[uid].as_dict(),
+            }
             for uid in people
         }
 

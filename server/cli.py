@@ -49,6 +49,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     doctor.add_argument(
         "--history", action="store_true", help="also check nobody was ever in two calls at once"
     )
+    admin = commands.add_parser(
+        "admin", help="grant or revoke the admin role (program analytics), or list admins"
+    )
+    admin.add_argument("action", choices=["grant", "revoke", "list"])
+    admin.add_argument("user", nargs="?", help="the account's user id (u_...)")
+    admin.add_argument("--redis-url", help="Redis URL (env REDIS_URL); default: the embedded one")
+    admin.add_argument("--data-dir", type=Path, default=Path(".mentorburst"))
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.command == "serve":
         from server import logs
@@ -70,6 +77,22 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
         )
         sys.exit(status)
+    elif args.command == "admin":
+        from server.program.admin import admin_command
+
+        if args.action != "list" and not args.user:
+            parser.error(f"admin {args.action} needs a user id")
+        sys.exit(
+            asyncio.run(
+                admin_command(
+                    args.action,
+                    args.user,
+                    args.redis_url or os.environ.get("REDIS_URL"),
+                    args.data_dir,
+                    say=lambda line: print(line, flush=True),
+                )
+            )
+        )
     elif args.command == "bot":
         from server.peer.bot import Bot, BotOptions
         from server.peer.token_file import TokenFileError

@@ -135,6 +135,14 @@ class Config:
     history_retention_days: float = 365
     event_retention_days: float = 90
     no_show_limit: int = 3
+    # Matching (issue 15, docs/protocol.md "Matching by meaning"): among a skill's idle mentors,
+    # one idle this long is taken first whatever the fit (the fairness bound).
+    fair_idle_seconds: float = 300
+    # A mentee waiting this long with no mentor online in its skill is offered wider skills.
+    widen_after_seconds: float = 120
+    # An open question ("Something else") goes only to a mentor whose expertise fits at least
+    # this well (cosine of all-MiniLM-L6-v2 vectors; see server/matching/ranking.py).
+    open_fit_threshold: float = 0.2
     allowed_origins: tuple[str, ...] = ()
     limit_login: str = "30/second;150/10 seconds;1000/minute"
     limit_event_create: str = "10/minute;100/hour"
@@ -145,6 +153,9 @@ class Config:
     limit_precall: str = "10/minute"
     limit_code_guesses: str = "10/minute;50/hour"
     limit_ice: str = "30/minute"
+    # One suggestion costs ~5 ms of one core: the ask form's typing (one every 400 ms) and a
+    # script checking a few hundred questions pass; a sustained flood does not.
+    limit_suggest: str = "200/second;3000/minute"
     # Accounts (docs/accounts.md): WebAuthn relying party and organisation sign-in.
     public_url: str | None = None
     oidc_issuer: str | None = None
@@ -222,6 +233,18 @@ _FLAGS: dict[str, tuple[Any, str]] = {
     "history-retention-days": (_seconds, "sessions, ratings, chat and notes are kept this long"),
     "event-retention-days": (_seconds, "events (people, rounds, results) are kept this long"),
     "no-show-limit": (int, "no-shows in a day after which asking again waits (0 = never)"),
+    "fair-idle-seconds": (
+        _seconds,
+        "a mentor idle this long is matched first in its skill, whatever the fit",
+    ),
+    "widen-after-seconds": (
+        _seconds,
+        "after this long with no mentor online for its skill, a mentee is offered wider skills",
+    ),
+    "open-fit-threshold": (
+        float,
+        "least expertise fit (cosine) for an open question to be offered to a mentor",
+    ),
     "rate-limits": (
         _on_off,
         "on|off: the abuse limits below (tests of other behaviour turn them off)",
@@ -235,6 +258,10 @@ _FLAGS: dict[str, tuple[Any, str]] = {
     "limit-precall": (_limits, "pre-call checks per user (and at most one at a time)"),
     "limit-code-guesses": (_limits, "event:join with a wrong code, per user"),
     "limit-ice": (_limits, "GET /api/ice (TURN credentials) per user"),
+    "limit-suggest": (
+        _limits,
+        "POST /api/skills/suggest and GET /api/mentors?q= per client address",
+    ),
     "public-url": (_public_url, "the origin people use, e.g. https://mentors.example.org"),
     "oidc-issuer": (str, "OpenID Connect issuer URL of the organisation's sign-in"),
     "oidc-client-id": (str, "OpenID Connect client id registered for this server"),

@@ -7,7 +7,8 @@ embedded Redis for the time of the audit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from redis.asyncio import Redis
@@ -32,6 +33,25 @@ async def _running_embedded(data_dir: Path) -> str | None:
         return None
     finally:
         await client.aclose()
+
+
+@asynccontextmanager
+async def running_redis(redis_url: str | None, data_dir: Path) -> AsyncIterator[Redis]:
+    """The Redis a command-line tool works on: ``--redis-url`` / ``REDIS_URL``, else the
+    embedded Redis of a server running on ``data_dir``, else that data dir's AOF loaded into an
+    embedded Redis for the time of the command."""
+    embedded = None
+    url = redis_url or await _running_embedded(data_dir)
+    if url is None:
+        embedded = EmbeddedRedis(data_dir)
+        url = await embedded.start()
+    redis = Redis.from_url(url, decode_responses=True)
+    try:
+        yield redis
+    finally:
+        await redis.aclose()
+        if embedded is not None:
+            await embedded.stop()
 
 
 async def doctor(

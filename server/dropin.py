@@ -8,13 +8,16 @@ the notifier. Every transition that could race is a Lua script, so it holds no s
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from server import keys
 from server.broadcast import QueueBroadcaster
 from server.calls import Calls
 from server.clock import Clock
 from server.config import Config
-from server.errors import InvalidPayload
+from server.errors import Conflict, InvalidPayload, NotFound
+from server.matching.matcher import Matcher
 from server.payloads import Rate, Report
 from server.queue import Match, SkillQueue, Ticket
 from server.ratings import Ratings
@@ -37,6 +40,7 @@ class DropIn:
         ratings: Ratings,
         timers: Timers,
         broadcaster: QueueBroadcaster,
+        matcher: Matcher,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -45,9 +49,14 @@ class DropIn:
         self.calls = calls
         self.ratings = ratings
         self.broadcaster = broadcaster
+        self.matcher = matcher
+        self.timers = timers
+        # Told (mentor id, skills) when a mentor starts a burst: office-hours watchers.
+        self.online_listeners: list[Callable[[str, list[str]], Awaitable[None]]] = []
         calls.settled_listeners.append(self._after_call)
         timers.on("cooldown", self._cooldown_over)
         timers.on("burst", self._burst_over)
+        timers.on("widen", self._widen_due)
 
     def check_skill(self, slug: str) -> None:
         if slug not in self.catalog:
@@ -55,9 +64,36 @@ class DropIn:
 
     # -- mentees ---------------------------------------------------------------------------
 
-    async def mentee_join(self, mentee_id: str, skill: str, question: str) -> dict[str, Any]:
+    async def mentee_join(
+        self, mentee_id: str, skill: str, question: str, mentor_id: str | None = None
+    ) -> dict[str, Any]:
+        """Ask in a catalog skill (ranked among its idle mentors), as an open question
+        ("Something else": the mentor whose expertise fits best), or of one mentor
+        (``mentor_id``: a personal request, about ``skill``, that only that mentor takes)."""
         self.check_skill(skill)
-        result = await self.queue.join(mentee_id, skill, question)
+        if mentor_id is not None:
+            if mentor_id == mentee_id:
+                raise InvalidPayload("mentor_id: you can't ask yourself.")
+            if await self.calls.users.name(mentor_id) is None:
+                raise NotFound("No such mentor.")
+            queue, topic = keys.direct_queue(mentor_id), skill
+            candidates, fallback, widen = [mentor_id], False, False
+        elif skill == self.catalog.open_slug:
+            queue, topic = skill, ""
+            candidates, fallback, widen = await self.matcher.for_open(question), False, False
+        else:
+            queue, topic = skill, ""
+            candidates = await self.matcher.for_skill(skill, question)
+            fallback, widen = True, True
+        result = await self.queue.join(
+            mentee_id,
+            queue,
+            question,
+            topic=topic,
+            candidates=candidates,
+            fallback=fallback,
+            widen=widen,
+        )
         if isinstance(result, Match):
             session = await self._announce(result)
             return {
@@ -66,10 +102,65 @@ class DropIn:
                 "eta_s": 0,
                 "session_id": result.session_id,
             }
-        self.broadcaster.mark(skill)
+        self.broadcaster.mark(queue)
         return await self._ticket_view(
             mentee_id, result, (await self.queue.counts([result.skill]))[result.skill]
         )
+
+    async def widen(self, mentee_id: str, skill: str) -> dict[str, Any]:
+        """The mentee accepts a wider skill it was offered (``queue:widen``); only then does it
+        move, with its place in time."""
+        ticket = await self.queue.ticket(mentee_id)
+        if ticket is None:
+            raise Conflict("You are not waiting.", code="not_waiting")
+        if skill == self.catalog.open_slug:
+            candidates, fallback = await self.matcher.for_open(ticket.question), False
+        else:
+            candidates = await self.matcher.for_skill(skill, ticket.question)
+            fallback = True
+        result = await self.queue.widen(mentee_id, ticket.ticket_id, skill, candidates, fallback)
+        self.broadcaster.mark(ticket.skill, skill)
+        if isinstance(result, Match):
+            await self._announce(result)
+            return {"ticket_id": ticket.ticket_id, "position": 0, "eta_s": 0, "skill": skill}
+        counts = (await self.queue.counts([skill]))[skill]
+        return {**await self._ticket_view(mentee_id, result, counts), "skill": skill}
+
+    async def _widen_due(self, mentee_id: str) -> None:
+        """A mentee has waited ``--widen-after-seconds``: with no mentor online for its skill,
+        offer the nearest skills that have one, and "Something else"; else look again later."""
+        ticket = await self.queue.ticket(mentee_id)
+        if ticket is None or ticket.direct or ticket.skill == self.catalog.open_slug:
+            return
+        if ticket.widen_offer:
+            return
+        if (await self.queue.counts([ticket.skill]))[ticket.skill][1] > 0:
+            later = self.clock.now_ms() + round(self.config.widen_after_seconds * 1000)
+            await self.timers.schedule("widen", mentee_id, later)
+            return
+        options = await self.widen_options(ticket.question, ticket.skill)
+        if await self.queue.offer_widening(
+            mentee_id, ticket.ticket_id, [o["slug"] for o in options]
+        ):
+            await self.calls.notifier.to_user(
+                mentee_id,
+                "queue:widen",
+                {"ticket_id": ticket.ticket_id, "skill": ticket.skill, "options": options},
+            )
+
+    async def widen_options(self, question: str, skill: str) -> list[dict[str, Any]]:
+        """Up to two nearest catalog skills with a mentor online now, then the open skill."""
+        near = await self.matcher.adjacent(question, skill, limit=len(self.catalog.slugs))
+        counts = await self.queue.counts([s.slug for s in near])
+        options = [
+            {**s.as_dict(), "mentors_online": counts[s.slug][1]}
+            for s in near
+            if counts[s.slug][1] > 0
+        ][:2]
+        open_slug = self.catalog.open_slug
+        if open_slug:
+            options.append({"slug": open_slug, "name": self.catalog.name(open_slug), "score": None})
+        return options
 
     async def _ticket_view(
         self, mentee_id: str, ticket: Ticket, counts: tuple[int, int, float]
@@ -95,7 +186,17 @@ class DropIn:
             return None
         counts = (await self.queue.counts([ticket.skill]))[ticket.skill]
         view = await self._ticket_view(mentee_id, ticket, counts)
-        return {**view, "skill": ticket.skill, "waiting": counts[0], "question": ticket.question}
+        update = {**view, "skill": ticket.label, "waiting": counts[0], "question": ticket.question}
+        if ticket.direct:
+            update["mentor"] = {
+                "id": ticket.direct,
+                "name": await self.calls.users.name(ticket.direct) or "",
+            }
+        if ticket.widen_offer:
+            update["widen"] = [
+                {"slug": slug, "name": self.catalog.name(slug)} for slug in ticket.widen_offer
+            ]
+        return update
 
     async def mentee_leave(self, mentee_id: str) -> None:
         skill = await self.queue.leave(mentee_id)
@@ -110,11 +211,15 @@ class DropIn:
         for slug in skills:
             self.check_skill(slug)
         skills = list(dict.fromkeys(skills))
-        previous = (await self.queue.mentor(mentor_id)).get("skills", "")
+        before = await self.queue.mentor(mentor_id)
+        previous = before.get("skills", "")
         burst = await self.queue.mentor_online(
             mentor_id, skills, self.clock.now_ms() + minutes * 60_000, max_sessions
         )
         self.broadcaster.mark(*skills, *[s for s in previous.split(",") if s])
+        if before.get("state", "offline") == "offline":
+            for listener in self.online_listeners:
+                await listener(mentor_id, skills)
         if burst.state == "idle":
             await self.mentor_ready(mentor_id)  # tells the mentor, matched or not
         else:
@@ -129,7 +234,8 @@ class DropIn:
 
     async def mentor_ready(self, mentor_id: str, *, wake: bool = False) -> None:
         """An idle mentor takes whoever waited longest, or waits in its pools; it is told."""
-        outcome = await self.queue.mentor_ready(mentor_id, wake=wake)
+        open_fits = await self.matcher.open_for_mentor(mentor_id)
+        outcome = await self.queue.mentor_ready(mentor_id, wake=wake, open_fits=open_fits)
         if isinstance(outcome, Match):
             await self._announce(outcome)
         else:
@@ -157,7 +263,14 @@ class DropIn:
         if session.event_id:
             return
         self.broadcaster.mark(session.skill)
-        match = await self.queue.requeued_match(session.mentee_id) if session.requeued else None
+        match = None
+        if session.requeued:
+            candidates = (
+                await self.matcher.for_open(session.question)
+                if session.skill == self.catalog.open_slug
+                else []
+            )
+            match = await self.queue.requeued_match(session.mentee_id, candidates)
         if match:
             await self._announce(match)
         if session.mentor_after == "idle":

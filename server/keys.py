@@ -8,8 +8,14 @@ def user(uid: str) -> str:
 
 
 def queue(skill: str) -> str:
-    """ZSET of waiting mentee ids, scored by queue order (lower = nearer the front)."""
+    """ZSET of waiting mentee ids, scored by queue order (lower = nearer the front). A mentor's
+    personal requests wait in the queue named ``direct_queue(mentor)``."""
     return f"{PREFIX}queue:{skill}"
+
+
+def direct_queue(mentor_uid: str) -> str:
+    """The queue name (not a key) of the personal requests ("Ask Jamie") to one mentor."""
+    return f"@{mentor_uid}"
 
 
 def mentee(uid: str) -> str:
@@ -77,6 +83,11 @@ def reputation(uid: str) -> str:
 
 
 GLOBAL_REPUTATION = f"{PREFIX}reputation:*all*"
+
+
+def skill_reputation(uid: str) -> str:
+    """HASH "<skill>:count" / "<skill>:sum" of ratings received as a mentor, per skill."""
+    return f"{PREFIX}skillrep:{uid}"
 
 
 def history(uid: str) -> str:
@@ -215,3 +226,31 @@ def precall(uid: str) -> str:
 def revoked_token(token_id: str) -> str:
     """STRING while a signed-out token would still be valid (expires with it)."""
     return f"{PREFIX}revoked:{token_id}"
+
+
+# -- matching, follow-through and the program (issue 15) --------------------------------------
+# mb:user:{uid} also carries office_hours (JSON list, server/program/office_hours.py).
+# mb:session:{sid} also carries direct (the mentor of a personal request), applied_note,
+# applied_at and applied_skipped (server/program/followups.py).
+
+
+def watchers(kind: str, target: str) -> str:
+    """SET of users to tell once when a mentor (kind ``mentor``) or any mentor of a skill
+    (kind ``skill``) comes online."""
+    return f"{PREFIX}watchers:{kind}:{target}"
+
+
+def watching(uid: str) -> str:
+    """SET of "<kind>:<target>" a user watches (the other side of ``watchers``)."""
+    return f"{PREFIX}watching:{uid}"
+
+
+MENTORS = f"{PREFIX}mentors"  # SET: the directory's people (went online, or wrote a profile)
+ADMINS = f"{PREFIX}admins"  # SET of user ids with the admin role (mentorburst admin grant)
+
+
+def log(name: str) -> str:
+    """ZSET logs the analytics read, kept and trimmed to the history retention as written:
+    ``sessions`` (session ids by matched_at), ``joins`` ("ticket|mentee|skill" by join time),
+    ``bursts`` ("burst|mentor|started_at|ended_at|sessions_done" by end)."""
+    return f"{PREFIX}log:{name}"

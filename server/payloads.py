@@ -119,6 +119,12 @@ class Empty(Struct):
 class MenteeJoin(Struct):
     skill: Slug
     question: Annotated[str, Meta(max_length=2000)]
+    # (ext) a personal request: only this mentor takes it ("Ask Jamie", "Ask again").
+    mentor_id: Id | None = None
+
+
+class MenteeWiden(Struct):
+    skill: Slug
 
 
 class SessionRef(Struct):

@@ -37,6 +37,18 @@ class Ticket:
     position: int
     question: str = ""
     passed: bool = False  # a mentor declined it, or failed to connect with it
+    topic: str = ""  # the skill a personal request is about ('' otherwise)
+    widen_offer: tuple[str, ...] = ()  # wider skills offered and not yet taken
+
+    @property
+    def direct(self) -> str | None:
+        """The mentor a personal request waits for."""
+        return self.skill[1:] if self.skill.startswith("@") else None
+
+    @property
+    def label(self) -> str:
+        """The skill the mentee sees: the topic of a personal request, else its queue."""
+        return self.topic or self.skill
 
 
 @dataclass(frozen=True)
@@ -85,16 +97,40 @@ def _match(reply: list[str] | None) -> Match | None:
 
 
 class SkillQueue:
-    def __init__(self, redis: Redis, lua: Lua, config: Config) -> None:
+    def __init__(
+        self, redis: Redis, lua: Lua, config: Config, open_skill: str | None = None
+    ) -> None:
         self._redis = redis
         self._lua = lua
         self._scripts = lua.scripts
         self._default_service_s = config.session_seconds
+        self.open_skill = open_skill
 
-    async def join(self, mentee_id: str, skill: str, question: str) -> Match | Ticket:
-        """Match at once with an idle mentor, or wait; a repeated join for the same skill is a no-op."""
+    async def join(
+        self,
+        mentee_id: str,
+        skill: str,
+        question: str,
+        *,
+        topic: str = "",
+        candidates: list[str] | None = None,
+        fallback: bool = True,
+        widen: bool = False,
+    ) -> Match | Ticket:
+        """Match at once with the first of ``candidates`` still free (then, with ``fallback``,
+        the mentor idle longest in the skill), or wait in the queue named ``skill``; a repeated
+        join for the same queue is a no-op."""
         reply = await self._lua(
-            self._scripts.enqueue_mentee, mentee_id, new_id("t"), skill, question, new_id("s")
+            self._scripts.enqueue_mentee,
+            mentee_id,
+            new_id("t"),
+            skill,
+            question,
+            new_id("s"),
+            topic,
+            int(fallback),
+            int(widen),
+            *(candidates or []),
         )
         kind = reply[0]
         if kind == "err":
@@ -106,15 +142,46 @@ class SkillQueue:
             match = _match(reply)
             assert match is not None
             return match
-        return Ticket(reply[1], skill, int(reply[2]))
+        return Ticket(reply[1], skill, int(reply[2]), topic=topic)
+
+    async def widen(
+        self, mentee_id: str, ticket_id: str, skill: str, candidates: list[str], fallback: bool
+    ) -> Match | Ticket:
+        """Move a waiting mentee to a wider skill it was offered, keeping its place in time."""
+        reply = await self._lua(
+            self._scripts.widen_mentee,
+            mentee_id,
+            ticket_id,
+            skill,
+            new_id("s"),
+            int(fallback),
+            *candidates,
+        )
+        if reply[0] == "err":
+            raise Conflict(
+                "That is not a wider skill you were offered for the question you are waiting with.",
+                code=str(reply[1]),
+            )
+        match = _match(reply)
+        return match if match else Ticket(reply[1], skill, int(reply[2]))
+
+    async def offer_widening(self, mentee_id: str, ticket_id: str, skills: list[str]) -> bool:
+        """Record the wider skills offered to this ticket (what ``widen`` accepts); False when
+        the mentee stopped waiting with that ticket meanwhile."""
+        reply = await self._lua(self._scripts.widen_offer, mentee_id, ticket_id, ",".join(skills))
+        return bool(reply)
 
     async def leave(self, mentee_id: str) -> str | None:
         """Stop waiting; returns the skill left, None if the mentee was not waiting."""
         skill: str | None = await self._lua(self._scripts.leave_queue, mentee_id)
         return skill
 
-    async def requeued_match(self, mentee_id: str) -> Match | None:
-        reply = await self._lua(self._scripts.requeue_mentee, mentee_id, new_id("s"))
+    async def requeued_match(
+        self, mentee_id: str, candidates: list[str] | None = None
+    ) -> Match | None:
+        reply = await self._lua(
+            self._scripts.requeue_mentee, mentee_id, new_id("s"), *(candidates or [])
+        )
         return _match(reply)
 
     async def mentor_online(
@@ -137,9 +204,14 @@ class SkillQueue:
             raise Conflict(_JOIN_ERRORS.get(code, code), code=code)
         return MentorBurst(reply[0], int(reply[1]), int(reply[2]))
 
-    async def mentor_ready(self, mentor_id: str, *, wake: bool = False) -> Match | str:
-        """An idle mentor takes the longest-waiting mentee it may; else 'idle', 'offline' or its state."""
-        reply = await self._lua(self._scripts.mentor_ready, mentor_id, new_id("s"), int(wake))
+    async def mentor_ready(
+        self, mentor_id: str, *, wake: bool = False, open_fits: list[str] | None = None
+    ) -> Match | str:
+        """An idle mentor takes a personal request, else the longest-waiting mentee it may
+        (open questions only among ``open_fits``); else 'idle', 'offline' or its state."""
+        reply = await self._lua(
+            self._scripts.mentor_ready, mentor_id, new_id("s"), int(wake), *(open_fits or [])
+        )
         match = _match(reply)
         if match:
             return match
@@ -155,36 +227,54 @@ class SkillQueue:
         return dict(raw)
 
     async def ticket(self, mentee_id: str) -> Ticket | None:
-        ticket_id, skill, question, passed = await self._redis.hmget(
-            keys.mentee(mentee_id), "ticket_id", "skill", "question", "passed"
+        ticket_id, skill, question, passed, topic, offer = await self._redis.hmget(
+            keys.mentee(mentee_id),
+            "ticket_id",
+            "skill",
+            "question",
+            "passed",
+            "topic",
+            "widen_offer",
         )
         if skill is None:
             return None
         rank = await self._redis.zrank(keys.queue(skill), mentee_id)
         if rank is None:
             return None
-        return Ticket(ticket_id, skill, rank + 1, question or "", passed == "1")
+        return Ticket(
+            ticket_id,
+            skill,
+            rank + 1,
+            question or "",
+            passed == "1",
+            topic or "",
+            tuple(s for s in (offer or "").split(",") if s),
+        )
 
-    async def waiting(self, skill: str, limit: int | None = None) -> list[tuple[str, str, bool]]:
-        """(mentee id, ticket id, passed) in queue order; the first ``limit`` only if given.
-        ``passed``: a mentor declined it (or failed to connect), see :meth:`mentee_eta`."""
+    async def waiting(
+        self, skill: str, limit: int | None = None
+    ) -> list[tuple[str, str, bool, str]]:
+        """(mentee id, ticket id, passed, topic) in queue order; the first ``limit`` only if given.
+        ``passed``: a mentor declined it (or failed to connect), see :meth:`mentee_eta`.
+        ``skill`` may be a personal-request queue (``keys.direct_queue``)."""
         last = -1 if limit is None else limit - 1
         members = [m for m in await self._redis.zrange(keys.queue(skill), 0, last)]
         if not members:
             return []
         async with self._redis.pipeline(transaction=False) as pipe:
             for member in members:
-                pipe.hmget(keys.mentee(member), "ticket_id", "passed")
+                pipe.hmget(keys.mentee(member), "ticket_id", "passed", "topic")
             tickets = await pipe.execute()
         return [
-            (m, t, passed == "1")
-            for m, (t, passed) in zip(members, tickets, strict=True)
+            (m, t, passed == "1", topic or "")
+            for m, (t, passed, topic) in zip(members, tickets, strict=True)
             if t is not None
         ]
 
     async def questions(self, skills: list[str], limit: int) -> dict[str, list[dict[str, Any]]]:
         """skill -> its first ``limit`` waiting questions as ``{"skill", "question", "since",
-        "mentee"}``; callers show mentors all but ``mentee`` (no names, no ids)."""
+        "mentee"}``; callers show mentors all but ``mentee`` (no names, no ids). For a personal
+        request queue, ``skill`` is the skill the request is about."""
         async with self._redis.pipeline(transaction=False) as pipe:
             for skill in skills:
                 pipe.zrange(keys.queue(skill), 0, limit - 1)
@@ -192,29 +282,40 @@ class SkillQueue:
         async with self._redis.pipeline(transaction=False) as pipe:
             for members in heads:
                 for member in members:
-                    pipe.hmget(keys.mentee(member), "question", "joined_at")
+                    pipe.hmget(keys.mentee(member), "question", "joined_at", "topic")
             tickets = iter(await pipe.execute())
         out: dict[str, list[dict[str, Any]]] = {}
         for skill, members in zip(skills, heads, strict=True):
             found = [next(tickets) for _ in members]
             out[skill] = [
-                {"skill": skill, "question": question, "since": int(joined_at), "mentee": member}
-                for member, (question, joined_at) in zip(members, found, strict=True)
+                {
+                    "skill": topic or skill,
+                    "question": question,
+                    "since": int(joined_at),
+                    "mentee": member,
+                }
+                for member, (question, joined_at, topic) in zip(members, found, strict=True)
                 if question is not None and joined_at
             ]
         return out
 
     async def counts(self, skills: list[str]) -> dict[str, tuple[int, int, float]]:
-        """skill -> (waiting, mentors online, measured seconds per mentee)."""
+        """skill -> (waiting, mentors online, measured seconds per mentee). For a mentor's
+        personal-request queue, "mentors online" is 1 while that mentor is online."""
         async with self._redis.pipeline(transaction=False) as pipe:
             for skill in skills:
                 pipe.zcard(keys.queue(skill))
-                pipe.scard(keys.online(skill))
+                if skill.startswith("@"):
+                    pipe.hget(keys.mentor(skill[1:]), "state")
+                else:
+                    pipe.scard(keys.online(skill))
                 pipe.hget(keys.service(skill), "avg_s")
             values = await pipe.execute()
         out = {}
         for i, skill in enumerate(skills):
             waiting, online, service = values[3 * i : 3 * i + 3]
+            if skill.startswith("@"):
+                online = int(online not in (None, "offline"))
             out[skill] = (
                 int(waiting),
                 int(online),
@@ -226,7 +327,13 @@ class SkillQueue:
         self, mentee_id: str, skill: str, position: int, online: int, service_s: float, passed: bool
     ) -> Eta:
         """The ETA a waiting mentee is told. Once a mentor passed on it, only the mentors who
-        may still take it count: the one who declined is online, but not for this mentee."""
+        may still take it count: the one who declined is online, but not for this mentee. An open
+        question waits for a mentor whose expertise fits, which no count foretells; a personal
+        request, for its one mentor."""
+        if skill == self.open_skill:
+            return Eta(None, "open_question")
+        if skill.startswith("@") and online <= 0:
+            return Eta(None, "mentor_offline")
         if not passed:
             return self.eta(position, online, service_s)
         others = int(await self._lua(self._scripts.mentee_mentors, mentee_id, skill))

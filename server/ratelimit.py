@@ -62,6 +62,7 @@ class Budgets:
     precall: Budget
     code_guesses: Budget
     ice: Budget
+    suggest: Budget
 
     @classmethod
     def from_config(cls, config: Config) -> Budgets:
@@ -77,6 +78,7 @@ class Budgets:
             Budget.parse("precall", "connection checks", config.limit_precall),
             Budget.parse("code_guesses", "wrong event codes", config.limit_code_guesses),
             Budget.parse("ice", "requests for relay credentials", config.limit_ice),
+            Budget.parse("suggest", "skill suggestions from this address", config.limit_suggest),
         )
 
 

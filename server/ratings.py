@@ -160,6 +160,17 @@ class Ratings:
                     "rating_given": ratings.get(user_id),
                     "rating_received": _public(ratings.get(peer)),
                     "no_show": session.no_show,
+                    "direct": bool(session.direct),
+                    "mutual_follow_up": bool(
+                        (ratings.get(user_id) or {}).get("follow_up")
+                        and (ratings.get(peer) or {}).get("follow_up")
+                    ),
+                    "applied": (
+                        {"note": session.applied_note, "at": session.applied_at}
+                        if session.applied_at
+                        else None
+                    ),
+                    "applied_skipped": session.applied_skipped,
                 }
             )
         return out

@@ -38,8 +38,9 @@ def _source(name: str) -> str:
     return resources.files("server.lua").joinpath(f"{name}.lua").read_text(encoding="utf-8")
 
 
-def settings(config: Config) -> str:
-    """What every script may read as ``S``: the call and deadline lengths, in milliseconds."""
+def settings(config: Config, open_skill: str = "other") -> str:
+    """What every script may read as ``S``: the call and deadline lengths, in milliseconds, and
+    the catalog's open skill ("Something else"), whose queue is matched by fit, not in order."""
     return json.dumps(
         {
             "session_ms": config.session_ms,
@@ -56,6 +57,8 @@ def settings(config: Config) -> str:
             "history_ttl_s": round(config.history_retention_days * 86400),
             "event_ttl_s": round(config.event_retention_days * 86400),
             "noshow_limit": config.no_show_limit,
+            "widen_ms": round(config.widen_after_seconds * 1000),
+            "open_skill": open_skill,
         }
     )
 
@@ -77,6 +80,10 @@ class Scripts:
     notes_compact: AsyncScript
     extend_session: AsyncScript
     mentee_mentors: AsyncScript
+    widen_mentee: AsyncScript
+    widen_offer: AsyncScript
+    applied_note: AsyncScript
+    watch_fire: AsyncScript
     report: AsyncScript
     presence_connect: AsyncScript
     presence_disconnect: AsyncScript

@@ -15,8 +15,12 @@ from server.clock import Clock
 from server.config import Config
 from server.dropin import DropIn
 from server.events import SpeedEvents
+from server.matching.directory import Directory
+from server.matching.matcher import Matcher
+from server.matching.preparation import Preparer
 from server.precall import PrecallService
 from server.presence import Presence
+from server.program import Program
 from server.queue import SkillQueue
 from server.ratelimit import RateLimits
 from server.ratings import Ratings
@@ -52,6 +56,10 @@ class Services:
     accounts: Accounts
     records: SessionRecords
     limits: RateLimits
+    matcher: Matcher
+    directory: Directory
+    preparer: Preparer
+    program: Program
 
 
 SERVICES = web.AppKey("services", Services)

@@ -36,6 +36,10 @@ class Session:
     joined_at: int | None = None  # the mentee's ticket, for drop-in matches
     extended_ms: int = 0  # added by agreement (session:extend)
     credited_ms: int = 0  # given back after drops
+    direct: str = ""  # a personal request's mentor ('' for a queue match)
+    applied_note: str = ""  # the mentee's "how I applied it" (server/program/followups.py)
+    applied_at: int | None = None
+    applied_skipped: bool = False
 
     def role_of(self, user_id: str) -> str | None:
         if user_id == self.mentor_id:
@@ -133,6 +137,10 @@ class SessionStore:
             joined_at=_int(h.get("joined_at")),
             extended_ms=int(h.get("extended_ms") or 0),
             credited_ms=int(h.get("credited_ms") or 0),
+            direct=h.get("direct", ""),
+            applied_note=h.get("applied_note", ""),
+            applied_at=_int(h.get("applied_at")),
+            applied_skipped=bool(h.get("applied_skipped")),
         )
 
     async def sockets_of(self, user_ids: list[str]) -> dict[str, list[str]]:

@@ -219,7 +219,12 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     @route("mentee:join", p.MenteeJoin)
     async def mentee_join(self, user_id: str, msg: p.MenteeJoin) -> dict[str, Any]:
         question = p.trimmed(msg.question, "question", 1, 500)
-        return await self.dropin.mentee_join(user_id, msg.skill, question)
+        return await self.dropin.mentee_join(user_id, msg.skill, question, msg.mentor_id)
+
+    @route("mentee:widen", p.MenteeWiden)
+    async def mentee_widen(self, user_id: str, msg: p.MenteeWiden) -> dict[str, Any]:
+        """Accept a wider skill offered in ``queue:widen`` (its own rate budget, as every event)."""
+        return await self.dropin.widen(user_id, msg.skill)
 
     @route("mentee:leave", p.Empty)
     async def mentee_leave(self, user_id: str, msg: p.Empty) -> None:

@@ -42,6 +42,21 @@ class Users:
         value = await self._redis.hget(keys.user(user_id), "name")
         return str(value) if value is not None else None
 
+    async def cards(self, user_ids: list[str]) -> dict[str, dict[str, str]]:
+        """Name, headline and what they won't cover, for peer cards, in one round trip."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for uid in user_ids:
+                pipe.hmget(keys.user(uid), "name", "headline", "wont_cover")
+            values = await pipe.execute()
+        return {
+            uid: {
+                "name": name or DELETED_NAME,
+                "headline": headline or "",
+                "wont_cover": wont or "",
+            }
+            for uid, (name, headline, wont) in zip(user_ids, values, strict=True)
+        }
+
     async def names(self, user_ids: list[str]) -> dict[str, str]:
         async with self._redis.pipeline(transaction=False) as pipe:
             for uid in user_ids:

@@ -77,10 +77,14 @@ async def _answer(response: web.StreamResponse) -> web.StreamResponse:
     return response
 
 
+# POSTs that change nothing (a question in, suggestions out): they have budgets of their own.
+READS = frozenset({"/api/skills/suggest"})
+
+
 @web.middleware
 def rest_write_budget(request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
     """Per user, every REST write counts against one budget (after ``bearer_identity``)."""
-    if request.method in WRITES and request.path.startswith("/api/"):
+    if request.method in WRITES and request.path.startswith("/api/") and request.path not in READS:
         user_id = getattr(request.get(IDENTITY), "user_id", None)
         if user_id:
             return _spend_then(request, handler, user_id)

@@ -192,6 +192,8 @@ PERMANENT = (
     "mb:timers", "mb:nodes", "mb:active", "mb:txn-seq", "mb:queue-seq", "mb:settings",
     "mb:reports", "mb:reputation:*all*", "mb:service:", "mb:queue:", "mb:idle:", "mb:online:",
     "mb:qlast:",
+    # The directory's index (read-side cleaned) and the admins (issue 15).
+    "mb:mentors", "mb:admins", "mb:log:",
     # Live state the flow itself removes (and the reconciler audits).
     "mb:sockets:", "mb:node-users:", "mb:live:", "mb:mentee:",
 )  # fmt: skip

@@ -48,6 +48,7 @@ FIGURES = {
     "workers": ["workers2_match_throughput", "workers2_signal_peak"],
     "fanout": ["pubsub_fanout_cpu@1", "pubsub_fanout_cpu@2", "pubsub_fanout_cpu@4"],
     "turn_call": ["turn_call_first_frame", "turn_call_connected"],
+    "suggest": ["suggest_latency", "suggest_model_memory"],
 }
 WITH_BASELINE = {
     "relay_peak",

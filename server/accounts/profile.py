@@ -6,6 +6,7 @@ a person says they can help with, used where no burst says otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from msgspec import Meta, Struct
@@ -24,16 +25,22 @@ class ProfileUpdate(Struct, forbid_unknown_fields=True):
     expertise: Annotated[str, Meta(max_length=1000)] = ""
     skills: Annotated[list[Slug], Meta(max_length=20)] = []
     name: Annotated[str, Meta(max_length=200)] | None = None
+    # (ext) boundaries: what this mentor won't cover (shown before and during a call)
+    wont_cover: Annotated[str, Meta(max_length=300)] | None = None
 
 
 def profile_of(account: Account) -> dict[str, Any]:
-    return {
+    """The contract's profile; (ext) ``wont_cover`` only once the person wrote one."""
+    profile: dict[str, Any] = {
         "id": account.id,
         "name": account.name,
         "headline": account.headline,
         "expertise": account.expertise,
         "skills": account.skills,
     }
+    if account.wont_cover:
+        profile["wont_cover"] = account.wont_cover
+    return profile
 
 
 class Profiles:
@@ -44,12 +51,16 @@ class Profiles:
         queue: SkillQueue,
         ratings: Ratings,
         clock: Clock,
+        on_change: Callable[[str, bool], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._catalog = catalog
         self._queue = queue
         self._ratings = ratings
         self._clock = clock
+        # Told (user id, whether the profile now says what they can help with): the matcher
+        # re-embeds their expertise, the directory lists them.
+        self._on_change = on_change
 
     async def update(self, account: Account, msg: ProfileUpdate) -> dict[str, Any]:
         unknown = [s for s in msg.skills if s not in self._catalog.slugs]
@@ -63,7 +74,12 @@ class Profiles:
         }
         if msg.name is not None:
             values["name"] = trimmed(msg.name, "name", 1, 60)
+        if msg.wont_cover is not None:
+            values["wont_cover"] = " ".join(msg.wont_cover.split())
         await self._store.update_profile(account.id, values)
+        if self._on_change is not None:
+            describes = bool(values["headline"] or values["expertise"] or values["profile_skills"])
+            await self._on_change(account.id, describes)
         updated = await self._store.get(account.id)
         if updated is None:
             raise NotFound("No such account.")
@@ -84,4 +100,4 @@ class Profiles:
             "skills": account.skills or burst_skills,
             "rating": (await self._ratings.reputation(user_id)).as_dict(),
             "sessions": await self._ratings.sessions_count(user_id),
-        }
+        } | ({"wont_cover": account.wont_cover} if account.wont_cover else {})

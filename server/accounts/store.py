@@ -37,6 +37,7 @@ class Account:
     email: str = ""
     sso_issuer: str = ""
     webauthn_handle: str = ""
+    wont_cover: str = ""
 
     @classmethod
     def from_hash(cls, uid: str, h: dict[str, str]) -> Account:
@@ -52,6 +53,7 @@ class Account:
             email=h.get("email", ""),
             sso_issuer=h.get("sso_issuer", ""),
             webauthn_handle=h.get("webauthn_handle", ""),
+            wont_cover=h.get("wont_cover", ""),
         )
 
 

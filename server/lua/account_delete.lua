@@ -34,6 +34,10 @@ for _, sid in ipairs(redis.call('ZRANGE', k_history(uid), 0, -1)) do
     rating['reflection'] = ''
     redis.call('HSET', ratings, uid, encode(rating, 'tags'))
   end
+  -- "How I applied it" is the mentee's own words to the mentor: it goes with the account.
+  if redis.call('HGET', k_session(sid), 'mentee') == uid then
+    redis.call('HDEL', k_session(sid), 'applied_note')
+  end
   local event_id = redis.call('HGET', k_session(sid), 'event_id')
   if event_id and event_id ~= '' then
     local people = k_event_people(event_id)
@@ -45,5 +49,11 @@ for _, sid in ipairs(redis.call('ZRANGE', k_history(uid), 0, -1)) do
     end
   end
 end
-redis.call('DEL', user, passkeys, k_history(uid), P .. 'reputation:' .. uid, k_mentor(uid))
+for _, watch in ipairs(redis.call('SMEMBERS', P .. 'watching:' .. uid)) do
+  redis.call('SREM', P .. 'watchers:' .. watch, uid)
+end
+redis.call('SREM', P .. 'mentors', uid)
+redis.call('SREM', P .. 'admins', uid)
+redis.call('DEL', user, passkeys, k_history(uid), P .. 'reputation:' .. uid, k_mentor(uid),
+  P .. 'skillrep:' .. uid, P .. 'watching:' .. uid)
 return {'ok'}

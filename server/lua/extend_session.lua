@@ -24,6 +24,7 @@ if new_end > (tonumber(m[1]) or 0) then return {'refused', 'burst'} end
 for _, skill in ipairs(split(m[2])) do
   if redis.call('ZCARD', k_queue(skill)) > 0 then return {'refused', 'waiting'} end
 end
+if redis.call('ZCARD', k_queue(direct_queue(s[2]))) > 0 then return {'refused', 'waiting'} end
 if not other then
   redis.call('HSET', key, 'extend_' .. role, minutes)
   return {'requested', minutes}

@@ -34,6 +34,19 @@ local function k_round_out(id, n) return P .. 'event:' .. id .. ':round:' .. n .
 local function k_chat(id) return P .. 'chat:' .. id end
 local function k_notes(id) return P .. 'notes:' .. id end
 local function k_gone(id) return P .. 'gone:' .. id end
+-- A mentor's personal requests ("Ask Jamie") wait in a queue of their own, named like a skill.
+local function direct_queue(mentor) return '@' .. mentor end
+
+-- Program analytics read these logs (server/program/analytics.py); entries older than the
+-- history retention are trimmed now and then as the log is written (about one write in 32, so
+-- the claim, which writes one, stays one command heavier, not three).
+local function log(name, member, score)
+  local key = P .. 'log:' .. name
+  redis.call('ZADD', key, score or NOW, member)
+  if NOW % 32 == 0 then
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', NOW - S.history_ttl_s * 1000)
+  end
+end
 
 local function split(csv)
   local out = {}
@@ -73,7 +86,7 @@ local function retain_user(uid)
   local kind = redis.call('HGET', k_user(uid), 'kind')
   local kept = kind == 'passkey' or kind == 'sso'
   for _, key in ipairs({k_user(uid), P .. 'reputation:' .. uid, k_blocked(uid), k_noshows(uid),
-      P .. 'hosted:' .. uid, k_mentor(uid), P .. 'passkeys:' .. uid}) do
+      P .. 'hosted:' .. uid, k_mentor(uid), P .. 'passkeys:' .. uid, P .. 'skillrep:' .. uid}) do
     if kept then redis.call('PERSIST', key) else redis.call('EXPIRE', key, S.history_ttl_s) end
   end
 end
@@ -136,9 +149,13 @@ local function join_idle_pools(mentor)
 end
 
 local function go_offline(mentor)
-  for _, skill in ipairs(split(redis.call('HGET', k_mentor(mentor), 'skills'))) do
+  local m = redis.call('HMGET', k_mentor(mentor), 'skills', 'burst', 'burst_started_at', 'sessions_done', 'state')
+  for _, skill in ipairs(split(m[1])) do
     redis.call('ZREM', k_idle(skill), mentor)
     redis.call('SREM', k_online(skill), mentor)
+  end
+  if m[5] and m[5] ~= 'offline' and m[3] then
+    log('bursts', table.concat({m[2] or '', mentor, m[3], NOW, m[4] or 0}, '|'))
   end
   redis.call('HSET', k_mentor(mentor), 'state', 'offline', 'leaving', '0')
   cancel('burst', mentor)
@@ -187,6 +204,7 @@ local function leave_queue(mentee)
   if not skill then return false end
   redis.call('ZREM', k_queue(skill), mentee)
   redis.call('DEL', k_mentee(mentee))
+  cancel('widen', mentee)
   return skill
 end
 
@@ -199,15 +217,19 @@ local function seq() return redis.call('INCR', P .. 'txn-seq') end
 -- Take a waiting mentee out of its queue and book both into a new session, with its connect
 -- deadline. Returns the claim reply.
 local function claim(mentor, mentee, sid, now, session_ms)
-  local t = redis.call('HMGET', k_mentee(mentee), 'ticket_id', 'skill', 'question', 'joined_at', 'score')
+  local t = redis.call('HMGET', k_mentee(mentee), 'ticket_id', 'skill', 'question', 'joined_at', 'score', 'topic')
   redis.call('ZREM', k_queue(t[2]), mentee)
   redis.call('DEL', k_mentee(mentee))
+  cancel('widen', mentee)
+  local direct = ''
+  if string.sub(t[2], 1, 1) == '@' then direct = string.sub(t[2], 2) end
+  local skill = t[6] or t[2]
   leave_idle_pools(mentor)
   local burst = redis.call('HGET', k_mentor(mentor), 'burst')
   redis.call('HSET', k_mentor(mentor), 'state', 'busy')
   redis.call('HSET', k_session(sid),
-    'id', sid, 'mentor', mentor, 'mentee', mentee, 'skill', t[2], 'question', t[3],
-    'ticket_id', t[1], 'joined_at', t[4], 'score', t[5], 'burst', burst,
+    'id', sid, 'mentor', mentor, 'mentee', mentee, 'skill', skill, 'question', t[3],
+    'ticket_id', t[1], 'joined_at', t[4], 'score', t[5], 'burst', burst, 'direct', direct,
     'state', 'matched', 'matched_at', now, 'duration_ms', session_ms, 'claim_seq', seq())
   redis.call('SET', k_live(mentor), sid)
   redis.call('SET', k_live(mentee), sid)
@@ -218,7 +240,8 @@ local function claim(mentor, mentee, sid, now, session_ms)
   retain_session(sid)
   redis.call('SADD', ACTIVE, sid)
   at('connect', sid, now + S.grace_ms)
-  return {'matched', sid, mentor, mentee, t[2]}
+  log('sessions', sid)
+  return {'matched', sid, mentor, mentee, skill}
 end
 
 -- The first idle mentor of a skill (idle longest first) who may take this mentee, or nil.
@@ -248,7 +271,7 @@ local function end_call(sid, reason, actor, expect)
   local key = k_session(sid)
   local s = redis.call('HMGET', key, 'state', 'mentor', 'mentee', 'skill', 'question', 'ticket_id',
     'joined_at', 'score', 'burst', 'mentee_showed', 'mentor_showed', 'mentee_connected',
-    'mentor_connected', 'matched_at', 'event_id')
+    'mentor_connected', 'matched_at', 'event_id', 'direct')
   local state, mentor, mentee, skill = s[1], s[2], s[3], s[4]
   if state ~= 'matched' and state ~= 'live' then return nil end
   if expect ~= '' and state ~= expect then return nil end
@@ -283,7 +306,10 @@ local function end_call(sid, reason, actor, expect)
   local failed_start = reason == 'declined' or reason == 'no_connection'
   local mentor_bailed = actor == mentor and not started
   local requeued = 0
-  if event_id == '' and (failed_start or mentor_bailed) and actor ~= mentee and not mentee_absent then
+  -- A personal request is not requeued: only that mentor could take it, and it passed.
+  local direct = s[16] or ''
+  if event_id == '' and direct == '' and (failed_start or mentor_bailed) and actor ~= mentee
+      and not mentee_absent then
     if redis.call('EXISTS', k_mentee(mentee)) == 0 and redis.call('EXISTS', k_live(mentee)) == 0
         and redis.call('EXISTS', k_user_event(mentee)) == 0 then
       enqueue(mentee, s[6], skill, s[5], s[7], tonumber(s[8]) or 0, true)
@@ -364,6 +390,7 @@ local function book_event_call(event_id, round_no, sid, mentor, mentee, skill, q
   redis.call('HSET', k_round_pairs(event_id, round_no), sid, mentor .. '|' .. mentee)
   redis.call('SADD', ACTIVE, sid)
   schedule_call(sid, NOW, ends_at)
+  log('sessions', sid)
 end
 
 -- Presence --------------------------------------------------------------------------------------

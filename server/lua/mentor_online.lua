@@ -23,5 +23,8 @@ for _, skill in ipairs(split(skills_csv)) do
   redis.call('SADD', k_online(skill), mentor)
 end
 at('burst', mentor, ends_at)
+-- The directory lists everyone who mentored or describes what they can help with (read-side
+-- cleaning drops accounts that are gone).
+redis.call('SADD', P .. 'mentors', mentor)
 retain_user(mentor)
 return {state, ends_at, redis.call('HGET', key, 'sessions_done')}

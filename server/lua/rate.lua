@@ -1,8 +1,8 @@
 -- Store one rating per rater per session, only by a participant, only inside the rating window.
--- A mentee's stars feed the mentor's reputation. ARGV[4..]: sid, rater, rating_json, stars
+-- A mentee's stars feed the mentor's reputation, overall and in the call's skill. ARGV[4..]: sid, rater, rating_json, stars
 -- Returns {'ok', role, event_id ('' for a drop-in call)} or {'err', code}.
 local sid, rater, rating, stars = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
-local s = redis.call('HMGET', k_session(sid), 'state', 'mentor', 'mentee', 'rate_until', 'event_id')
+local s = redis.call('HMGET', k_session(sid), 'state', 'mentor', 'mentee', 'rate_until', 'event_id', 'skill')
 local role
 if rater == s[2] then role = 'mentor' elseif rater == s[3] then role = 'mentee' else return {'err', 'not_in_session'} end
 if s[1] ~= 'ended' then return {'err', 'session_live'} end
@@ -13,6 +13,13 @@ if role == 'mentee' then
   for _, key in ipairs({P .. 'reputation:' .. s[2], P .. 'reputation:*all*'}) do
     redis.call('HINCRBY', key, 'count', 1)
     redis.call('HINCRBY', key, 'sum', stars)
+  end
+  -- Reputation per skill: great at career questions is not great at Python.
+  if s[6] then
+    local rep = P .. 'skillrep:' .. s[2]
+    redis.call('HINCRBY', rep, s[6] .. ':count', 1)
+    redis.call('HINCRBY', rep, s[6] .. ':sum', stars)
+    retain_user(s[2])
   end
 end
 return {'ok', role, s[5] or ''}

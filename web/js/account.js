@@ -2,6 +2,7 @@
 // everywhere, and deleting the account.
 import { api, login } from "./api.js";
 import { $, el, show } from "./dom.js";
+import { renderHours } from "./hours.js";
 import { goBack, rememberOrigin } from "./nav.js";
 import { addPasskey, passkeysSupported } from "./passkeys.js";
 import { startOrgSignIn } from "./sso.js";
@@ -52,6 +53,7 @@ function renderProfile(app, me) {
   $("#profile-name").value = me.name;
   $("#profile-headline").value = me.headline;
   $("#profile-expertise").value = me.expertise;
+  $("#profile-wont").value = me.wont_cover || "";
   $("#profile-skills").replaceChildren(...app.skills.map((skill) => el("label", {}, [
     el("input", { type: "checkbox", name: "profile-skill", value: skill.slug, checked: me.skills.includes(skill.slug) }),
     el("span", { class: "skill-name", text: skill.name }),
@@ -72,6 +74,7 @@ export async function openAccount(app) {
   }
   renderSignIn(app, app.me);
   renderProfile(app, app.me);
+  renderHours(app);
 }
 
 async function removeKey(app, key) {
@@ -113,6 +116,7 @@ async function saveProfile(app, event) {
       name: $("#profile-name").value,
       headline: $("#profile-headline").value,
       expertise: $("#profile-expertise").value,
+      wont_cover: $("#profile-wont").value,
       skills,
     });
     app.me = { ...app.me, ...profile };

@@ -81,6 +81,21 @@ export const api = {
     request("GET", `/api/sessions/${encodeURIComponent(id)}?format=markdown`, undefined, { auth: true, text: true }),
   user: (id) => request("GET", `/api/users/${encodeURIComponent(id)}`),
   eventResults: (eventId) => request("GET", `/api/events/${encodeURIComponent(eventId)}/me`, undefined, { auth: true }),
+  suggest: (question) => request("POST", "/api/skills/suggest", { question }),
+  mentors: (query) => request("GET", `/api/mentors?${new URLSearchParams(query)}`),
+  pointers: () => request("GET", "/api/me/pointers", undefined, { auth: true }),
+  followups: () => request("GET", "/api/me/followups", undefined, { auth: true }),
+  applied: (sessionId, body) =>
+    request("POST", `/api/sessions/${encodeURIComponent(sessionId)}/applied`, body, { auth: true }),
+  watch: (body) => request("POST", "/api/me/watches", body, { auth: true }),
+  unwatch: (body) => request("POST", "/api/me/watches/remove", body, { auth: true }),
+  watches: () => request("GET", "/api/me/watches", undefined, { auth: true }),
+  hours: (userId) => request("GET", `/api/users/${encodeURIComponent(userId)}/office-hours`),
+  saveHours: (hours) => request("PUT", "/api/me/office-hours", { hours }, { auth: true }),
+  amAdmin: () => request("GET", "/api/me/admin", undefined, { auth: true }),
+  analytics: (weeks = 12) => request("GET", `/api/admin/analytics?weeks=${weeks}`, undefined, { auth: true }),
+  analyticsCsv: (table) => request("GET", `/api/admin/analytics?format=csv&table=${table}`, undefined, { auth: true, text: true }),
+  noShows: () => request("GET", "/api/admin/no-shows", undefined, { auth: true }),
   rate: (sessionId, rating, keepalive = false) =>
     request("POST", `/api/sessions/${encodeURIComponent(sessionId)}/rating`, rating, { auth: true, keepalive }),
 };

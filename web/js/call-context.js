@@ -25,6 +25,10 @@ export function showCallContext(app, matched) {
       ? `You both listed ${shared.join(", ")}.` : "No topics in common: start with your intros.";
   }
   showPrompt(event ? matched.prompt : matched.question, event);
+  // Boundaries: the mentee sees what this mentor said they won't cover.
+  const wont = !event && matched.role === "mentee" ? matched.peer.wont_cover : "";
+  $("#call-wont").hidden = !wont;
+  $("#call-wont").textContent = wont ? `${matched.peer.name} won't cover: ${wont}` : "";
 }
 
 function showPrompt(text, event) {

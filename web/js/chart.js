@@ -56,3 +56,38 @@ export function drawRounds(chart, stats, rounds) {
   if (points.length > 1) chart.append(node(chart, "polyline", { points: points.map((p) => p.join(",")).join(" "), class: "line" }));
   for (const [cx, cy] of points) chart.append(node(chart, "circle", { cx, cy, r: 4.5, class: "dot" }));
 }
+
+/** Grouped bars into the <svg> `chart` (viewBox 0 0 320 160): `labels` along the bottom, one
+ * bar per series per label (`series`: [{values, class}]), a left scale up to the largest value.
+ * `describe` is the chart's text for screen readers. Numbers and our own labels only. */
+export function drawBars(chart, labels, series, describe) {
+  const width = 320;
+  const height = 160;
+  const pad = { left: 34, right: 8, top: 10, bottom: 30 };
+  const plotH = height - pad.top - pad.bottom;
+  const max = Math.max(1, ...series.flatMap((s) => s.values.map((v) => v || 0)));
+  const y = (value) => pad.top + plotH - (value / max) * plotH;
+  chart.setAttribute("aria-label", describe);
+  chart.replaceChildren();
+  for (const fraction of [0, 0.5, 1]) {
+    const tick = max * fraction;
+    if (!Number.isInteger(tick)) continue; // counts and seconds: whole numbers on the scale
+    chart.append(node(chart, "line", { x1: pad.left, x2: width - pad.right, y1: y(tick), y2: y(tick), class: "grid" }));
+    chart.append(node(chart, "text", { x: pad.left - 4, y: y(tick) + 4, class: "tick left" }, String(tick)));
+  }
+  if (!labels.length) {
+    chart.append(node(chart, "text", { x: width / 2, y: height / 2, class: "tick round" }, "Nothing in this period yet"));
+    return;
+  }
+  const slot = (width - pad.left - pad.right) / Math.max(labels.length, 1);
+  const barW = (slot * 0.7) / Math.max(series.length, 1);
+  const every = Math.ceil(labels.length / 8);
+  labels.forEach((label, i) => {
+    const x = pad.left + i * slot + slot * 0.15;
+    series.forEach((s, j) => {
+      const value = s.values[i] || 0;
+      chart.append(node(chart, "rect", { x: x + j * barW, y: y(value), width: Math.max(barW - 1, 1), height: (value / max) * plotH, class: s.class || "bar" }));
+    });
+    if (i % every === 0) chart.append(node(chart, "text", { x: pad.left + i * slot + slot / 2, y: height - 10, class: "tick round" }, label));
+  });
+}

@@ -33,6 +33,11 @@ export async function openHistory(app) {
   const missed = sessions.filter((s) => (s.no_show || []).includes(me)).length;
   $("#history-missed").hidden = missed === 0;
   $("#history-missed").textContent = `You didn't show up for ${missed === 1 ? "one call" : `${missed} calls`}. When you ask, stay on the page until the call starts.`;
+  api.followups().then((mine) => {
+    const n = mine.no_shows;
+    $("#history-noshows").hidden = n.total === 0;
+    $("#history-noshows").textContent = `No-shows on your account: ${n.last_30_days} in the last 30 days, ${n.total} in all.`;
+  }).catch(() => {});
   $("#history-list").replaceChildren(...sessions.map((s) => {
     const when = new Date(s.matched_at).toLocaleString();
     const skill = app.skills.find((k) => k.slug === s.skill);
@@ -51,6 +56,11 @@ export async function openHistory(app) {
       parts.push(el("p", { class: "reflection", text: `Next 48 hours: ${s.rating_given.reflection}` }));
     }
     if (s.rating_given && s.rating_given.note) parts.push(el("p", { class: "meta", text: `Private note: ${s.rating_given.note}` }));
+    if (s.applied) {
+      parts.push(el("p", { class: "applied", text: s.role === "mentor"
+        ? `${s.peer.name} applied your advice: ${s.applied.note}` : `How you applied it: ${s.applied.note}` }));
+    }
+    if (s.mutual_follow_up) parts.push(followUp(app, s));
     parts.push(recordToggle(app, s.session_id));
     return el("li", {}, parts);
   }));
@@ -79,6 +89,19 @@ export async function openHostedEvent(app, eventId) {
   } catch (failure) {
     app.notice(failure.message, { error: true });
   }
+}
+
+/** Both ticked "follow up": the mentee can ask that mentor again, directly. */
+function followUp(app, s) {
+  const box = el("div", { class: "follow-up" }, [el("span", { class: "chip personal", text: "You both want to follow up" })]);
+  if (s.role === "mentee") {
+    const again = el("button", { type: "button", class: "secondary", text: `Ask ${s.peer.name} again` });
+    again.addEventListener("click", () => app.askAgain({ id: s.peer.id, name: s.peer.name }, s.skill));
+    box.append(again);
+  } else {
+    box.append(el("span", { class: "muted", text: ` ${s.peer.name} can ask you again directly.` }));
+  }
+  return box;
 }
 
 /** "Show the record": the chat, notes and next step of that call, and its Markdown download. */

@@ -4,24 +4,29 @@ import { alertPerson } from "./alerts.js";
 import { ApiError, api, login } from "./api.js";
 import { callStarted, callWarning, enterCall, leaveCall, onSignal, wireCall } from "./call.js";
 import { catchUp, onChatMessage, wireChat } from "./chat.js";
+import { openDirectory, wireDirectory } from "./directory.js";
 import { $, currentView, notice, show } from "./dom.js";
 import { onEventRound, onEventUpdate, openCreate, openJoin, openLobby, openResults, wireEvents } from "./events.js";
 import { onExtendRequested, wireExtend } from "./extend.js";
+import { checkFollowups, onNotify, wireFollowups } from "./followups.js";
 import { openHistory, openHostedEvent } from "./history.js";
 import { onConsole, openHost, wireHost } from "./host.js";
+import { wireHours } from "./hours.js";
 import { LocalMedia } from "./media.js";
 import { showMentor, updateMentor, wireMentor } from "./mentor.js";
 import { goBack } from "./nav.js";
 import { onNotesUpdate, resyncNotes, wireNotes } from "./notes.js";
 import { wireOffer } from "./offer.js";
+import { openProgram, wireProgram } from "./program.js";
 import { flushPendingRatings, openRating, wireRating } from "./rating.js";
 import { passkeysSupported, signInWithPasskey } from "./passkeys.js";
 import { renewNow, scheduleRenewal, wireRenewal } from "./renewal.js";
 import { openSetup, wireSetup } from "./setup.js";
 import { wireShare } from "./share.js";
 import { Signaling } from "./signaling.js";
+import { askDirectly } from "./suggest.js";
 import { finishOrgSignIn, isOrgCallback, startOrgSignIn } from "./sso.js";
-import { showWaiting, updateWaiting, wireWaiting } from "./waiting.js";
+import { offerWidening, showWaiting, updateWaiting, wireWaiting } from "./waiting.js";
 
 const app = {
   signaling: null,
@@ -52,6 +57,16 @@ const app = {
   me: null,
   renderAccount: () => renderAccount(),
   signedOut: (message, options) => signedOut(message, options),
+  back: () => goBack(app),
+  ensureSignedIn: () => ensureSignedIn(),
+  /** "Ask again" from My sessions: a personal request to that mentor. */
+  askAgain: async (mentor, skill) => {
+    const profile = await api.user(mentor.id).catch(() => ({}));
+    askDirectly({ ...mentor, wont_cover: profile.wont_cover || "" });
+    await app.openSetup("mentee");
+    const input = $(`#mentee-skills input[value="${CSS.escape(skill)}"]`);
+    if (input) input.checked = true;
+  },
   home: () => {
     if (app.role === "mentor" && app.burst && app.burst.state !== "offline") app.showMentor();
     else show("landing");
@@ -71,6 +86,8 @@ async function connect() {
   });
   app.me = await api.me().catch(() => null);
   renderAccount();
+  checkFollowups();
+  api.amAdmin().then((answer) => { $("#nav-admin").hidden = !answer.admin; }).catch(() => {});
 }
 
 function wireServerEvents() {
@@ -94,6 +111,8 @@ function wireServerEvents() {
     }
     enterCall(app, matched);
   });
+  s.on("queue:widen", (offer) => offerWidening(app, offer));
+  s.on("notify", (message) => onNotify(app, message));
   s.on("chat:message", (message) => onChatMessage(message));
   s.on("notes:update", (message) => onNotesUpdate(message));
   s.on("session:extend_requested", (request) => onExtendRequested(request));
@@ -201,6 +220,8 @@ function renderAccount() {
 /** Forget the login on this browser and go back to the landing page. */
 function signedOut(message, { error = true, ms = 8000 } = {}) {
   login.clear();
+  $("#nav-admin").hidden = true;
+  $("#apply-prompt").hidden = true;
   $("#login-name").value = "";
   app.me = null;
   app.signaling?.close();
@@ -262,12 +283,18 @@ async function boot() {
   wireExtend(app);
   wireEvents(app);
   wireHost(app);
+  wireDirectory(app);
+  wireProgram(app);
+  wireFollowups(app);
+  wireHours(app);
   const params = new URLSearchParams(location.search);
   const code = params.get("event");
   $("#host-event-link").addEventListener("click", async () => { if (await ensureSignedIn()) openCreate(); });
   $("#join-event-link").addEventListener("click", async () => { if (await ensureSignedIn()) openJoin(app, code || ""); });
   $("#login-form").addEventListener("submit", signIn);
   $("#nav-history").addEventListener("click", () => app.openHistory());
+  $("#nav-directory").addEventListener("click", () => openDirectory(app));
+  $("#nav-admin").addEventListener("click", () => openProgram(app));
   $("#nav-account").addEventListener("click", () => openAccount(app));
   $("#nav-keep").addEventListener("click", () => openAccount(app));
   let confirmGuestSignOut = 0;

@@ -52,7 +52,8 @@ export function updateMentor(app, update) {
   const since = questions.map(() => el("span", { class: "since" }));
   $("#burst-questions").replaceChildren(...questions.map((q, i) => {
     const skill = app.skills.find((s) => s.slug === q.skill);
-    return el("li", { class: q.declined ? "declined" : null }, [
+    return el("li", { class: [q.declined ? "declined" : "", q.personal ? "personal" : ""].join(" ").trim() || null }, [
+      q.personal ? el("span", { class: "chip personal", text: "Asked for you" }) : null,
       el("span", { class: "chip", text: skill ? skill.name : q.skill }), since[i],
       q.declined ? el("span", { class: "since", text: "· you declined it" }) : null,
       el("q", { text: q.question }),

@@ -2,7 +2,7 @@
 // queue, the burst, the call, the event, rather than always to the start.
 import { currentView, show } from "./dom.js";
 
-const SIDE_PAGES = new Set(["history", "account"]);
+const SIDE_PAGES = new Set(["history", "account", "directory", "admin"]);
 
 /** Call before opening a side page. */
 export function rememberOrigin(app) {

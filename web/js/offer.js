@@ -35,6 +35,9 @@ export function offer(app, matched) {
   const skill = app.skills.find((s) => s.slug === matched.skill);
   $("#offer-peer").textContent = `${matched.peer.name} asks about ${skill ? skill.name : matched.skill}`;
   $("#offer-question").replaceChildren(rich(matched.question));
+  const wont = app.me && app.me.wont_cover;
+  $("#offer-wont").hidden = !wont;
+  $("#offer-wont").textContent = wont ? `You said you won't cover: ${wont}` : "";
   $("#offer-error").textContent = "";
   $("#offer-decline").disabled = false;
   show("offer");

@@ -7,6 +7,7 @@ import { $, el, humanWait, show } from "./dom.js";
 import { describeMediaError } from "./media.js";
 import { updateMentor } from "./mentor.js";
 import { connectionCheck } from "./precall.js";
+import { askDirectly, direct, prepareForm, wireSuggest } from "./suggest.js";
 
 let refreshTimer = null;
 
@@ -16,6 +17,7 @@ export function wireSetup(app) {
     $("#question-count").textContent = `${question.value.length} / 500`;
   });
   $("#mentee-form").addEventListener("submit", (event) => { event.preventDefault(); joinQueue(app); });
+  wireSuggest(app);
   $("#mentor-form").addEventListener("submit", (event) => { event.preventDefault(); goOnline(app); });
   $("#prejoin-mic").addEventListener("click", () => app.media.setMicMuted(!app.media.micMuted));
   $("#prejoin-cam").addEventListener("click", () => app.media.setCameraOff(!app.media.cameraOff));
@@ -40,6 +42,7 @@ export async function openSetup(app, role) {
   $("#mentor-form").hidden = role !== "mentor";
   for (const id of ["#mentee-error", "#mentor-error"]) $(id).textContent = "";
   renderBurstFit(app);
+  if (role === "mentee") prepareForm();
   show("setup");
   await refreshSkills(app);
   clearInterval(refreshTimer);
@@ -99,8 +102,11 @@ async function joinQueue(app) {
   const button = $("#join-button");
   button.disabled = true;
   try {
-    const ack = await app.signaling.request("mentee:join", { skill, question });
-    app.waiting = { skill, question, ticket_id: ack.ticket_id };
+    const payload = { skill, question };
+    if (direct.mentor) payload.mentor_id = direct.mentor.id;
+    const ack = await app.signaling.request("mentee:join", payload);
+    app.waiting = { skill, question, ticket_id: ack.ticket_id, mentor: direct.mentor };
+    askDirectly(null);
     if (!ack.session_id && !app.matched) app.showWaiting({ ...ack, skill, waiting: ack.position });
   } catch (failure) {
     error.textContent = failure.message;
