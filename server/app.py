@@ -8,6 +8,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import socketio
 from aiohttp import web
@@ -219,7 +220,6 @@ def _services_ctx(
         )
         limits = RateLimits(redis.connection_pool, config)
         relay = SignalRelay(sessions, notifier, limits)
-        manager.on_internal = lambda message: relay.invalidate(message["kind"], message["key"])
         calls = Calls(
             config=config,
             clock=now,
@@ -301,6 +301,16 @@ def _services_ctx(
         store = AccountStore(redis, AccountScripts(redis, lua))
         tokens = Tokens(signer, store, now)
         guard = SocketGuard(sio, redis, tokens, now)
+
+        def internal(message: dict[str, Any]) -> None:
+            """Node-to-node news from the pub/sub channel, in order."""
+            if message["kind"] == "token":
+                guard.heard_sign_out(message["key"])
+            else:
+                relay.invalidate(message["kind"], message["key"])
+
+        manager.on_internal = internal
+        tokens.on_sign_out(lambda token_id: notifier.invalidate("token", token_id))
         accounts = Accounts(
             config=config,
             store=store,

@@ -22,11 +22,12 @@ from server.config import Config
 from server.errors import Conflict, Forbidden, log_failure
 from server.ice import ice_servers
 from server.notifier import Notifier
-from server.ratings import Ratings
+from server.queue import Match
+from server.ratings import Ratings, bayesian, prior_mean
 from server.relay import SignalRelay
-from server.sessions import Session, SessionStore
+from server.sessions import Closed, Session, SessionStore
 from server.timer import Timers
-from server.users import Users
+from server.users import DELETED_NAME, Users
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,43 @@ class Calls:
         }
 
     # -- matched ---------------------------------------------------------------------------
+
+    async def announce_claim(self, match: Match) -> Session:
+        """A drop-in match, told from what the claim script read with it: no further reads,
+        and direct delivery to the sockets on this node."""
+        claim = match.claim or {}
+        session = Session(
+            id=match.session_id,
+            mentor_id=match.mentor_id,
+            mentee_id=match.mentee_id,
+            skill=match.skill,
+            question=claim["question"],
+            ticket_id=claim["ticket_id"],
+            state="matched",
+            matched_at=claim["matched_at"],
+            duration_ms=claim["duration_ms"],
+            joined_at=claim.get("joined_at"),
+            direct=claim.get("direct", ""),
+        )
+        prior = prior_mean(*claim["prior"])
+        cards = {}
+        for uid, (name, headline, wont_cover, count, total) in claim["cards"].items():
+            shown = {"name": name or DELETED_NAME, "headline": headline, "wont_cover": wont_cover}
+            cards[uid] = {
+                "id": uid,
+                **{k: v for k, v in shown.items() if v},
+                "rating": bayesian(int(count), float(total), prior).as_dict(),
+            }
+        metrics.matched(session.joined_at, session.matched_at)
+        for uid in session.people:
+            sockets = claim["sockets"].get(uid)
+            await self.notifier.to_user(
+                uid,
+                "session:matched",
+                await self.matched_payload(session, uid, cards),
+                sockets=sockets if isinstance(sockets, list) else None,
+            )
+        return session
 
     async def announce(self, session_id: str) -> Session | None:
         """Tell both people they are matched (the connect deadline was set with the claim)."""
@@ -298,37 +336,49 @@ class Calls:
         await self.end(session_id, "declined", actor=mentor_id)
 
     async def leave(self, user_id: str, session_id: str) -> None:
-        session = await self.participant(user_id, session_id)
-        if session.state != "ended":
-            await self.end(session_id, "left", actor=user_id)
+        """Hang up; a session already over is a harmless no-op, someone else's is refused."""
+        await self.end(session_id, "left", actor=user_id, participant=True)
 
     # -- ended -----------------------------------------------------------------------------
 
-    async def end(self, session_id: str, reason: str, *, actor: str = "", expect: str = "") -> bool:
+    async def end(
+        self,
+        session_id: str,
+        reason: str,
+        *,
+        actor: str = "",
+        expect: str = "",
+        participant: bool = False,
+    ) -> bool:
         """End a session once and settle both people; False when it had already ended."""
-        ended = await self.sessions.end(session_id, reason, actor=actor, expect=expect)
-        if ended is None:
+        closed = await self.sessions.end(
+            session_id, reason, actor=actor, expect=expect, participant=participant
+        )
+        if closed is None:
             return False
-        await self.settle_now(session_id)
+        await self.settle_now(session_id, closed)
         return True
 
-    async def settle_now(self, session_id: str) -> None:
+    async def settle_now(self, session_id: str, closed: Closed | None = None) -> None:
         """Run the follow-ups of an end at once; on failure its deadline runs them later."""
         try:
-            await self.settle(session_id)
+            await self.settle(session_id, closed)
         except Exception as exc:
             log_failure(log, f"settling {session_id} (its deadline retries)", exc)
 
-    async def settle(self, session_id: str) -> None:
-        """Everything after an end that is not state: tell both, then the listeners."""
-        session = await self.sessions.get(session_id)
+    async def settle(self, session_id: str, closed: Closed | None = None) -> None:
+        """Everything after an end that is not state: tell both, then the listeners. Right
+        after the end script, ``closed`` carries what it read; a retry reads it again."""
+        session = closed.session if closed else await self.sessions.get(session_id)
         if session is not None and session.state == "ended":
-            # Before anyone hears the end: no node relays for this session any more.
-            await self.notifier.invalidate("session", session_id)
+            if session.relayed or session.event_id:
+                # Before anyone hears the end: no node relays for this session any more.
+                await self.notifier.invalidate("session", session_id)
             payload = self.ended_payload(session)
             metrics.session_ended(payload)
             for user_id in session.people:
-                await self.notifier.to_user(user_id, "session:ended", payload)
+                sockets = closed.sockets_of(user_id) if closed else None
+                await self.notifier.to_user(user_id, "session:ended", payload, sockets=sockets)
             for listener in self.settled_listeners:
                 await listener(session)
         await self.timers.cancel("settle", session_id)

@@ -252,9 +252,10 @@ class DropIn:
     # -- matches and what follows a call ---------------------------------------------------
 
     async def _announce(self, match: Match) -> Session | None:
-        session = await self.calls.announce(match.session_id)
+        """Both people hear the match (``session:matched`` also tells the mentor it is busy, so
+        no ``mentor:update`` goes with it); the queue's places move on."""
+        session = await self.calls.announce_claim(match)
         self.broadcaster.mark(match.skill)
-        await self.broadcaster.send_mentor_update(match.mentor_id)
         return session
 
     async def _after_call(self, session: Session) -> None:

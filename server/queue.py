@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from redis.asyncio import Redis
 
 from server import keys
@@ -28,6 +29,8 @@ class Match:
     mentor_id: str
     mentee_id: str
     skill: str
+    # What the claim script read for the announcement (session fields, cards, sockets).
+    claim: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,8 @@ class NoShowPause(Conflict):
 def _match(reply: list[str] | None) -> Match | None:
     if not reply or reply[0] != "matched":
         return None
-    return Match(reply[1], reply[2], reply[3], reply[4])
+    claim = msgspec.json.decode(reply[5]) if len(reply) > 5 else None
+    return Match(reply[1], reply[2], reply[3], reply[4], claim)
 
 
 class SkillQueue:

@@ -45,9 +45,14 @@ class Reputation:
         return {"mean": self.mean, "count": self.count, "score": self.score}
 
 
-def bayesian(count: int, total: float, prior_mean: float) -> Reputation:
+def prior_mean(count: int, total: float) -> float:
+    """The community's mean rating once there are 20 ratings (4.0 before)."""
+    return total / count if count >= 20 else PRIOR_MEAN
+
+
+def bayesian(count: int, total: float, prior: float) -> Reputation:
     mean = round(total / count, 3) if count else None
-    score = (PRIOR_WEIGHT * prior_mean + total) / (PRIOR_WEIGHT + count)
+    score = (PRIOR_WEIGHT * prior + total) / (PRIOR_WEIGHT + count)
     return Reputation(mean, count, round(score, 3))
 
 
@@ -105,9 +110,7 @@ class Ratings:
             for user_id in user_ids:
                 pipe.hmget(keys.reputation(user_id), "count", "sum")
             (all_count, all_total), *own = await pipe.execute()
-        prior = (
-            float(all_total) / int(all_count) if all_count and int(all_count) >= 20 else PRIOR_MEAN
-        )
+        prior = prior_mean(int(all_count or 0), float(all_total or 0))
         return {
             uid: bayesian(int(count or 0), float(total or 0), prior)
             for uid, (count, total) in zip(user_ids, own, strict=True)

@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+import msgspec
 from redis.asyncio import Redis
 
 from server import keys
+from server.errors import Forbidden
 from server.scripts import Lua
 
 
@@ -37,6 +40,7 @@ class Session:
     extended_ms: int = 0  # added by agreement (session:extend)
     credited_ms: int = 0  # given back after drops
     direct: str = ""  # a personal request's mentor ('' for a queue match)
+    relayed: bool = False  # some node relayed a signal, so may hold the pair in its cache
     applied_note: str = ""  # the mentee's "how I applied it" (server/program/followups.py)
     applied_at: int | None = None
     applied_skipped: bool = False
@@ -54,6 +58,20 @@ class Session:
     @property
     def people(self) -> tuple[str, str]:
         return self.mentee_id, self.mentor_id
+
+
+@dataclass(frozen=True)
+class Closed:
+    """An end as the end script saw it: the outcome, the session's record, and where both
+    people's sockets are (``{user: ["<node>|<sid>", ...]}``)."""
+
+    outcome: Ended
+    session: Session
+    sockets: dict[str, Any]
+
+    def sockets_of(self, user_id: str) -> list[str] | None:
+        found = self.sockets.get(user_id)
+        return found if isinstance(found, list) else None  # cjson writes [] as {}
 
 
 @dataclass(frozen=True)
@@ -141,6 +159,7 @@ class SessionStore:
             applied_note=h.get("applied_note", ""),
             applied_at=_int(h.get("applied_at")),
             applied_skipped=bool(h.get("applied_skipped")),
+            relayed=h.get("relayed") == "1",
         )
 
     async def sockets_of(self, user_ids: list[str]) -> dict[str, list[str]]:
@@ -161,11 +180,26 @@ class SessionStore:
         return list(await self._lua(self._scripts.connected, session_id, user_id, int(force)))
 
     async def end(
-        self, session_id: str, reason: str, *, actor: str = "", expect: str = ""
-    ) -> Ended | None:
-        """End once; None when someone else ended it first (or it was not in ``expect`` state)."""
-        reply = await self._lua(self._scripts.end_session, session_id, reason, actor, expect)
-        return None if reply is None else Ended.from_reply(reply)
+        self,
+        session_id: str,
+        reason: str,
+        *,
+        actor: str = "",
+        expect: str = "",
+        participant: bool = False,
+    ) -> Closed | None:
+        """End once; None when someone else ended it first (or it was not in ``expect`` state).
+        With ``participant``, an actor who is not one of the two people is refused."""
+        reply = await self._lua(
+            self._scripts.end_session, session_id, reason, actor, expect, int(participant)
+        )
+        if reply is None:
+            return None
+        if reply[0] == "not_in_session":
+            raise Forbidden("You are not in that session.", code="not_in_session")
+        ended, record, sockets = reply
+        flat = dict(zip(record[::2], record[1::2], strict=True))
+        return Closed(Ended.from_reply(ended), self._from_hash(flat), msgspec.json.decode(sockets))
 
     async def signal_peer(
         self, session_id: str, sender: str, kind: str

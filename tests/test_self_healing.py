@@ -51,7 +51,7 @@ async def test_a_node_that_dies_right_after_ending_a_call_still_frees_both_peopl
     ended = await server.services.sessions.end(
         to_mentor["session_id"], "declined", actor=mentor.user_id
     )
-    assert ended is not None and ended.requeued
+    assert ended is not None and ended.outcome.requeued
     # The settle deadline (5 s) runs the follow-ups on a surviving node.
     assert (await mentee.next("session:ended", timeout=8))["reason"] == "declined"
     assert (await mentor.next("session:ended", timeout=2))["reason"] == "declined"

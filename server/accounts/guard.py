@@ -8,6 +8,7 @@ Revocation goes through python-socketio's Redis manager, which reaches sockets o
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import logging
 from typing import Any
@@ -26,7 +27,6 @@ log = logging.getLogger(__name__)
 EXPIRED = "Your sign-in expired. Sign in again."
 SIGNED_OUT = "You signed out in this browser. Sign in again."
 SWEEP_SECONDS = 1.0
-REVOCATION_EVERY = 3  # sweeps between checks that no local socket's token was signed out
 
 
 class SocketGuard(Worker):
@@ -43,7 +43,7 @@ class SocketGuard(Worker):
         self._owner: dict[str, str] = {}  # sid -> user
         self._identity: dict[str, Identity] = {}  # sid -> the token it connected with
         self._due: list[tuple[int, str]] = []
-        self._sweeps = 0
+        self._closing: set[asyncio.Task[None]] = set()
         tokens.on_revoke(self.disconnect_user)
 
     async def admit(self, sid: str, identity: Identity) -> bool:
@@ -89,11 +89,16 @@ class SocketGuard(Worker):
             self.forget(sid)
             await self._close(sid, "token_expired", EXPIRED)
 
-    async def close_signed_out(self) -> None:
-        """Sockets here whose token was signed out on its own (one browser's sign-out)."""
-        gone = await self._tokens.revoked(list(self._identity.values()))
+    def heard_sign_out(self, token_id: str) -> None:
+        """From the pub/sub channel (no await there): close its sockets in a task of ours."""
+        task = asyncio.ensure_future(self.signed_out(token_id))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def signed_out(self, token_id: str) -> None:
+        """A token was signed out (on any node): close the sockets here opened with it."""
         for sid, identity in list(self._identity.items()):
-            if identity.token_id in gone:
+            if identity.token_id == token_id:
                 self.forget(sid)
                 await self._close(sid, "token_revoked", SIGNED_OUT)
 
@@ -113,9 +118,6 @@ class SocketGuard(Worker):
         while not self.stopping:
             try:
                 await self.expire_due()
-                self._sweeps += 1
-                if self._sweeps % REVOCATION_EVERY == 0:
-                    await self.close_signed_out()
             except Exception as exc:
                 log_failure(log, "socket expiry sweep", exc)
             await self.pause(SWEEP_SECONDS)

@@ -108,16 +108,6 @@ class AccountStore:
         if token_id:
             await self._redis.set(keys.revoked_token(token_id), 1, px=max(1, until_ms - now_ms))
 
-    async def revoked(self, token_ids: list[str]) -> set[str]:
-        """Which of these tokens were signed out."""
-        if not token_ids:
-            return set()
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for token_id in token_ids:
-                pipe.exists(keys.revoked_token(token_id))
-            found = await pipe.execute()
-        return {t for t, gone in zip(token_ids, found, strict=True) if gone}
-
     async def bump_epoch(self, uid: str) -> int:
         """Revoke every token issued so far (sign out everywhere)."""
         if not await self._redis.hexists(keys.user(uid), "name"):

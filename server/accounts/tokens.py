@@ -46,9 +46,14 @@ class Tokens:
         self._store = store
         self._clock = clock
         self._disconnect: Disconnect | None = None
+        self._announce_sign_out: Callable[[str], Awaitable[None]] | None = None
 
     def on_revoke(self, disconnect: Disconnect) -> None:
         self._disconnect = disconnect
+
+    def on_sign_out(self, announce: Callable[[str], Awaitable[None]]) -> None:
+        """``announce(token_id)`` tells every node a token was signed out."""
+        self._announce_sign_out = announce
 
     async def issue(self, user_id: str) -> Issued:
         """A fresh token for an existing account, at its current epoch and name."""
@@ -76,12 +81,11 @@ class Tokens:
         return await self._store.token_valid(identity.user_id, identity.epoch, identity.token_id)
 
     async def sign_out(self, identity: Identity) -> None:
-        """This token only (this browser); its sockets close within a few seconds on any node."""
+        """This token only (this browser): it stops passing at once, and every node closes the
+        sockets opened with it when it hears so."""
         await self._store.revoke_token(identity.token_id, identity.expires_at, self._clock.now_ms())
-
-    async def revoked(self, identities: list[Identity]) -> set[str]:
-        """Token ids among these that were signed out."""
-        return await self._store.revoked([i.token_id for i in identities if i.token_id])
+        if self._announce_sign_out is not None and identity.token_id:
+            await self._announce_sign_out(identity.token_id)
 
     async def bearer(self, header: str | None) -> Identity:
         if not header or not header.startswith("Bearer "):

@@ -241,7 +241,19 @@ local function claim(mentor, mentee, sid, now, session_ms)
   redis.call('SADD', ACTIVE, sid)
   at('connect', sid, now + S.grace_ms)
   log('sessions', sid)
-  return {'matched', sid, mentor, mentee, skill}
+  -- What announcing the match needs, read here rather than in more round trips after it.
+  local cards, sockets = {}, {}
+  for _, id in ipairs({mentor, mentee}) do
+    local u = redis.call('HMGET', k_user(id), 'name', 'headline', 'wont_cover')
+    local r = redis.call('HMGET', P .. 'reputation:' .. id, 'count', 'sum')
+    cards[id] = {u[1] or '', u[2] or '', u[3] or '', tonumber(r[1]) or 0, tonumber(r[2]) or 0}
+    sockets[id] = redis.call('SMEMBERS', k_sockets(id))
+  end
+  local prior = redis.call('HMGET', P .. 'reputation:*all*', 'count', 'sum')
+  return {'matched', sid, mentor, mentee, skill, cjson.encode({
+    question = t[3], ticket_id = t[1], joined_at = tonumber(t[4]), matched_at = now,
+    duration_ms = session_ms, burst = burst or '', direct = direct, cards = cards,
+    prior = {tonumber(prior[1]) or 0, tonumber(prior[2]) or 0}, sockets = sockets})}
 end
 
 -- The first idle mentor of a skill (idle longest first) who may take this mentee, or nil.
