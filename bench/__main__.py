@@ -22,6 +22,7 @@ from bench import (
     countdown,
     dropin,
     matching,
+    places,
     reconnect_storm,
     redis_restart,
     relay,
@@ -65,6 +66,7 @@ BENCHMARKS: dict[str, Runner] = {
     "abuse": lambda quick, out: abuse.run(quick, out),
     "redis_restart": sized(redis_restart.run, {"runs": 5}, {"runs": 1}),
     "big_event": lambda quick, out: big_event.run(quick, out),
+    "places": lambda quick, out: places.run(quick, out),
     "suggest": lambda quick, out: suggest.run(quick, out),
     "speed_event": sized(
         speed_event.run, {"per_side": 100, "rounds": 3}, {"per_side": 5, "rounds": 1}

@@ -51,7 +51,7 @@ class Scale:
     mentors: int = 500
     skills: int = 20
     repeats: int = 3
-    rates: tuple[int, ...] = (100, 200, 400, 800)
+    rates: tuple[int, ...] = (100, 200, 400, 600, 800)
     joins_per_rate: int = 1000
     workers: int = 1
 
@@ -190,14 +190,21 @@ class MatchWorker:
         await self.http.close()
 
 
+CPU_KEY = "~redis cpu us"  # not a command name: Redis's own CPU, in the same counter
+
+
 async def redis_calls(redis_url: str) -> Counter[str]:
-    """Commands Redis has run so far, by name (``INFO commandstats``)."""
+    """Commands Redis has run so far, by name (``INFO commandstats``; those inside scripts too),
+    and under ``CPU_KEY`` the CPU Redis has used (microseconds)."""
     redis = Redis.from_url(redis_url, decode_responses=True)
     try:
         stats = await redis.info("commandstats")
+        cpu = await redis.info("cpu")
     finally:
         await redis.aclose()
-    return Counter({name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()})
+    calls = Counter({name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()})
+    calls[CPU_KEY] = round((float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])) * 1e6)
+    return calls
 
 
 async def run_end_to_end(
@@ -221,11 +228,13 @@ async def run_end_to_end(
                 received.update(counts)
             matches = sum(len(t) for t in times)
             calls = (await redis_calls(redis_url) - calls_before) if redis_url else Counter()
+            redis_us = calls.pop(CPU_KEY, 0)
             per_match = {k: round(v / matches, 1) for k, v in calls.most_common(30)}
             progress(
                 f"repeat {repeat}: {matches} matches at {rate:.0f}/s; "
                 f"per match: received { ({k: round(v / matches, 1) for k, v in received.items()}) }, "
-                f"Redis {sum(calls.values()) / matches:.1f} commands {per_match}"
+                f"Redis CPU {redis_us / matches:.0f} us, "
+                f"{sum(calls.values()) / matches:.1f} commands (inside scripts too) {per_match}"
             )
             if repeat:
                 throughput.append(rate)
@@ -274,10 +283,18 @@ async def run_raw_scripts(redis_url: str, scale: Scale, slugs: list[str]) -> lis
                     served += 1
                     await sessions.end(outcome.session_id, "left", actor=outcome.mentee_id)
 
+            before = await redis_calls(redis_url)
             start = time.monotonic()
             await asyncio.gather(*(serve(m) for m in mentors))
             if repeat:
                 rates.append(served / (time.monotonic() - start))
+            calls = await redis_calls(redis_url) - before
+            redis_us = calls.pop(CPU_KEY, 0)
+            progress(
+                f"raw repeat {repeat}: {served} at {served / (time.monotonic() - start):.0f}/s; "
+                f"per match: Redis CPU {redis_us / max(1, served):.0f} us, "
+                f"{sum(calls.values()) / max(1, served):.1f} commands"
+            )
         await redis.flushall()
     finally:
         await redis.aclose()

@@ -252,8 +252,16 @@ def _services_ctx(
         dropin.online_listeners.append(program.watches.mentor_online)
         directory = Directory(redis, matcher, ratings, hours, catalog, now)
 
+        async def mentor_changed(mentor_id: str) -> None:
+            """The ranking's copies of a mentor's facts: this node's now, every node's soon."""
+            matcher.facts.forget(mentor_id)
+            await notifier.invalidate("mentor", mentor_id)
+
+        ratings.reputation_listeners.append(mentor_changed)
+
         async def profile_changed(user_id: str, describes_help: bool) -> None:
             matcher.expertise.forget(user_id)
+            await mentor_changed(user_id)
             if describes_help:
                 await directory.listed(user_id)
 
@@ -306,6 +314,8 @@ def _services_ctx(
             """Node-to-node news from the pub/sub channel, in order."""
             if message["kind"] == "token":
                 guard.heard_sign_out(message["key"])
+            elif message["kind"] == "mentor":
+                matcher.facts.forget(message["key"])
             else:
                 relay.invalidate(message["kind"], message["key"])
 

@@ -2,12 +2,12 @@
 
 Changes mark a skill dirty; a flusher sends at most one round of updates per skill per interval,
 so a burst of joins costs one pass over the queue rather than one per join. A mentee hears only
-when its position, ETA or the waiting count changed since the last update it got. Beyond the
-first ``NEAR`` places the waiting count alone sends nothing, and a place is refreshed at most
-every ``position x 50 ms`` (5 s at 100th, capped at 30 s): someone 400th doesn't need ten
-updates a second while the queue moves, and sending them would cost the server one message per
-waiting mentee per flush (the match benchmark measured a 10,000-deep queue at 176 matches/s
-that way). The whole queue is read once per ``FAR_EVERY_MS``; in between, only its head.
+when its position, ETA or the waiting count changed since the last update it got (beyond the
+first ``NEAR`` places, the waiting count alone sends nothing). The head is read every pass, the
+whole line once per ``FULL_EVERY_MS`` (one script call), so every shown place is true within
+about a second of a change anywhere in the line, and a place hears at most one update a second.
+A pass's updates leave in one pub/sub message (``Notifier.to_users``), not one per mentee: a
+line of 10,000 that moves costs one publish a second and one local send per mentee.
 """
 
 from __future__ import annotations
@@ -32,9 +32,7 @@ log = logging.getLogger(__name__)
 
 
 NEAR = 10
-FAR_EVERY_MS = 5000
-MS_PER_PLACE = 50
-MAX_GAP_MS = 30_000
+FULL_EVERY_MS = 1000
 WINDOW_FIELD = "~window"  # not a user id: ids never contain "~"
 QUESTIONS = 10  # waiting questions a mentor sees, oldest first, across its skills
 
@@ -61,6 +59,8 @@ class QueueBroadcaster(Worker):
         self._notifier = notifier
         self._interval = interval
         self._dirty: set[str] = set()
+        self._mentors_owed: set[str] = set()
+        self._mentor_sender: asyncio.Task[None] | None = None
         super().__init__()
 
     def mark(self, *skills: str) -> None:
@@ -91,31 +91,31 @@ class QueueBroadcaster(Worker):
         await self._send_mentor_updates(flushed)
 
     async def _send_skill(self, skill: str) -> bool:
-        """One pass: the first ``NEAR`` places every time; the whole queue once per window.
-        True while places beyond the head may still be owed an update (a head-only pass with
-        more waiting, or a full pass that held some back), so the skill stays dirty."""
+        """One pass: the first ``NEAR`` places every time; the whole line once per ``FULL_EVERY_MS``.
+        Everyone whose update changed hears it, in one batch. True after a head-only pass with
+        more waiting (places beyond the head may be owed an update), so the skill stays dirty."""
         waiting_n, online_n, service_s = (await self._queue.counts([skill]))[skill]
-        last_key = keys.PREFIX + f"qlast:{skill}"
-        now = self._clock.now_ms()
-        window = str(now // FAR_EVERY_MS)
-        full = await self._redis.hget(last_key, WINDOW_FIELD) != window
-        head = await self._queue.waiting(skill, None if full else NEAR)
-        ids = [mentee_id for mentee_id, _, _, _ in head]
+        shown_key = keys.PREFIX + f"qlast:{skill}"
+        window = str(self._clock.now_ms() // FULL_EVERY_MS)
+        full, line = await self._queue.places(skill, NEAR, window)
         mentor = None
         if skill.startswith("@"):  # a mentor's personal requests: say whose
             mentor = {"id": skill[1:], "name": await self._redis.hget(keys.user(skill[1:]), "name")}
-        previous = (
-            dict(zip(ids, await self._redis.hmget(last_key, ids), strict=True)) if ids else {}
-        )
-        sent: dict[str, str] = {}
-        owed = False
-        for position, (mentee_id, ticket_id, passed, topic) in enumerate(head, start=1):
+        updates: dict[str, dict[str, Any]] = {}
+        shown: dict[str, str] = {}
+        for position, waiting in enumerate(line, start=1):
             eta = await self._queue.mentee_eta(
-                mentee_id, skill, position, online_n, service_s, passed
+                waiting.mentee_id, skill, position, online_n, service_s, waiting.passed
             )
+            # Beyond the head, the waiting count alone is no reason to send.
+            fingerprint = f"{waiting.ticket_id}:{position}:{eta.seconds}:{eta.reason or ''}" + (
+                f":{waiting_n}" if position <= NEAR else ""
+            )
+            if waiting.shown.partition("|")[0] == fingerprint:
+                continue
             update: dict[str, Any] = {
-                "ticket_id": ticket_id,
-                "skill": topic or skill,
+                "ticket_id": waiting.ticket_id,
+                "skill": waiting.topic or skill,
                 "position": position,
                 "eta_s": eta.seconds,
                 "waiting": waiting_n,
@@ -124,27 +124,14 @@ class QueueBroadcaster(Worker):
                 update["eta_reason"] = eta.reason
             if mentor:
                 update["mentor"] = mentor
-            near = position <= NEAR
-            fingerprint = f"{ticket_id}:{position}:{eta.seconds}:{eta.reason or ''}" + (
-                f":{waiting_n}" if near else ""
-            )
-            last = previous.get(mentee_id) or ""
-            last_fingerprint, _, last_sent = last.partition("|")
-            due = near or now - int(last_sent or 0) >= min(MAX_GAP_MS, position * MS_PER_PLACE)
-            if last_fingerprint != fingerprint and due:
-                await self._notifier.to_user(mentee_id, "queue:update", update)
-                sent[mentee_id] = f"{fingerprint}|{now}"
-            elif full:
-                sent[mentee_id] = last
-                owed = owed or last_fingerprint != fingerprint
-        async with self._redis.pipeline(transaction=True) as pipe:
-            if full:  # drop whoever left the queue since the last full pass
-                pipe.delete(last_key)
-                sent[WINDOW_FIELD] = window
-            if sent:
-                pipe.hset(last_key, mapping=sent)
-            await pipe.execute()
-        return owed if full else waiting_n > NEAR
+            updates[waiting.mentee_id] = update
+            shown[waiting.mentee_id] = fingerprint
+        await self._notifier.to_users("queue:update", updates)
+        if full:
+            shown[WINDOW_FIELD] = window
+        if shown:
+            await self._redis.hset(shown_key, mapping=shown)
+        return not full and waiting_n > NEAR
 
     async def _send_mentor_updates(self, skills: list[str]) -> None:
         """Waiting counts for every mentor online in ``skills``, at most once a second per skill
@@ -161,8 +148,8 @@ class QueueBroadcaster(Worker):
                 # an open question may fit any mentor online, whatever its skills
                 mentors.update(await self._all_online())
             mentors.update(m for m in await self._redis.smembers(keys.online(skill)))
-        for mentor_id, update in (await self.mentor_updates(sorted(mentors))).items():
-            await self._notifier.to_user(mentor_id, "mentor:update", update)
+        # one publish for all of them: a hundred mentors is not a hundred round trips
+        await self._notifier.to_users("mentor:update", await self.mentor_updates(sorted(mentors)))
 
     async def _all_online(self) -> set[str]:
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -172,9 +159,24 @@ class QueueBroadcaster(Worker):
         return {m for members in found for m in members}
 
     async def send_mentor_update(self, mentor_id: str) -> None:
-        update = await self.mentor_update(mentor_id)
-        if update:
-            await self._notifier.to_user(mentor_id, "mentor:update", update)
+        """A mentor's state changed: its ``mentor:update`` goes out at the next turn of the loop,
+        with those of every other mentor whose state changed meanwhile, read in one go and
+        published once (a call's end used to cost each mentor four round trips and a publish
+        on the join path; under load, ends come in bursts)."""
+        self._mentors_owed.add(mentor_id)
+        if self._mentor_sender is None:
+            self._mentor_sender = asyncio.create_task(self._send_owed_mentor_updates())
+
+    async def _send_owed_mentor_updates(self) -> None:
+        try:
+            await asyncio.sleep(0)  # the state changes settling in this turn come along
+            while self._mentors_owed:
+                owed, self._mentors_owed = sorted(self._mentors_owed), set()
+                await self._notifier.to_users("mentor:update", await self.mentor_updates(owed))
+        except Exception as exc:
+            log_failure(log, "mentor updates", exc)
+        finally:
+            self._mentor_sender = None
 
     async def mentor_update(self, mentor_id: str) -> dict[str, Any]:
         """The ``mentor:update`` payload for a mentor; empty if it never went online."""

@@ -55,6 +55,18 @@ class Ticket:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """A mentee in a skill's line, as the queue broadcaster sees it; ``shown`` is the fingerprint
+    of the last ``queue:update`` it was sent."""
+
+    mentee_id: str
+    ticket_id: str
+    passed: bool
+    topic: str
+    shown: str
+
+
+@dataclass(frozen=True)
 class Eta:
     seconds: int | None
     reason: str | None = None
@@ -274,6 +286,17 @@ class SkillQueue:
             for m, (t, passed, topic) in zip(members, tickets, strict=True)
             if t is not None
         ]
+
+    async def places(self, skill: str, head: int, window: str) -> tuple[bool, list[Waiting]]:
+        """The line in order, in one script call: all of it the first time in ``window`` (then
+        True), else its first ``head`` places."""
+        reply = await self._lua(self._scripts.queue_places, skill, head, window)
+        flat = reply[1:]
+        line = [
+            Waiting(flat[i], flat[i + 1], flat[i + 2] == "1", flat[i + 3], flat[i + 4])
+            for i in range(0, len(flat), 5)
+        ]
+        return reply[0] == 1, line
 
     async def questions(self, skills: list[str], limit: int) -> dict[str, list[dict[str, Any]]]:
         """skill -> its first ``limit`` waiting questions as ``{"skill", "question", "since",

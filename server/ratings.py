@@ -64,6 +64,8 @@ class Ratings:
         self._sessions = sessions
         # Told (session id, event id) after an event call's rating is stored: the host console.
         self.event_rating_listeners: list[Callable[[str, str], Awaitable[None]]] = []
+        # Called with a mentor's id when a mentee's stars changed its reputation.
+        self.reputation_listeners: list[Callable[[str], Awaitable[None]]] = []
 
     async def rate(self, rater: str, rating: Rate) -> str:
         """Stored before this returns; returns the rater's role."""
@@ -84,6 +86,9 @@ class Ratings:
         if reply[2]:
             for listener in self.event_rating_listeners:
                 await listener(rating.session_id, str(reply[2]))
+        if reply[1] == "mentee":
+            for reputation_listener in self.reputation_listeners:
+                await reputation_listener(str(reply[3]))
         return str(reply[1])
 
     async def report(self, reporter: str, session: Session, reason: str) -> str:

@@ -80,6 +80,7 @@ class Scripts:
     notes_compact: AsyncScript
     extend_session: AsyncScript
     mentee_mentors: AsyncScript
+    queue_places: AsyncScript
     widen_mentee: AsyncScript
     widen_offer: AsyncScript
     applied_note: AsyncScript

@@ -22,11 +22,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import socketio
+from engineio import packet as eio_packet
 from redis.asyncio import Redis
 from socketio import packet
 
 from server import metrics, wirejson
-from server.notifier import INTERNAL_EVENT
+from server.notifier import DELIVER, INTERNAL_EVENT, user_room
 from server.room_index import IndexedRooms
 
 log = logging.getLogger(__name__)
@@ -89,10 +90,33 @@ class ResilientRedisManager(IndexedRooms, socketio.AsyncRedisManager):  # type: 
     async def _handle_emit(self, message: dict[str, Any]) -> None:
         if message.get("event") == INTERNAL_EVENT:
             data = message.get("data")
-            if self.on_internal is not None and isinstance(data, list) and data:
+            if not (isinstance(data, list) and data and isinstance(data[0], dict)):
+                return
+            if data[0].get("kind") == DELIVER:
+                await self._deliver(data[0])
+            elif self.on_internal is not None:
                 self.on_internal(data[0])
             return
         await super()._handle_emit(message)
+
+    async def _deliver(self, batch: dict[str, Any]) -> None:
+        """A :meth:`SocketNotifier.to_users` batch: each payload to the user's sockets here.
+
+        Straight onto each Engine.IO socket, framed as python-socketio's own emit would
+        (``2["event",payload]``) but without its task per recipient: a queue pass hands over
+        thousands of these at once, and a task each was most of the pass's cost."""
+        event = batch["event"]
+        rooms = self.rooms.get("/", {})
+        eio = self.server.eio
+        for user_id, payload in batch["to"].items():
+            members = rooms.get(user_room(user_id))
+            if not members:
+                continue
+            frame = eio_packet.Packet(
+                eio_packet.MESSAGE, f"{packet.EVENT}{wirejson.dumps([event, payload])}"
+            )
+            for eio_sid in list(members.values()):
+                await eio.send_packet(eio_sid, frame)
 
     def _redis_connect(self) -> None:
         if self.redis is not None:

@@ -49,6 +49,7 @@ FIGURES = {
     "fanout": ["pubsub_fanout_cpu@1", "pubsub_fanout_cpu@2", "pubsub_fanout_cpu@4"],
     "turn_call": ["turn_call_first_frame", "turn_call_connected"],
     "suggest": ["suggest_latency", "suggest_model_memory"],
+    "places": ["queue_place_lag"],
 }
 WITH_BASELINE = {
     "relay_peak",

@@ -1,6 +1,6 @@
 -- Store one rating per rater per session, only by a participant, only inside the rating window.
 -- A mentee's stars feed the mentor's reputation, overall and in the call's skill. ARGV[4..]: sid, rater, rating_json, stars
--- Returns {'ok', role, event_id ('' for a drop-in call)} or {'err', code}.
+-- Returns {'ok', role, event_id ('' for a drop-in call), mentor} or {'err', code}.
 local sid, rater, rating, stars = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
 local s = redis.call('HMGET', k_session(sid), 'state', 'mentor', 'mentee', 'rate_until', 'event_id', 'skill')
 local role
@@ -22,4 +22,4 @@ if role == 'mentee' then
     retain_user(s[2])
   end
 end
-return {'ok', role, s[5] or ''}
+return {'ok', role, s[5] or '', s[2]}

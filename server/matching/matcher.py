@@ -17,7 +17,8 @@ from server import keys
 from server.clock import Clock
 from server.config import Config
 from server.matching.embeddings import Embedder
-from server.matching.expertise import Expertise, expertise_text
+from server.matching.expertise import Expertise
+from server.matching.facts import MentorFacts
 from server.matching.ranking import Candidate, rank_in_skill, rank_open
 from server.matching.skillmodel import SkillModel, Suggestion
 from server.skills import SkillCatalog
@@ -41,6 +42,7 @@ class Matcher:
         clock: Clock,
     ) -> None:
         self._redis = redis
+        self.facts = MentorFacts(redis)
         self.embedder = embedder
         self.skills = skills
         self.expertise = expertise
@@ -65,23 +67,11 @@ class Matcher:
         pool = await self._redis.zrange(keys.idle(skill), 0, RANKED - 1, withscores=True)
         if len(pool) < 2:
             return []  # nothing to choose: the script takes the one idle longest
-        ids = [mentor_id for mentor_id, _ in pool]
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for mentor_id in ids:
-                pipe.hmget(keys.user(mentor_id), "headline", "expertise")
-                pipe.hmget(keys.skill_reputation(mentor_id), f"{skill}:count", f"{skill}:sum")
-            rows = await pipe.execute()
-        texts = {m: expertise_text(*rows[2 * i]) for i, m in enumerate(ids)}
-        fits = await self._fits(question, texts)
+        facts = await self.facts.get([mentor_id for mentor_id, _ in pool])
+        fits = await self._fits(question, {m: f.text for m, f in facts.items()})
         candidates = [
-            Candidate(
-                m,
-                int(idle_since),
-                fits.get(m, 0.0),
-                int(rows[2 * i + 1][0] or 0),
-                int(rows[2 * i + 1][1] or 0),
-            )
-            for i, (m, idle_since) in enumerate(pool)
+            Candidate(m, int(idle_since), fits.get(m, 0.0), *facts[m].in_skill(skill))
+            for m, idle_since in pool
         ]
         return rank_in_skill(candidates, self._clock.now_ms(), self._fair_ms)
 
