@@ -83,7 +83,8 @@ class PlacesWorker:
     async def join(self) -> None:
         async def one(client: WireClient) -> None:
             ack = await must(client, "mentee:join", {"skill": self.skill, "question": "bench"})
-            client.tag.shown.append((time.monotonic(), int(ack["position"])))
+            if not client.tag.shown:  # an update that beat the ack is newer than the ack
+                client.tag.shown.append((time.monotonic(), int(ack["position"])))
 
         await bounded([one(c) for c in self.mentees], 200)
 
@@ -127,7 +128,8 @@ async def snapshots(redis_url: str, skill: str, stop: asyncio.Event) -> list[Sna
 
 def lags(taken: list[Snapshot], people: dict[str, Any], start: float, end: float) -> list[float]:
     """Per sample time and waiting mentee: how long ago its shown place stopped being true (s);
-    a shown place better than the true one (never in a drain) counts as an hour."""
+    a shown place better than the true one at the next snapshot too (never in a drain) counts
+    as an hour."""
     times = [at for at, _ in taken]
     heard_at = {user_id: [at for at, _ in shown] for user_id, (shown, _) in people.items()}
     found: list[float] = []
@@ -147,12 +149,15 @@ def lags(taken: list[Snapshot], people: dict[str, Any], start: float, end: float
                 continue
             place = shown[heard - 1][1]
             if place < place_now:
-                found.append(3600.0)
+                # fresher than the snapshot (a pass read the line after it): true by the next one,
+                # or matched by then
+                later = taken[now_i + 1][1].get(user_id, 0) if now_i + 1 < len(taken) else 0
+                found.append(0.0 if later <= place else 3600.0)
                 continue
             i = now_i
             while i >= 0 and taken[i][1].get(user_id, 0) < place:
                 i -= 1
-            found.append(t - times[i] if i >= 0 else t - start)
+            found.append(t - times[max(i, 0)])  # i < 0: stale since before the first snapshot
         t += SAMPLE_S
     return found
 
@@ -199,7 +204,8 @@ async def run(quick: bool = False, out: str | None = None) -> list[str]:
     progress(
         f"{len(matched)} matched in {seconds:.1f} s; {updates} queue:update "
         f"({updates / seconds:.0f}/s, {updates / max(1, len(matched)):.1f} per match); "
-        f"{len(found)} samples, {sum(1 for v in found if v > 2)} over 2 s"
+        f"{len(found)} samples, {sum(1 for v in found if v > 2)} over 2 s, "
+        f"max {max(found, default=0):.2f} s"
     )
     return [
         figure(

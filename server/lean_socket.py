@@ -84,6 +84,7 @@ class Pinger:
     """Sends each socket its next ping ``interval`` after it asked, from one task per server."""
 
     TICK = 0.25
+    BATCH = 32
 
     def __init__(self, interval: float) -> None:
         self._interval = interval
@@ -99,6 +100,7 @@ class Pinger:
         while self._due:
             await asyncio.sleep(self.TICK)
             now = time.monotonic()
+            sent = 0
             while self._due and self._due[0][0] <= now:
                 _, ref = self._due.popleft()
                 socket = ref()
@@ -106,6 +108,11 @@ class Pinger:
                     socket.last_ping = time.time()
                     with contextlib.suppress(Exception):  # a socket closing under us
                         await socket.send(packet.Packet(packet.PING))
+                    sent += 1
+                    if sent % self.BATCH == 0:
+                        # sockets that connected together come due together (a room arriving, a
+                        # reconnect storm): let other work in between, not one long stall
+                        await asyncio.sleep(0)
 
 
 _pingers: weakref.WeakKeyDictionary[Any, Pinger] = weakref.WeakKeyDictionary()

@@ -33,6 +33,7 @@ from server.room_index import IndexedRooms
 log = logging.getLogger(__name__)
 
 _EVENT_TYPES = (packet.EVENT, packet.BINARY_EVENT)
+DELIVER_BATCH = 64  # users per turn of the event loop when delivering a to_users batch
 
 
 class WirePacket(packet.Packet):  # type: ignore[misc]
@@ -106,6 +107,7 @@ class ResilientRedisManager(IndexedRooms, socketio.AsyncRedisManager):  # type: 
         (``2["event",payload]``) but without its task per recipient: a queue pass hands over
         thousands of these at once, and a task each was most of the pass's cost."""
         event = batch["event"]
+        sent = 0
         rooms = self.rooms.get("/", {})
         eio = self.server.eio
         for user_id, payload in batch["to"].items():
@@ -117,6 +119,9 @@ class ResilientRedisManager(IndexedRooms, socketio.AsyncRedisManager):  # type: 
             )
             for eio_sid in list(members.values()):
                 await eio.send_packet(eio_sid, frame)
+            sent += 1
+            if sent % DELIVER_BATCH == 0:
+                await asyncio.sleep(0)  # a pass of thousands: let a join in between, not after
 
     def _redis_connect(self) -> None:
         if self.redis is not None:

@@ -60,8 +60,8 @@ elseif kind == 'queue_without_ticket' then
   -- id is "<skill>|<mentee>": a queue entry whose ticket is gone
   local skill, mentee = string.match(id, '^([^|]+)|(.+)$')
   if redis.call('HGET', k_mentee(mentee), 'skill') == skill then return 0 end
-  redis.call('ZREM', k_queue(skill), mentee)
-  return 1
+  -- 0 when the entry went meanwhile (matched, left): the audit's snapshot was only old
+  return redis.call('ZREM', k_queue(skill), mentee)
 elseif kind == 'ticket_without_queue' then
   local t = redis.call('HMGET', k_mentee(id), 'skill', 'score')
   if not t[1] or redis.call('ZSCORE', k_queue(t[1]), id) then return 0 end

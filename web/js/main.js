@@ -94,6 +94,7 @@ function wireServerEvents() {
   const s = app.signaling;
   s.on("queue:update", (update) => {
     app.role = "mentee";
+    app.lastQueueUpdate = update;
     if (currentView() !== "waiting") app.showWaiting(update);
     else updateWaiting(app, update);
   });

@@ -107,7 +107,9 @@ async function joinQueue(app) {
     const ack = await app.signaling.request("mentee:join", payload);
     app.waiting = { skill, question, ticket_id: ack.ticket_id, mentor: direct.mentor };
     askDirectly(null);
-    if (!ack.session_id && !app.matched) app.showWaiting({ ...ack, skill, waiting: ack.position });
+    // An update for this ticket can beat its ack; then it is the newer place.
+    const heard = app.lastQueueUpdate && app.lastQueueUpdate.ticket_id === ack.ticket_id ? app.lastQueueUpdate : null;
+    if (!ack.session_id && !app.matched) app.showWaiting(heard || { ...ack, skill, waiting: ack.position });
   } catch (failure) {
     error.textContent = failure.message;
   } finally {
