@@ -289,7 +289,7 @@ class SpeedEvents(Worker):
                     await self._push_console(event_id, (await self.store.event(event_id))["host"])
                 except NotFound:
                     self._console_dirty.discard(event_id)  # gone: nobody to tell
-                except Exception:
-                    log.exception("host console push failed")
+                except Exception as exc:
+                    log_failure(log, "host console push", exc)  # an outage: a warning line
                     self._console_dirty.add(event_id)
             await asyncio.sleep(self._interval)
