@@ -82,6 +82,9 @@ async def run(runs: int = 10) -> list[str]:
             await mentor.wait_for_function(
                 "() => document.querySelector('#burst-state').textContent.startsWith('Waiting')"
             )
+            # A person reads their question before clicking Join; the debounced skill suggestion
+            # that typing triggers (an embedding on the server) is over by then.
+            await mentee.wait_for_timeout(1500)
             elapsed = float(await mentee.evaluate(FIRST_FRAME))
             bare = float(await mentee.evaluate(BARE_PAIR))
             if i:

@@ -21,7 +21,7 @@ import { openProgram, wireProgram } from "./program.js";
 import { flushPendingRatings, openRating, wireRating } from "./rating.js";
 import { passkeysSupported, signInWithPasskey } from "./passkeys.js";
 import { renewNow, scheduleRenewal, wireRenewal } from "./renewal.js";
-import { openSetup, wireSetup } from "./setup.js";
+import { openSetup, stopConnectionCheck, wireSetup } from "./setup.js";
 import { wireShare } from "./share.js";
 import { Signaling } from "./signaling.js";
 import { askDirectly } from "./suggest.js";
@@ -106,6 +106,7 @@ function wireServerEvents() {
   });
   s.on("session:matched", (matched) => {
     app.role = matched.role;
+    stopConnectionCheck(app);
     if (!matched.resumed) {
       alertPerson(matched.role === "mentor" ? `${matched.peer.name} needs your help` : `${matched.peer.name} is taking your question`,
         matched.question.slice(0, 140));

@@ -12,32 +12,45 @@ function gatheringComplete(pc, timeoutMs) {
   });
 }
 
-/** Resolves {rttMs, loss, echoed}; rejects with the server's error (e.g. code "precall_busy"). */
-export async function connectionCheck(stream, { timeoutMs = 8000 } = {}) {
-  const { iceServers } = await api.ice();
+/** Resolves {rttMs, loss, echoed}; rejects with the server's error (e.g. code "precall_busy"),
+ * or with an AbortError once ``signal`` aborts (the person joined: the check's media and the
+ * server's echo would compete with the call's set-up for the same CPU). */
+export async function connectionCheck(stream, { timeoutMs = 8000, signal } = {}) {
+  const aborted = new Promise((_, reject) => {
+    const stop = () => reject(new DOMException("the connection check was stopped", "AbortError"));
+    if (signal?.aborted) stop();
+    else signal?.addEventListener("abort", stop, { once: true });
+  });
+  aborted.catch(() => {});
+  const { iceServers } = await Promise.race([api.ice(), aborted]);
   const pc = new RTCPeerConnection({ iceServers });
   try {
-    for (const track of stream.getTracks()) pc.addTrack(track, stream);
-    const channel = pc.createDataChannel("stats");
-    const report = new Promise((resolve, reject) => {
-      let last = null;
-      channel.onmessage = (event) => {
-        last = JSON.parse(event.data);
-        if (last.rtt_ms !== null) resolve(last);
-      };
-      setTimeout(() => (last ? resolve(last) : reject(new Error("no report from the connection check"))), timeoutMs);
-    });
-    await pc.setLocalDescription();
-    await gatheringComplete(pc, 3000); // the echo peer takes no trickled candidates
-    const answer = await request("POST", "/api/precall", { sdp: pc.localDescription.sdp, type: "offer" }, { auth: true });
-    await pc.setRemoteDescription(answer);
-    const stats = await report;
-    let echoed = 0;
-    (await pc.getStats()).forEach((entry) => {
-      if (entry.type === "inbound-rtp" && entry.kind === "video") echoed += entry.framesDecoded || 0;
-    });
-    return { rttMs: stats.rtt_ms, loss: stats.loss, echoed };
+    return await Promise.race([runCheck(pc, stream, timeoutMs), aborted]);
   } finally {
     pc.close();
   }
+}
+
+async function runCheck(pc, stream, timeoutMs) {
+  for (const track of stream.getTracks()) pc.addTrack(track, stream);
+  const channel = pc.createDataChannel("stats");
+  const report = new Promise((resolve, reject) => {
+    let last = null;
+    channel.onmessage = (event) => {
+      last = JSON.parse(event.data);
+      if (last.rtt_ms !== null) resolve(last);
+    };
+    setTimeout(() => (last ? resolve(last) : reject(new Error("no report from the connection check"))), timeoutMs);
+  });
+  report.catch(() => {}); // awaited below, unless the check was stopped first
+  await pc.setLocalDescription();
+  await gatheringComplete(pc, 3000); // the echo peer takes no trickled candidates
+  const answer = await request("POST", "/api/precall", { sdp: pc.localDescription.sdp, type: "offer" }, { auth: true });
+  await pc.setRemoteDescription(answer);
+  const stats = await report;
+  let echoed = 0;
+  (await pc.getStats()).forEach((entry) => {
+    if (entry.type === "inbound-rtp" && entry.kind === "video") echoed += entry.framesDecoded || 0;
+  });
+  return { rttMs: stats.rtt_ms, loss: stats.loss, echoed };
 }

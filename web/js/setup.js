@@ -91,6 +91,11 @@ function renderMentorSkills(app) {
   }));
 }
 
+/** Joining, going online or being matched ends a connection check still running. */
+export function stopConnectionCheck(app) {
+  if (app.precallCheck) app.precallCheck.abort();
+}
+
 async function joinQueue(app) {
   const skill = $("#mentee-skills input:checked")?.value;
   const question = $("#question").value.trim();
@@ -101,6 +106,7 @@ async function joinQueue(app) {
   askForNotifications();
   const button = $("#join-button");
   button.disabled = true;
+  stopConnectionCheck(app);
   try {
     const payload = { skill, question };
     if (direct.mentor) payload.mentor_id = direct.mentor.id;
@@ -133,6 +139,7 @@ async function goOnline(app) {
   askForNotifications();
   const button = $("#online-button");
   button.disabled = true;
+  stopConnectionCheck(app);
   try {
     const ack = await app.signaling.request("mentor:online", payload);
     // A waiting mentee may already have been matched (session:matched can beat the ack).
@@ -160,15 +167,23 @@ async function checkConnection(app) {
   if (!tracks.length) return;
   app.connection = "checking";
   renderMediaState(app);
+  stopConnectionCheck(app);
+  const check = new AbortController();
+  app.precallCheck = check;
   try {
-    const { rttMs, echoed, loss } = await connectionCheck(app.media.stream);
+    const { rttMs, echoed, loss } = await connectionCheck(app.media.stream, { signal: check.signal });
     const quality = loss > 0.05 ? "connection weak" : "connection ok";
     app.connection = rttMs === null ? quality : `${quality}: RTT ${rttMs} ms`;
     if (app.media.videoTrack && !echoed) app.connection = "connection ok, but no video came back";
   } catch (failure) {
-    app.connection = failure.code === "precall_busy"
-      ? "connection check busy (your call will still work)"
-      : "couldn't check the connection";
+    if (failure.name === "AbortError") {
+      if (app.precallCheck !== check) return; // a newer check took over
+      app.connection = "";
+    } else {
+      app.connection = failure.code === "precall_busy"
+        ? "connection check busy (your call will still work)"
+        : "couldn't check the connection";
+    }
   }
   renderMediaState(app);
   status.dataset.checked = "true";
