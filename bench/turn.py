@@ -5,17 +5,16 @@ benchmark."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import random
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.harness import wait_port
 from server.embedded_redis import free_port
 
 CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "coturn" / "turnserver.conf"
@@ -83,7 +82,8 @@ async def coturn(secret: str = "turn-test-secret") -> AsyncIterator[Coturn]:
             stdin=subprocess.DEVNULL,
         )
         try:
-            await _listening(port, process)
+            # coturn answers on its TCP listener once it is ready for UDP too
+            await wait_port(port, process=process)
             yield Coturn(port, secret, folder / "turnserver.log")
         finally:
             process.terminate()
@@ -92,19 +92,3 @@ async def coturn(secret: str = "turn-test-secret") -> AsyncIterator[Coturn]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-async def _listening(port: int, process: subprocess.Popen[bytes]) -> None:
-    """coturn answers on its TCP listener once it is ready for UDP too."""
-    deadline = time.monotonic() + 10
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError("turnserver exited at start-up")
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.05)

@@ -36,35 +36,38 @@ async def _running_embedded(data_dir: Path) -> str | None:
 
 
 @asynccontextmanager
-async def running_redis(redis_url: str | None, data_dir: Path) -> AsyncIterator[Redis]:
-    """The Redis a command-line tool works on: ``--redis-url`` / ``REDIS_URL``, else the
-    embedded Redis of a server running on ``data_dir``, else that data dir's AOF loaded into an
-    embedded Redis for the time of the command."""
+async def _redis_url(redis_url: str | None, data_dir: Path) -> AsyncIterator[str]:
+    """``--redis-url`` / ``REDIS_URL``, else the embedded Redis of a server running on
+    ``data_dir``, else that data dir's AOF loaded into an embedded Redis for the time of the
+    command."""
     embedded = None
     url = redis_url or await _running_embedded(data_dir)
     if url is None:
         embedded = EmbeddedRedis(data_dir)
         url = await embedded.start()
-    redis = Redis.from_url(url, decode_responses=True)
     try:
-        yield redis
+        yield url
     finally:
-        await redis.aclose()
         if embedded is not None:
             await embedded.stop()
+
+
+@asynccontextmanager
+async def running_redis(redis_url: str | None, data_dir: Path) -> AsyncIterator[Redis]:
+    """The Redis a command-line tool works on (see :func:`_redis_url`)."""
+    async with _redis_url(redis_url, data_dir) as url:
+        redis = Redis.from_url(url, decode_responses=True)
+        try:
+            yield redis
+        finally:
+            await redis.aclose()
 
 
 async def doctor(
     redis_url: str | None, data_dir: Path, *, fix: bool, history: bool, say: Callable[[str], None]
 ) -> int:
     """Print the audit; exit status 1 when it found violations (before any repair)."""
-    embedded = None
-    url = redis_url or await _running_embedded(data_dir)
-    if url is None:
-        embedded = EmbeddedRedis(data_dir)
-        url = await embedded.start()
-    redis = Redis.from_url(url, decode_responses=True)
-    try:
+    async with _redis_url(redis_url, data_dir) as url, running_redis(url, data_dir) as redis:
         clock = ClusterClock()
         await clock.sync(redis)
         auditor = Auditor(redis, clock)
@@ -79,7 +82,3 @@ async def doctor(
             mended = [v for v in found if await repair(lua, v)]
             say(f"repaired {len(mended)} of {len(found)}")
         return 1 if found else 0
-    finally:
-        await redis.aclose()
-        if embedded is not None:
-            await embedded.stop()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.harness import wait_port as wait_port  # re-exported for the tests
 from server.embedded_redis import free_port
 
 
@@ -118,17 +119,3 @@ class Daemon:
                 self.process.kill()
                 self.process.wait()
         self._handle.close()
-
-
-async def wait_port(port: int, timeout: float = 10) -> None:
-    """Until something accepts TCP connections on 127.0.0.1:port."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.05)
