@@ -56,8 +56,9 @@ class Ticket:
 
 @dataclass(frozen=True)
 class Waiting:
-    """A mentee in a skill's line, as the queue broadcaster sees it; ``shown`` is the fingerprint
-    of the last ``queue:update`` it was sent."""
+    """A mentee in a skill's line (or a personal-request queue), as the queue broadcaster sees
+    it. ``passed``: a mentor declined it or failed to connect (see :meth:`SkillQueue.mentee_eta`);
+    ``shown``: the fingerprint of the last ``queue:update`` it was sent."""
 
     mentee_id: str
     ticket_id: str
@@ -266,26 +267,6 @@ class SkillQueue:
             topic or "",
             tuple(s for s in (offer or "").split(",") if s),
         )
-
-    async def waiting(
-        self, skill: str, limit: int | None = None
-    ) -> list[tuple[str, str, bool, str]]:
-        """(mentee id, ticket id, passed, topic) in queue order; the first ``limit`` only if given.
-        ``passed``: a mentor declined it (or failed to connect), see :meth:`mentee_eta`.
-        ``skill`` may be a personal-request queue (``keys.direct_queue``)."""
-        last = -1 if limit is None else limit - 1
-        members = [m for m in await self._redis.zrange(keys.queue(skill), 0, last)]
-        if not members:
-            return []
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for member in members:
-                pipe.hmget(keys.mentee(member), "ticket_id", "passed", "topic")
-            tickets = await pipe.execute()
-        return [
-            (m, t, passed == "1", topic or "")
-            for m, (t, passed, topic) in zip(members, tickets, strict=True)
-            if t is not None
-        ]
 
     async def places(self, skill: str, head: int, window: str) -> tuple[bool, list[Waiting]]:
         """The line in order, in one script call: all of it the first time in ``window`` (then
