@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,9 +32,9 @@ def binaries() -> tuple[str, str] | None:
 @dataclass
 class RedisHA:
     folder: Path
-    primary_port: int
-    replica_port: int
-    sentinel_ports: list[int]
+    primary_port: int = 0
+    replica_port: int = 0
+    sentinel_ports: list[int] = field(default_factory=list)
     processes: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -67,6 +67,40 @@ def _start(command: list[str], log: Path) -> subprocess.Popen[bytes]:
     )
 
 
+async def _launch(ha: RedisHA, command_for: Callable[[int], list[str]], name: str) -> int:
+    """Start one process on a fresh free port and wait until it answers PING. ``free_port`` hands
+    out a port from the ephemeral range, so an outgoing connection (the replica's link, a probe)
+    can take it before the process binds; then the process exits and we try another port."""
+    for _attempt in range(5):
+        port = free_port()
+        process = _start(command_for(port), ha.folder / f"{name}-{port}.log")
+        ha.processes[port] = process
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and process.poll() is None:
+            with contextlib.suppress(Exception):
+                client = Redis(port=port, socket_timeout=1)
+                try:
+                    if await client.ping():
+                        return port
+                finally:
+                    await client.aclose()
+            await asyncio.sleep(0.05)
+        ha.processes.pop(port)
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+    raise RuntimeError(f"{name} did not start; see {ha.folder}")
+
+
+def _log_tails(folder: Path, lines: int = 8) -> str:
+    """The end of every process log, for an error that says why rather than only that."""
+    parts = []
+    for log in sorted(folder.glob("*.log")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        parts.append(f"--- {log.name}\n" + "\n".join(tail))
+    return "\n".join(parts)
+
+
 async def _until(check: object, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -88,65 +122,86 @@ async def _info(port: int, section: str) -> dict[str, object]:
 
 @contextlib.asynccontextmanager
 async def redis_ha(sentinels: int = 3) -> AsyncIterator[RedisHA]:
-    """Primary + replica (replication up) + ``sentinels`` sentinels that know each other."""
+    """Primary + replica (replication up) + ``sentinels`` sentinels that know each other.
+
+    Set-up is tried twice: on a loaded machine a sentinel has, rarely, not met the others
+    within 30 s, and a fresh set of processes on fresh ports is cheaper than a red run."""
     found = binaries()
     if found is None:
         raise RuntimeError("redis-server and redis-sentinel are needed (Debian packages)")
-    server, sentinel = found
-    with tempfile.TemporaryDirectory(prefix="mb-ha-") as scratch:
-        folder = Path(scratch)
-        ha = RedisHA(folder, free_port(), free_port(), [free_port() for _ in range(sentinels)])
-        common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        try:
-            for port, extra in (
-                (ha.primary_port, []),
-                (ha.replica_port, ["--replicaof", "127.0.0.1", str(ha.primary_port)]),
-            ):
-                data = folder / str(port)
-                data.mkdir()
-                command = [server, "--port", str(port), "--dir", str(data), *common, *extra]
-                ha.processes[port] = _start(command, folder / f"redis-{port}.log")
-
-            async def replicating() -> bool:
-                return (await _info(ha.replica_port, "replication")).get(
-                    "master_link_status"
-                ) == "up"
-
-            await _until(replicating, 15, "the replica did not sync")
-            for port in ha.sentinel_ports:
-                config = folder / f"sentinel-{port}.conf"
-                config.write_text(
-                    f"port {port}\nbind 127.0.0.1\ndir {folder}\n"
-                    f"sentinel monitor {SERVICE} 127.0.0.1 {ha.primary_port} 2\n"
-                    f"sentinel down-after-milliseconds {SERVICE} {DOWN_AFTER_MS}\n"
-                    f"sentinel failover-timeout {SERVICE} 10000\n"
-                    f"sentinel parallel-syncs {SERVICE} 1\n"
-                )
-                ha.processes[port] = _start(
-                    [sentinel, str(config)], folder / f"sentinel-{port}.log"
-                )
-
-            async def acquainted() -> bool:
-                for port in ha.sentinel_ports:
-                    client = Redis(port=port, decode_responses=True, socket_timeout=1)
-                    try:
-                        state = await client.sentinel_master(SERVICE)
-                    finally:
-                        await client.aclose()
-                    if int(state["num-other-sentinels"]) < sentinels - 1:
-                        return False
-                    if int(state["num-slaves"]) < 1:
-                        return False
-                return True
-
-            await _until(acquainted, 30, "the sentinels did not find each other")
-            yield ha
-        finally:
-            for process in ha.processes.values():
-                process.terminate()
-            for process in ha.processes.values():
+    failure: Exception | None = None
+    for _attempt in range(2):
+        with tempfile.TemporaryDirectory(prefix="mb-ha-") as scratch:
+            ha = RedisHA(Path(scratch))
+            try:
                 try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                    await _set_up(ha, *found, sentinels)
+                except (TimeoutError, RuntimeError) as error:
+                    failure = RuntimeError(f"{error}\n{_log_tails(ha.folder)}")
+                    continue
+                yield ha
+                return
+            finally:
+                _stop(ha)
+    assert failure is not None
+    raise failure
+
+
+async def _set_up(ha: RedisHA, server: str, sentinel: str, sentinels: int) -> None:
+    common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+
+    def data_node(port: int, *extra: str) -> list[str]:
+        data = ha.folder / str(port)
+        data.mkdir(exist_ok=True)
+        return [server, "--port", str(port), "--dir", str(data), *common, *extra]
+
+    ha.primary_port = await _launch(ha, data_node, "redis")
+    ha.replica_port = await _launch(
+        ha, lambda port: data_node(port, "--replicaof", "127.0.0.1", str(ha.primary_port)), "redis"
+    )
+
+    async def replicating() -> bool:
+        return (await _info(ha.replica_port, "replication")).get("master_link_status") == "up"
+
+    await _until(replicating, 15, "the replica did not sync")
+
+    def sentinel_node(port: int) -> list[str]:
+        config = ha.folder / f"sentinel-{port}.conf"
+        config.write_text(
+            f"port {port}\nbind 127.0.0.1\ndir {ha.folder}\n"
+            f"sentinel monitor {SERVICE} 127.0.0.1 {ha.primary_port} 2\n"
+            f"sentinel down-after-milliseconds {SERVICE} {DOWN_AFTER_MS}\n"
+            f"sentinel failover-timeout {SERVICE} 10000\n"
+            f"sentinel parallel-syncs {SERVICE} 1\n"
+        )
+        return [sentinel, str(config)]
+
+    for _ in range(sentinels):
+        ha.sentinel_ports.append(await _launch(ha, sentinel_node, "sentinel"))
+
+    async def acquainted() -> bool:
+        for port in ha.sentinel_ports:
+            client = Redis(port=port, decode_responses=True, socket_timeout=1)
+            try:
+                state = await client.sentinel_master(SERVICE)
+            finally:
+                await client.aclose()
+            if int(state["num-other-sentinels"]) < sentinels - 1:
+                return False
+            if int(state["num-slaves"]) < 1:
+                return False
+        return True
+
+    await _until(acquainted, 30, "the sentinels did not find each other")
+
+
+def _stop(ha: RedisHA) -> None:
+    for process in ha.processes.values():
+        process.terminate()
+    for process in ha.processes.values():
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    ha.processes.clear()
