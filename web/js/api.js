@@ -99,3 +99,16 @@ export const api = {
   rate: (sessionId, rating, keepalive = false) =>
     request("POST", `/api/sessions/${encodeURIComponent(sessionId)}/rating`, rating, { auth: true, keepalive }),
 };
+
+const ICE_REUSE_MS = 60_000;
+let iceCache = null; // { token, servers, at }
+
+/** ICE servers for the signed-in user, fetched at most once a minute: the pre-call check and a
+ * join that follows it share one fetch (and one of the user's GET /api/ice budget). */
+export async function iceServers() {
+  const token = login.token;
+  if (iceCache && iceCache.token === token && Date.now() - iceCache.at < ICE_REUSE_MS) return iceCache.servers;
+  const { iceServers: servers } = await api.ice();
+  iceCache = { token, servers, at: Date.now() };
+  return servers;
+}

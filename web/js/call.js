@@ -5,15 +5,16 @@
 import { chimeOn, setChime } from "./alerts.js";
 import { login } from "./api.js";
 import { showCallContext } from "./call-context.js";
-import { openChat, setUnread } from "./chat.js";
+import { catchUp, openChat, setUnread } from "./chat.js";
 import { Countdown, chime } from "./countdown.js";
 import { $, show } from "./dom.js";
 import { offerMoreTime, onEndMoved, resetExtend } from "./extend.js";
-import { closeNotes, openNotes } from "./notes.js";
+import { closeNotes, openNotes, resyncNotes } from "./notes.js";
 import { cancelOffer, needsTaking, offer } from "./offer.js";
 import { CallConnection } from "./rtc.js";
 import { attachShare, stopShare } from "./share.js";
 import { partnerAnswered, partnerReading, resetStage, showTrack, updateStage } from "./stage.js";
+import { adoptWarm } from "./warm.js";
 
 const STATE_LABEL = {
   new: "Connecting…",
@@ -24,8 +25,11 @@ const STATE_LABEL = {
   closed: "Call ended",
 };
 
+const SETTLE_MS = 1000;
+
 let statsTimer = null;
 let warningTimer = null;
+let settleTimer = null;
 
 export function wireCall(app) {
   app.countdown = new Countdown({
@@ -91,6 +95,10 @@ export function enterCall(app, matched) {
   leaveCall(app);
   app.matched = matched;
   app.started = null;
+  // The mentee's warm connection (warm.js) speaks first: its offer leaves before the call screen
+  // is built, which would otherwise hold the page's one thread for tens of milliseconds.
+  const warm = adoptWarm(app, matched);
+  if (warm) app.call = newConnection(app, matched, null, warm);
   const me = login.user?.id;
   showCallContext(app, matched);
   $("#call-state").textContent = STATE_LABEL.new;
@@ -106,22 +114,28 @@ export function enterCall(app, matched) {
   const taken = reading ? offer(app, matched) : Promise.resolve();
   if (!reading) show("call");
   taken.then(() => { if (app.matched === matched) show("call"); });
-  app.call = newConnection(app, matched, taken.then(() => startMedia(app)));
-  // A fresh page resuming a call offers from either side; the other rebuilds (see onSignal).
-  app.call.start(matched.offerer || matched.resumed);
+  if (!warm) {
+    app.call = newConnection(app, matched, taken.then(() => startMedia(app)));
+    // A fresh page resuming a call offers from either side; the other rebuilds (see onSignal).
+    app.call.start(matched.offerer || matched.resumed);
+  }
   openChat(app, matched, me);
   openNotes(app, matched.session_id);
+  // The chat record and the notes are fetched a second later: at the match those requests
+  // competed with the offer, the answer and the first frame for the server and the page.
+  settleTimer = setTimeout(() => {
+    if (app.matched !== matched) return;
+    catchUp();
+    resyncNotes();
+  }, SETTLE_MS);
   statsTimer = setInterval(() => updateStats(app), 1000);
 }
 
-function newConnection(app, matched, mediaReady) {
+/** The call's connection: a new one, or the mentee's warm one (warm.js) given this session. */
+function newConnection(app, matched, mediaReady, warm = null) {
   const sessionId = matched.session_id;
   let reported = false;
-  return new CallConnection({
-    polite: matched.role === "mentor",
-    iceServers: matched.ice_servers,
-    stream: app.media.stream,
-    streamReady: mediaReady,
+  const wiring = {
     send: (type, data) => app.signaling.request("signal", { session_id: sessionId, type, data }).catch(() => {}),
     onTrack: (event, pc) => showTrack(pc, event),
     onState: (state) => {
@@ -132,6 +146,17 @@ function newConnection(app, matched, mediaReady) {
         app.signaling.request("session:connected", { session_id: sessionId }).catch(() => { reported = false; });
       }
     },
+  };
+  if (warm) {
+    warm.attach(wiring);
+    return warm;
+  }
+  return new CallConnection({
+    ...wiring,
+    polite: matched.role === "mentor",
+    iceServers: matched.ice_servers,
+    stream: app.media.stream,
+    streamReady: mediaReady,
   });
 }
 
@@ -207,6 +232,7 @@ export function callWarning(app, warning) {
 export function leaveCall(app) {
   clearInterval(statsTimer);
   clearTimeout(warningTimer);
+  clearTimeout(settleTimer);
   cancelOffer();
   stopShare(app);
   closeNotes();

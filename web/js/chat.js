@@ -19,8 +19,9 @@ export function wireChat(app) {
   });
 }
 
-/** A new call (or the same one after a reload): start from the session record. */
-export async function openChat(app, matched, me) {
+/** A new call (or the same one after a reload): a clean log for a new one. The session record
+ * is read by catchUp(), which the call runs a second after the match (call.js). */
+export function openChat(app, matched, me) {
   const fresh = state.sessionId !== matched.session_id;
   if (fresh) {
     state = { sessionId: matched.session_id, messages: new Map(), me, names: { [matched.peer.id]: matched.peer.name } };
@@ -28,7 +29,6 @@ export async function openChat(app, matched, me) {
     $("#chat-error").textContent = "";
     setUnread(0);
   }
-  await catchUp();
 }
 
 /** Fetch the record and merge in whatever this tab has not seen (a reload, a dropped socket). */

@@ -27,7 +27,14 @@ export function show(name) {
   for (const view of document.querySelectorAll(".view")) view.hidden = view.id !== `view-${name}`;
   current = name;
   const heading = $(`#view-${name} h1`);
-  if (heading) heading.focus({ preventScroll: false });
+  if (!heading) return;
+  // Focus at the next frame, not now: focusing forces a layout of the new view at once, which
+  // held a page just matched for 15 ms before it could send its offer. A caller that focused
+  // something in the view meanwhile (a dialog's button) keeps it.
+  requestAnimationFrame(() => {
+    const view = $(`#view-${name}`);
+    if (current === name && !view.contains(document.activeElement)) heading.focus({ preventScroll: false });
+  });
 }
 
 export const currentView = () => current;

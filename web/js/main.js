@@ -27,6 +27,7 @@ import { Signaling } from "./signaling.js";
 import { askDirectly } from "./suggest.js";
 import { finishOrgSignIn, isOrgCallback, startOrgSignIn } from "./sso.js";
 import { offerWidening, showWaiting, updateWaiting, wireWaiting } from "./waiting.js";
+import { coolDown } from "./warm.js";
 
 const app = {
   signaling: null,
@@ -226,6 +227,7 @@ function signedOut(message, { error = true, ms = 8000 } = {}) {
   $("#apply-prompt").hidden = true;
   $("#login-name").value = "";
   app.me = null;
+  coolDown(app);
   app.signaling?.close();
   app.signaling = null;
   scheduleRenewal(app);

@@ -23,12 +23,12 @@ export function wireNotes() {
   area.addEventListener("input", () => { if (notes) notes.typed(area.value); });
 }
 
-/** Join a session's notes (again after a reload): sync with the server, then stay live. */
+/** Join a session's notes: a new document for a new session. It syncs with the server on
+ * resyncNotes(), which the call runs a second after the match (call.js) and after a reconnect. */
 export function openNotes(app, sessionId) {
-  if (notes && notes.sessionId === sessionId) { notes.sync(); return; }
+  if (notes && notes.sessionId === sessionId) return;
   notes?.close();
   notes = new SharedNotes(app, sessionId, $("#notes-text"));
-  notes.sync();
 }
 
 export function closeNotes() {

@@ -1,6 +1,6 @@
 // The pre-call check: send our camera and microphone to the server's echo peer, see our own
 // video come back, and read the round-trip time it reports on the "stats" data channel.
-import { api, request } from "./api.js";
+import { iceServers, request } from "./api.js";
 
 function gatheringComplete(pc, timeoutMs) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
@@ -22,8 +22,8 @@ export async function connectionCheck(stream, { timeoutMs = 8000, signal } = {})
     else signal?.addEventListener("abort", stop, { once: true });
   });
   aborted.catch(() => {});
-  const { iceServers } = await Promise.race([api.ice(), aborted]);
-  const pc = new RTCPeerConnection({ iceServers });
+  const servers = await Promise.race([iceServers(), aborted]);
+  const pc = new RTCPeerConnection({ iceServers: servers });
   try {
     return await Promise.race([runCheck(pc, stream, timeoutMs), aborted]);
   } finally {

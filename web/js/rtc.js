@@ -5,11 +5,13 @@
 export class CallConnection {
   constructor({ polite, iceServers, stream, streamReady, send, onTrack, onState }) {
     this.polite = polite;
-    this.send = send;
+    this.sender = send || null;
+    this.outbox = []; // what a warm connection said before it had a session to say it in
     this.stream = stream;
     this.streamReady = streamReady || Promise.resolve();
     this.chain = Promise.resolve();
-    this.onState = onState;
+    this.onTrack = onTrack || (() => {});
+    this.onState = onState || (() => {});
     this.makingOffer = false;
     this.ignoreOffer = false;
     this.tracksAdded = false;
@@ -20,20 +22,45 @@ export class CallConnection {
     this.pc.onicecandidate = ({ candidate }) => {
       this.send("candidate", candidate ? candidate.toJSON() : { candidate: "" });
     };
-    this.pc.onnegotiationneeded = async () => {
-      try {
-        this.makingOffer = true;
-        await this.pc.setLocalDescription();
-        const { type, sdp } = this.pc.localDescription;
-        await this.send(type, { type, sdp });
-      } catch (error) {
-        console.warn("negotiation failed", error);
-      } finally {
-        this.makingOffer = false;
-      }
-    };
-    this.pc.ontrack = (event) => onTrack(event, this.pc);
+    this.pc.onnegotiationneeded = () => this.negotiate();
+    this.pc.ontrack = (event) => this.onTrack(event, this.pc);
     this.pc.onconnectionstatechange = () => this.stateChanged();
+  }
+
+  /** Make and send an offer. Called by negotiationneeded, or at once by a warm connection:
+   * Chrome fires that event only when the page's thread is free, which a match is not. */
+  async negotiate() {
+    try {
+      this.makingOffer = true;
+      await this.pc.setLocalDescription();
+      const { type, sdp } = this.pc.localDescription;
+      await this.send(type, { type, sdp });
+    } catch (error) {
+      console.warn("negotiation failed", error);
+    } finally {
+      this.makingOffer = false;
+    }
+  }
+
+  send(type, data) {
+    if (this.sender) return this.sender(type, data);
+    this.outbox.push([type, data]);
+    return Promise.resolve();
+  }
+
+  /** A connection warmed up before its session existed (warm.js) now belongs to one: what it
+   * said goes out first, in order. The offer goes as it stands now, with every candidate gathered
+   * while it waited written into it: one message to relay instead of one per candidate. */
+  attach({ send, onTrack, onState }) {
+    this.sender = send;
+    this.onTrack = onTrack;
+    this.onState = onState;
+    const local = this.pc.localDescription;
+    const current = this.pc.signalingState === "have-local-offer" && local && local.type === "offer" ? local.sdp : null;
+    for (const [type, data] of this.outbox.splice(0)) {
+      if (current && type === "offer") send(type, { type, sdp: current });
+      else if (!(current && type === "candidate" && inSdp(current, data.candidate))) send(type, data);
+    }
   }
 
   /** The offerer adds its media once it is ready, which triggers the offer; the answerer
@@ -104,10 +131,12 @@ export class CallConnection {
   }
 
   /** Camera off sends no picture at all (not black frames), so the other side sees that it stopped
-   * and shows a placeholder; on again puts the camera back on the same sender. */
+   * and shows a placeholder; on again puts the camera back on the same sender. Replacing a track
+   * with itself is skipped: Chrome restarted the encoder, and the partner's first frame came
+   * tens of milliseconds later (docs/benchmarks.md). */
   async setCameraSending(track) {
     const first = this.pc.getTransceivers().find((t) => t.receiver.track && t.receiver.track.kind === "video");
-    if (first && this.tracksAdded) await first.sender.replaceTrack(track);
+    if (first && this.tracksAdded && first.sender.track !== track) await first.sender.replaceTrack(track);
   }
 
   /** What the call screen shows: decoded frames, size and rate of the partner's camera (the first
@@ -147,4 +176,9 @@ export class CallConnection {
     clearTimeout(this.disconnectTimer);
     this.pc.close();
   }
+}
+
+/** Whether an SDP already carries a candidate (its a=candidate line leaves out the ufrag). */
+function inSdp(sdp, candidate) {
+  return Boolean(candidate) && sdp.includes(`a=${candidate.replace(/ ufrag \S+/, "")}\r\n`);
 }

@@ -8,6 +8,7 @@ import { describeMediaError } from "./media.js";
 import { updateMentor } from "./mentor.js";
 import { connectionCheck } from "./precall.js";
 import { askDirectly, direct, prepareForm, wireSuggest } from "./suggest.js";
+import { coolDown, warmUp } from "./warm.js";
 
 let refreshTimer = null;
 
@@ -36,6 +37,7 @@ function renderBurstFit(app) {
 }
 
 export async function openSetup(app, role) {
+  coolDown(app); // out of the line: no call is coming
   app.role = role;
   $("#setup-title").textContent = role === "mentee" ? "Ask for help" : "Mentor now";
   $("#mentee-form").hidden = role !== "mentee";
@@ -51,6 +53,7 @@ export async function openSetup(app, role) {
     else refreshSkills(app);
   }, 5000);
   if (!app.media.stream.getTracks().length) await startPreview(app);
+  if (role === "mentee") warmUp(app); // ready before Join: see warm.js
 }
 
 async function refreshSkills(app) {
@@ -110,6 +113,7 @@ async function joinQueue(app) {
   try {
     const payload = { skill, question };
     if (direct.mentor) payload.mentor_id = direct.mentor.id;
+    warmUp(app); // normally ready since the form opened (warm.js); a no-op then
     const ack = await app.signaling.request("mentee:join", payload);
     app.waiting = { skill, question, ticket_id: ack.ticket_id, mentor: direct.mentor };
     askDirectly(null);
@@ -157,6 +161,10 @@ export async function startPreview(app) {
   const mic = $("#mic-select").value || undefined;
   await app.media.start({ videoDeviceId: camera, audioDeviceId: mic });
   $("#preview").srcObject = app.media.stream;
+  if (app.warm) {
+    coolDown(app); // built on the stream this replaced
+    warmUp(app);
+  }
   await fillDevicePickers(app);
   checkConnection(app);
 }

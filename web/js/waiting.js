@@ -2,6 +2,7 @@
 import { api } from "./api.js";
 import { $, el, humanWait, show } from "./dom.js";
 import { rich } from "./richtext.js";
+import { warmUp } from "./warm.js";
 
 export function wireWaiting(app) {
   $("#cancel-wait").addEventListener("click", async () => {
@@ -24,6 +25,7 @@ export function showWaiting(app, update) {
     $("#wait-nomentor").hidden = true;
   }
   $("#wait-widen").hidden = true;
+  warmUp(app); // back in line (a decline, a reload): the next call's connection gets ready
   show("waiting");
   updateWaiting(app, update);
   showPointers(app);
