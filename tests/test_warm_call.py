@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from aiortc import AudioStreamTrack, VideoStreamTrack
+from av import VideoFrame
 from playwright.async_api import Browser, Page, expect
 
 from server.peer.call import CallPeer
@@ -100,3 +101,34 @@ async def test_back_in_line_after_a_decline_the_next_mentor_gets_a_fresh_connect
     assert_offer_carries_candidates(await signals_until_answered(second, matched["session_id"]))
     peer = await answer(second, matched, page)
     await peer.close()
+
+
+async def test_a_camera_that_stopped_while_waiting_is_restarted_for_the_call(
+    start_server: ServerFactory, make_client: ClientFactory, browser: Browser
+) -> None:
+    """An unplugged camera ends the warm connection's tracks: the call does not send them but
+    starts the camera again, and the mentor sees video."""
+    server = await start_server(session_seconds=60, connect_grace_seconds=20)
+    mentor = await make_client("Grace")
+    page = await mentee_on_the_form(browser, server)
+    await page.evaluate(
+        "() => document.querySelector('#preview').srcObject.getTracks().forEach((t) => t.stop())"
+    )
+    await ask(page)
+    await go_online(mentor)
+    matched = await mentor.next("session:matched")
+    peer = CallPeer(mentor, matched, [VideoStreamTrack(), AudioStreamTrack()])
+    try:
+        await peer.start()
+        await asyncio.wait_for(peer.connected.wait(), 20)
+        while (track := await asyncio.wait_for(peer.remote_tracks.get(), 10)).kind != "video":
+            pass
+        for _ in range(3):
+            frame = await asyncio.wait_for(track.recv(), 10)
+        assert isinstance(frame, VideoFrame) and frame.width > 0
+        live = (
+            "() => document.querySelector('#local-video').srcObject.getVideoTracks()[0].readyState"
+        )
+        assert await page.evaluate(live) == "live"
+    finally:
+        await peer.close()

@@ -101,14 +101,16 @@ export const api = {
 };
 
 const ICE_REUSE_MS = 60_000;
-let iceCache = null; // { token, servers, at }
+let iceCache = null; // { token, servers: Promise, at }
 
-/** ICE servers for the signed-in user, fetched at most once a minute: the pre-call check and a
- * join that follows it share one fetch (and one of the user's GET /api/ice budget). */
-export async function iceServers() {
+/** ICE servers for the signed-in user, fetched at most once a minute: the pre-call check and the
+ * warm connection (warm.js) share one fetch (and one of the user's GET /api/ice budget). */
+export function iceServers() {
   const token = login.token;
   if (iceCache && iceCache.token === token && Date.now() - iceCache.at < ICE_REUSE_MS) return iceCache.servers;
-  const { iceServers: servers } = await api.ice();
-  iceCache = { token, servers, at: Date.now() };
+  const servers = api.ice().then((answer) => answer.iceServers);
+  const entry = { token, servers, at: Date.now() };
+  iceCache = entry;
+  servers.catch(() => { if (iceCache === entry) iceCache = null; }); // a failure is not kept
   return servers;
 }

@@ -27,7 +27,7 @@ import { Signaling } from "./signaling.js";
 import { askDirectly } from "./suggest.js";
 import { finishOrgSignIn, isOrgCallback, startOrgSignIn } from "./sso.js";
 import { offerWidening, showWaiting, updateWaiting, wireWaiting } from "./waiting.js";
-import { coolDown } from "./warm.js";
+import { coolDown, wireWarm } from "./warm.js";
 
 const app = {
   signaling: null,
@@ -277,6 +277,7 @@ async function signIn(event) {
 async function boot() {
   wireSetup(app);
   wireWaiting(app);
+  wireWarm(app);
   wireMentor(app);
   wireRating(app);
   wireCall(app);

@@ -57,9 +57,14 @@ export class CallConnection {
     this.onState = onState;
     const local = this.pc.localDescription;
     const current = this.pc.signalingState === "have-local-offer" && local && local.type === "offer" ? local.sdp : null;
+    let offered = false;
     for (const [type, data] of this.outbox.splice(0)) {
-      if (current && type === "offer") send(type, { type, sdp: current });
-      else if (!(current && type === "candidate" && inSdp(current, data.candidate))) send(type, data);
+      if (current && type === "offer") {
+        if (!offered) send(type, { type, sdp: current }); // one offer, however many were queued
+        offered = true;
+      } else if (!(current && type === "candidate" && inSdp(current, data.candidate))) {
+        send(type, data);
+      }
     }
   }
 

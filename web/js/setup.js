@@ -53,7 +53,7 @@ export async function openSetup(app, role) {
     else refreshSkills(app);
   }, 5000);
   if (!app.media.stream.getTracks().length) await startPreview(app);
-  if (role === "mentee") warmUp(app); // ready before Join: see warm.js
+  warmUp(app); // a mentee still on the form: ready before Join (warm.js)
 }
 
 async function refreshSkills(app) {
@@ -161,10 +161,8 @@ export async function startPreview(app) {
   const mic = $("#mic-select").value || undefined;
   await app.media.start({ videoDeviceId: camera, audioDeviceId: mic });
   $("#preview").srcObject = app.media.stream;
-  if (app.warm) {
-    coolDown(app); // built on the stream this replaced
-    warmUp(app);
-  }
+  coolDown(app); // a warm connection sends the tracks this replaced
+  warmUp(app); // on the mentee's form only (warm.js)
   await fillDevicePickers(app);
   checkConnection(app);
 }

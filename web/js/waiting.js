@@ -25,8 +25,8 @@ export function showWaiting(app, update) {
     $("#wait-nomentor").hidden = true;
   }
   $("#wait-widen").hidden = true;
-  warmUp(app); // back in line (a decline, a reload): the next call's connection gets ready
   show("waiting");
+  warmUp(app); // back in line (a decline, a reload): the next call's connection gets ready
   updateWaiting(app, update);
   showPointers(app);
 }
