@@ -17,7 +17,9 @@ export class CallConnection {
     this.tracksAdded = false;
     this.closed = false;
     this.disconnectTimer = null;
-    this.pc = new RTCPeerConnection({ iceServers: iceServers || [] });
+    // One transport for audio, video and a shared screen from the first offer (every peer we
+    // meet bundles: browsers and aiortc): half the candidates, one ICE and DTLS handshake.
+    this.pc = new RTCPeerConnection({ iceServers: iceServers || [], bundlePolicy: "max-bundle" });
 
     this.pc.onicecandidate = ({ candidate }) => {
       this.send("candidate", candidate ? candidate.toJSON() : { candidate: "" });
