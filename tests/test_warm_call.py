@@ -5,6 +5,7 @@ and the call connects; after a decline the next mentor gets a fresh one that con
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -50,12 +51,20 @@ def assert_offer_carries_candidates(signals: list[Any]) -> None:
             assert "a=" + candidate.split(" ufrag ")[0] not in inline, candidate
 
 
-async def answer(mentor: MentorburstClient, matched: dict[str, Any], page: Page) -> CallPeer:
+@contextlib.asynccontextmanager
+async def answering(
+    mentor: MentorburstClient, matched: dict[str, Any], page: Page
+) -> AsyncIterator[CallPeer]:
+    """The mentor's aiortc peer answers; yields once media connected and the page shows video,
+    and closes the peer however the test ends."""
     peer = CallPeer(mentor, matched, [VideoStreamTrack(), AudioStreamTrack()])
-    await peer.start()
-    await asyncio.wait_for(peer.connected.wait(), 20)
-    await wait_for_video(page)
-    return peer
+    try:
+        await peer.start()
+        await asyncio.wait_for(peer.connected.wait(), 20)
+        await wait_for_video(page)
+        yield peer
+    finally:
+        await peer.close()
 
 
 async def mentee_on_the_form(browser: Browser, server: Any) -> Page:
@@ -76,8 +85,8 @@ async def test_the_offer_a_mentor_receives_was_made_before_join_and_connects(
     await ask(page)
     matched = await mentor.next("session:matched")
     assert_offer_carries_candidates(await signals_until_answered(mentor, matched["session_id"]))
-    peer = await answer(mentor, matched, page)
-    await peer.close()
+    async with answering(mentor, matched, page):
+        pass
 
 
 async def test_back_in_line_after_a_decline_the_next_mentor_gets_a_fresh_connection(
@@ -99,8 +108,8 @@ async def test_back_in_line_after_a_decline_the_next_mentor_gets_a_fresh_connect
     matched = await second.next("session:matched")
     assert matched["peer"]["name"] == "Ada"
     assert_offer_carries_candidates(await signals_until_answered(second, matched["session_id"]))
-    peer = await answer(second, matched, page)
-    await peer.close()
+    async with answering(second, matched, page):
+        pass
 
 
 async def test_a_camera_that_stopped_while_waiting_is_restarted_for_the_call(
@@ -117,10 +126,7 @@ async def test_a_camera_that_stopped_while_waiting_is_restarted_for_the_call(
     await ask(page)
     await go_online(mentor)
     matched = await mentor.next("session:matched")
-    peer = CallPeer(mentor, matched, [VideoStreamTrack(), AudioStreamTrack()])
-    try:
-        await peer.start()
-        await asyncio.wait_for(peer.connected.wait(), 20)
+    async with answering(mentor, matched, page) as peer:
         while (track := await asyncio.wait_for(peer.remote_tracks.get(), 10)).kind != "video":
             pass
         for _ in range(3):
@@ -130,5 +136,3 @@ async def test_a_camera_that_stopped_while_waiting_is_restarted_for_the_call(
             "() => document.querySelector('#local-video').srcObject.getVideoTracks()[0].readyState"
         )
         assert await page.evaluate(live) == "live"
-    finally:
-        await peer.close()
