@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import RedisStorage
@@ -31,11 +30,9 @@ class RateLimited(MentorburstError):
     def __init__(self, what: str, retry_after_s: int) -> None:
         super().__init__(
             f"Too many {what} in a short time; try again in {retry_after_s} s.",
+            retry_after_s=retry_after_s,
         )
         self.retry_after_s = retry_after_s
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**super().as_dict(), "retry_after_s": self.retry_after_s}
 
 
 @dataclass(frozen=True)
