@@ -144,6 +144,8 @@ class Config:
     # this well (cosine of all-MiniLM-L6-v2 vectors; see server/matching/ranking.py).
     open_fit_threshold: float = 0.2
     allowed_origins: tuple[str, ...] = ()
+    # GET /metrics answers loopback clients; with a token, also anyone sending it as a Bearer.
+    metrics_token: str | None = field(default=None, repr=False)
     limit_login: str = "30/second;150/10 seconds;1000/minute"
     limit_event_create: str = "10/minute;100/hour"
     limit_events: str = "10/second;120/minute"
@@ -262,6 +264,11 @@ _FLAGS: dict[str, tuple[Any, str]] = {
         _limits,
         "POST /api/skills/suggest and GET /api/mentors?q= per client address",
     ),
+    "metrics-token": (
+        str,
+        "GET /metrics from anywhere with 'Authorization: Bearer TOKEN' (prefer the env var "
+        "MB_METRICS_TOKEN); without it only loopback clients are served",
+    ),
     "public-url": (_public_url, "the origin people use, e.g. https://mentors.example.org"),
     "oidc-issuer": (str, "OpenID Connect issuer URL of the organisation's sign-in"),
     "oidc-client-id": (str, "OpenID Connect client id registered for this server"),
@@ -280,6 +287,7 @@ _UNSET = {
     "turn-secret": "none: TURN URLs are handed out without credentials",
     "public-url": "http://HOST:PORT, localhost for a loopback bind",
     "oidc-issuer": "none: no organisation sign-in",
+    "metrics-token": "none: /metrics for loopback clients only",
 }
 
 
