@@ -158,6 +158,9 @@ class Config:
     # One suggestion costs ~5 ms of one core: the ask form's typing (one every 400 ms) and a
     # script checking a few hundred questions pass; a sustained flood does not.
     limit_suggest: str = "200/second;3000/minute"
+    # Browsing the directory (GET /api/mentors without q): a page reads at most 200 entries.
+    # A person pages and filters a few times a minute; a room behind one address browses too.
+    limit_directory: str = "20/second;600/minute"
     # Accounts (docs/accounts.md): WebAuthn relying party and organisation sign-in.
     public_url: str | None = None
     oidc_issuer: str | None = None
@@ -269,6 +272,7 @@ _FLAGS: dict[str, tuple[Any, str]] = {
         "GET /metrics from anywhere with 'Authorization: Bearer TOKEN' (prefer the env var "
         "MB_METRICS_TOKEN); without it only loopback clients are served",
     ),
+    "limit-directory": (_limits, "GET /api/mentors without q (a page), per client address"),
     "public-url": (_public_url, "the origin people use, e.g. https://mentors.example.org"),
     "oidc-issuer": (str, "OpenID Connect issuer URL of the organisation's sign-in"),
     "oidc-client-id": (str, "OpenID Connect client id registered for this server"),

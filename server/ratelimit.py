@@ -60,6 +60,7 @@ class Budgets:
     code_guesses: Budget
     ice: Budget
     suggest: Budget
+    directory: Budget
 
     @classmethod
     def from_config(cls, config: Config) -> Budgets:
@@ -76,6 +77,7 @@ class Budgets:
             Budget.parse("code_guesses", "wrong event codes", config.limit_code_guesses),
             Budget.parse("ice", "requests for relay credentials", config.limit_ice),
             Budget.parse("suggest", "skill suggestions from this address", config.limit_suggest),
+            Budget.parse("directory", "directory pages from this address", config.limit_directory),
         )
 
 
