@@ -218,7 +218,7 @@ def _services_ctx(
         broadcaster = QueueBroadcaster(
             redis, queue, notifier, now, matcher=matcher, slugs=catalog.slugs
         )
-        limits = RateLimits(redis.connection_pool, config)
+        limits = RateLimits(redis.connection_pool, config, lua)
         relay = SignalRelay(sessions, notifier, limits)
         calls = Calls(
             config=config,

@@ -39,6 +39,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _rate(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive rate")
+    return value
+
+
 def _networks(text: str) -> tuple[str, ...]:
     entries = _urls(text)
     for entry in entries:
@@ -146,7 +153,10 @@ class Config:
     allowed_origins: tuple[str, ...] = ()
     # GET /metrics answers loopback clients; with a token, also anyone sending it as a Bearer.
     metrics_token: str | None = field(default=None, repr=False)
-    limit_login: str = "30/second;150/10 seconds;1000/minute"
+    # Logins per client address: a token bucket (server/ratelimit.py). A venue's Wi-Fi where 300
+    # people sign in at "join now" passes at once; then 5 a second, 300 a minute, refill it.
+    limit_login_burst: int = 300
+    limit_login_refill: float = 5.0
     limit_event_create: str = "10/minute;100/hour"
     limit_events: str = "10/second;120/minute"
     limit_signal: str = "400/second;12000/minute"
@@ -254,7 +264,14 @@ _FLAGS: dict[str, tuple[Any, str]] = {
         _on_off,
         "on|off: the abuse limits below (tests of other behaviour turn them off)",
     ),
-    "limit-login": (_limits, "POST /api/login per client address"),
+    "limit-login-burst": (
+        _positive,
+        "POST /api/login per client address: how many at once (a token bucket's size)",
+    ),
+    "limit-login-refill": (
+        _rate,
+        "POST /api/login per client address: logins a second the bucket refills at",
+    ),
     "limit-event-create": (_limits, "POST /api/events per client address"),
     "limit-events": (_limits, "each Socket.IO event, per user and event"),
     "limit-signal": (_limits, "signal messages per user (bursts at call set-up)"),
