@@ -123,6 +123,10 @@ class Config:
     turn_ttl_seconds: float = 1800
     precall_capacity: int = 8
     precall_seconds: float = 30
+    # Of a node's checks, at most this many for one client address (two people at one home or
+    # desk, not 1; a script's accounts made in bulk from one address get no more). The check is
+    # optional: a refused one tells the page "busy", and the call still works.
+    precall_per_address: int = 2
     web_dir: Path | None = None
     log_level: str = "INFO"
     log_format: str = "text"
@@ -231,6 +235,10 @@ _FLAGS: dict[str, tuple[Any, str]] = {
     "token-ttl-seconds": (_seconds, "lifetime of login tokens"),
     "precall-capacity": (int, "concurrent pre-call echo checks"),
     "precall-seconds": (_seconds, "a pre-call echo peer closes itself after this"),
+    "precall-per-address": (
+        _positive,
+        "concurrent pre-call echo checks on a node for one client address",
+    ),
     "web-dir": (Path, "serve the web client from this folder"),
     "log-level": (_choice("debug", "info", "warning", "error"), "DEBUG, INFO, WARNING or ERROR"),
     "log-format": (_choice("text", "json"), "text, or json: one object a line"),

@@ -208,7 +208,7 @@ async def precall(request: web.Request) -> web.Response:
     identity = caller(request)
     offer = p.parse(p.Offer, await body(request))
     await s.limits.spend(s.limits.budgets.precall, identity.user_id)
-    answer = await s.precall.answer(offer.sdp, identity.user_id)
+    answer = await s.precall.answer(offer.sdp, identity.user_id, request.remote)
     return web.json_response({"sdp": answer.sdp, "type": answer.type})
 
 
