@@ -151,7 +151,6 @@ class Passkeys:
     async def signin(self, ceremony_id: str, credential: dict[str, Any]) -> str:
         """The account a verified passkey assertion belongs to."""
         challenge = await self._take(ceremony_id, "signin", "")
-        response = well_formed(credential, AUTHENTICATION_FIELDS)
         credential_id = credential.get("id")
         owner = (
             await self._store.passkey_owner(credential_id)
@@ -165,6 +164,7 @@ class Passkeys:
                 "This passkey isn't registered here any more. Sign in another way.",
                 code="passkey_unknown",
             )
+        response = well_formed(credential, AUTHENTICATION_FIELDS)
         handle = response.get("userHandle")
         if handle and handle != account.webauthn_handle:
             raise PasskeyRefused("This passkey belongs to another account.")
