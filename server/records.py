@@ -2,7 +2,8 @@
 long it ran, extension and credit), as JSON for the app and as Markdown to download.
 
 Only a session's two people may read it; for anyone else it does not exist, exactly like an
-unknown id, so ids cannot be probed.
+unknown id, so ids cannot be probed. Its notes are merged, and its Markdown written, in the
+helper process (``server/offload.py``), never on the event loop.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from server.chat import Chat
 from server.errors import NotFound
 from server.notes import Notes, next_step
+from server.offload import Offload
 from server.sessions import SessionStore
 from server.skills import SkillCatalog
 from server.users import Users
@@ -35,12 +37,14 @@ class SessionRecords:
         chat: Chat,
         notes: Notes,
         catalog: SkillCatalog,
+        offload: Offload,
     ) -> None:
         self._sessions = sessions
         self._users = users
         self._chat = chat
         self._notes = notes
         self._catalog = catalog
+        self._offload = offload
 
     async def record(self, user_id: str, session_id: str) -> dict[str, Any]:
         session = await self._sessions.get(session_id)
@@ -76,6 +80,10 @@ class SessionRecords:
         if session.actor:
             record["ended_by"] = session.actor
         return record
+
+    async def markdown(self, user_id: str, session_id: str) -> str:
+        """The record as a Markdown document (``markdown``), written in the helper process."""
+        return await self._offload.run(markdown, await self.record(user_id, session_id))
 
 
 def _when(ms: int) -> str:
