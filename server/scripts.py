@@ -37,6 +37,9 @@ NOTES_MAX_CHANGES = 2_000
 # as the web client sends them, compacted as the server does) store about 100 KB, simulated with
 # pycrdt; a call is mostly talk. 280 pastes of 30 KB stored 11 MB before this cap.
 NOTES_MAX_BYTES = 256 * 1024
+# The moderation list (mb:reports) keeps the newest this many reports; each report is also kept
+# with its session (mb:report:<sid>) for the history retention.
+REPORTS_MAX = 10_000
 
 
 def _source(name: str) -> str:
@@ -60,6 +63,7 @@ def settings(config: Config, open_skill: str = "other") -> str:
             "chat_max": CHAT_MAX_MESSAGES,
             "notes_max": NOTES_MAX_CHANGES,
             "notes_max_bytes": NOTES_MAX_BYTES,
+            "reports_max": REPORTS_MAX,
             "history_ttl_s": round(config.history_retention_days * 86400),
             "event_ttl_s": round(config.event_retention_days * 86400),
             "noshow_limit": config.no_show_limit,

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
+from redis.asyncio import Redis
+
+from server import keys
 from server.peer.client import MentorburstClient
 from server.ratings import bayesian
+from server.scripts import REPORTS_MAX
 from tests.conftest import ClientFactory, ServerFactory
 from tests.helpers import ask, finished_call, go_online, matched_pair
 
@@ -84,3 +89,50 @@ async def test_a_report_blocks_the_pair_for_good(make_client: ClientFactory) -> 
     other = await make_client("Other")
     await go_online(other, "python")
     assert (await mentee.next("session:matched"))["peer"]["id"] == other.user_id
+
+
+async def test_a_call_is_reported_once_per_person_however_often_they_click(
+    make_client: ClientFactory, redis: Redis
+) -> None:
+    mentor, mentee, sid = await two_after_a_call(make_client)
+    await mentee.must("report", {"session_id": sid, "reason": "Rude"})
+    again = await mentee.call("report", {"session_id": sid, "reason": "Rude, and again"})
+    assert again["error"]["code"] == "already_reported"
+    acks = await asyncio.gather(
+        *(mentor.call("report", {"session_id": sid, "reason": f"Spam {n}"}) for n in range(5))
+    )
+    assert sum(1 for ack in acks if ack["ok"]) == 1
+    assert {ack["error"]["code"] for ack in acks if not ack["ok"]} == {"already_reported"}
+    kept = await redis.hgetall(keys.session_reports(sid))
+    assert sorted(kept) == sorted([mentor.user_id, mentee.user_id])
+    assert json.loads(kept[mentee.user_id])["reason"] == "Rude"
+    assert await redis.llen(keys.REPORTS) == 2
+    assert await redis.zcard(keys.reports_about(mentor.user_id)) == 1
+
+
+async def test_a_report_long_after_the_call_is_refused(
+    start_server: ServerFactory, make_client: ClientFactory, redis: Redis
+) -> None:
+    await start_server(rating_seconds=0.5)
+    mentor, mentee, sid = await two_after_a_call(make_client)
+    await asyncio.sleep(0.6)
+    late = await mentee.call("report", {"session_id": sid, "reason": "Remembered a grudge"})
+    assert late["error"]["code"] == "report_closed"
+    assert await redis.exists(keys.session_reports(sid), keys.REPORTS) == 0
+    assert not await redis.sismember(keys.blocked(mentee.user_id), mentor.user_id)
+
+
+async def test_reports_are_kept_for_the_history_retention_and_the_moderation_list_is_capped(
+    make_client: ClientFactory, redis: Redis
+) -> None:
+    older = [json.dumps({"n": n}) for n in range(REPORTS_MAX)]
+    await redis.rpush(keys.REPORTS, *older)  # a full moderation list
+    mentor, mentee, sid = await two_after_a_call(make_client)
+    await mentee.must("report", {"session_id": sid, "reason": "No-show after two minutes"})
+    assert await redis.llen(keys.REPORTS) == REPORTS_MAX
+    assert json.loads(await redis.lindex(keys.REPORTS, 0)) == {"n": 1}  # the oldest fell off
+    newest = json.loads(await redis.lindex(keys.REPORTS, -1))
+    assert (newest["by"], newest["about"]) == (mentee.user_id, mentor.user_id)
+    year = 365 * 86400
+    for key in (keys.session_reports(sid), keys.reports_about(mentor.user_id)):
+        assert year - 60 < await redis.ttl(key) <= year, key
