@@ -78,7 +78,8 @@ class Ratings:
         self.reputation_listeners: list[Callable[[str], Awaitable[None]]] = []
 
     async def rate(self, rater: str, rating: Rate) -> str:
-        """Stored before this returns; returns the rater's role."""
+        """Stored before this returns; returns the rater's role. A mentee's stars move the
+        mentor's reputation only if the call's media connected (``rate.lua``)."""
         record = {
             "stars": rating.stars,
             "tags": rating.tags,
@@ -96,7 +97,7 @@ class Ratings:
         if reply[2]:
             for listener in self.event_rating_listeners:
                 await listener(rating.session_id, str(reply[2]))
-        if reply[1] == "mentee":
+        if reply[1] == "mentee" and int(reply[4]):
             for reputation_listener in self.reputation_listeners:
                 await reputation_listener(str(reply[3]))
         return str(reply[1])

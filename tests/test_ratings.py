@@ -136,3 +136,35 @@ async def test_reports_are_kept_for_the_history_retention_and_the_moderation_lis
     year = 365 * 86400
     for key in (keys.session_reports(sid), keys.reports_about(mentor.user_id)):
         assert year - 60 < await redis.ttl(key) <= year, key
+
+
+async def test_throwaway_guests_who_hang_up_at_once_cannot_sink_a_mentors_rating(
+    make_client: ClientFactory, redis: Redis
+) -> None:
+    mentor = await make_client("Grace")
+    await go_online(mentor, "python")
+    for n in range(3):
+        guest = await make_client(f"Throwaway {n}")
+        await ask(guest)
+        sid = (await guest.next("session:matched"))["session_id"]
+        await guest.must("session:leave", {"session_id": sid})
+        await guest.next("session:ended")
+        await guest.must("rate", {"session_id": sid, "stars": 1})  # stored and acked ...
+        assert json.loads(await redis.hget(keys.ratings(sid), guest.user_id))["stars"] == 1
+        await mentor.next("mentor:update", where=lambda u: u.get("state") == "idle")
+    profile = await mentor.rest("GET", f"/api/users/{mentor.user_id}")
+    assert profile["rating"] == {"mean": None, "count": 0, "score": 4.0}  # ... but not counted
+    assert await redis.hgetall(keys.skill_reputation(mentor.user_id)) == {}
+    assert await redis.hgetall(keys.GLOBAL_REPUTATION) == {}
+
+    mentee = await make_client("Ada")  # a call whose media connected counts, as ever
+    await mentor.must("mentor:offline")
+    mentor.drain("session:matched")
+    sid = await finished_call(mentor, mentee)
+    await mentee.must("rate", {"session_id": sid, "stars": 4})
+    profile = await mentor.rest("GET", f"/api/users/{mentor.user_id}")
+    assert profile["rating"]["mean"] == 4.0 and profile["rating"]["count"] == 1
+    assert await redis.hgetall(keys.skill_reputation(mentor.user_id)) == {
+        "python:count": "1",
+        "python:sum": "4",
+    }
