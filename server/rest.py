@@ -119,7 +119,7 @@ async def login(request: web.Request) -> web.Response:
     s = services(request)
     await s.limits.spend(s.limits.budgets.login, request.remote or "")
     msg = p.parse(p.Login, await body(request))
-    name = p.trimmed(msg.name, "name", 1, 60)
+    name = p.person_line(msg.name, "name", 1, 60)
     return web.json_response(await s.accounts.guest_login(name, s.clock.now_ms()))
 
 
