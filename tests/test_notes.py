@@ -139,6 +139,9 @@ async def test_outsiders_cannot_read_or_write_and_garbage_is_refused(
     for garbage in ("not base64!", base64.b64encode(b"garbage").decode()):
         ack = await mentee.client.call("notes:update", {"session_id": sid, "update": garbage})
         assert ack["error"]["code"] == "invalid_payload"
+    vector = base64.b64encode(b"\xff\xff\xff").decode()  # merged in the helper process
+    ack = await mentee.client.call("notes:sync", {"session_id": sid, "state_vector": vector})
+    assert ack["error"]["code"] == "invalid_payload"
 
 
 async def stored_bytes(redis: Redis, sid: str) -> int:
