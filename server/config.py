@@ -156,6 +156,9 @@ class Config:
     # One suggestion costs ~5 ms of one core: the ask form's typing (one every 400 ms) and a
     # script checking a few hundred questions pass; a sustained flood does not.
     limit_suggest: str = "200/second;3000/minute"
+    # Reading a session record merges its notes (in the helper process, server/offload.py): the
+    # pages that show a record read it once or twice a visit; a loop of downloads is refused.
+    limit_records: str = "5/second;60/minute"
     # Accounts (docs/accounts.md): WebAuthn relying party and organisation sign-in.
     public_url: str | None = None
     oidc_issuer: str | None = None
@@ -262,6 +265,7 @@ _FLAGS: dict[str, tuple[Any, str]] = {
         _limits,
         "POST /api/skills/suggest and GET /api/mentors?q= per client address",
     ),
+    "limit-records": (_limits, "GET /api/sessions/{id} (JSON or Markdown) per user"),
     "public-url": (_public_url, "the origin people use, e.g. https://mentors.example.org"),
     "oidc-issuer": (str, "OpenID Connect issuer URL of the organisation's sign-in"),
     "oidc-client-id": (str, "OpenID Connect client id registered for this server"),

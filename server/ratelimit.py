@@ -63,6 +63,7 @@ class Budgets:
     code_guesses: Budget
     ice: Budget
     suggest: Budget
+    records: Budget
 
     @classmethod
     def from_config(cls, config: Config) -> Budgets:
@@ -79,6 +80,7 @@ class Budgets:
             Budget.parse("code_guesses", "wrong event codes", config.limit_code_guesses),
             Budget.parse("ice", "requests for relay credentials", config.limit_ice),
             Budget.parse("suggest", "skill suggestions from this address", config.limit_suggest),
+            Budget.parse("records", "session records read", config.limit_records),
         )
 
 

@@ -75,9 +75,10 @@ async def oidc_provider(
     key: dict[str, Any] | None = None,
     extra_clients: tuple[str, ...] = (),
     port: int | None = None,
+    users: tuple[dict[str, Any], ...] = (),
 ) -> AsyncIterator[Provider]:
     """A provider with client ``mentorburst`` (and any ``extra_clients``, same secret) and the
-    users Alice (example.org) and Mallory (elsewhere.test)."""
+    users Alice (example.org) and Mallory (elsewhere.test), and any ``users``."""
     node = require_node()
     port = port or free_port()
     issuer = f"http://127.0.0.1:{port}"
@@ -90,7 +91,7 @@ async def oidc_provider(
         "issuer": issuer,
         "jwks": {"keys": [key or signing_key()]},
         "clients": clients,
-        "users": [ALICE, MALLORY],
+        "users": [ALICE, MALLORY, *users],
     }
     process = await asyncio.create_subprocess_exec(
         node,
