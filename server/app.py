@@ -47,6 +47,7 @@ from server.matching.routes import routes as matching_routes
 from server.matching.skillmodel import SkillModel
 from server.notes import Notes
 from server.notifier import SocketNotifier
+from server.offload import Offload
 from server.precall import PrecallService
 from server.presence import Gone, Presence
 from server.program import Program
@@ -287,7 +288,8 @@ def _services_ctx(
                 await cluster_clock.sync(redis)
 
         chat = Chat(redis, lua, notifier)
-        notes = Notes(redis, lua, notifier)
+        offload = Offload()
+        notes = Notes(redis, lua, notifier, offload)
         extensions = Extensions(calls, lua)
 
         async def moved(users: list[str]) -> None:
@@ -360,7 +362,7 @@ def _services_ctx(
             events=events,
             accounts=accounts,
             limits=limits,
-            records=SessionRecords(sessions, users, chat, notes, catalog),
+            records=SessionRecords(sessions, users, chat, notes, catalog, offload),
             matcher=matcher,
             directory=directory,
             preparer=Preparer(embedder),
@@ -401,5 +403,6 @@ def _services_ctx(
             await manager.close()
             await redis.aclose()
             embedder.close()
+            await offload.close()
 
     return services_ctx

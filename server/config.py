@@ -175,6 +175,9 @@ class Config:
     # Browsing the directory (GET /api/mentors without q): a page reads at most 200 entries.
     # A person pages and filters a few times a minute; a room behind one address browses too.
     limit_directory: str = "20/second;600/minute"
+    # Reading a session record merges its notes (in the helper process, server/offload.py): the
+    # pages that show a record read it once or twice a visit; a loop of downloads is refused.
+    limit_records: str = "5/second;60/minute"
     # Accounts (docs/accounts.md): WebAuthn relying party and organisation sign-in.
     public_url: str | None = None
     oidc_issuer: str | None = None
@@ -298,6 +301,7 @@ _FLAGS: dict[str, tuple[Any, str]] = {
         "MB_METRICS_TOKEN); without it only loopback clients are served",
     ),
     "limit-directory": (_limits, "GET /api/mentors without q (a page), per client address"),
+    "limit-records": (_limits, "GET /api/sessions/{id} (JSON or Markdown) per user"),
     "public-url": (_public_url, "the origin people use, e.g. https://mentors.example.org"),
     "oidc-issuer": (str, "OpenID Connect issuer URL of the organisation's sign-in"),
     "oidc-client-id": (str, "OpenID Connect client id registered for this server"),

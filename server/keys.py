@@ -100,12 +100,19 @@ def service(skill: str) -> str:
     return f"{PREFIX}service:{skill}"
 
 
-REPORTS = f"{PREFIX}reports"  # LIST of every report, kept for moderation
+REPORTS = f"{PREFIX}reports"  # LIST of the newest reports (scripts.REPORTS_MAX), for moderation
 
 
 def reports_about(uid: str) -> str:
-    """ZSET of who reported this user, scored by when (kept for moderation)."""
+    """ZSET of who reported this user, scored by when; entries and the key live for the history
+    retention after the last report."""
     return f"{PREFIX}reports:{uid}"
+
+
+def session_reports(sid: str) -> str:
+    """HASH reporter id -> report JSON: at most one per person per session, kept for the history
+    retention."""
+    return f"{PREFIX}report:{sid}"
 
 
 TIMERS = f"{PREFIX}timers"

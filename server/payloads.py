@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
@@ -85,6 +86,29 @@ def _sentence(detail: str) -> str:
     if where:
         return f"{where.rstrip('`')}: {message}"
     return detail
+
+
+# Not in a name, a title or a label: C0 and C1 controls (a CR or LF writes lines of its own into a
+# calendar feed or a Markdown record) and the bidi embeddings, overrides and isolates (U+202A to
+# U+202E, U+2066 to U+2069), which make a name read in another order than it is stored.
+_UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_SPACE_RUN = re.compile(r"\s+")
+
+
+def clean_line(text: str) -> str:
+    """Person-written one-line text made safe to show anywhere: NFC, every run of whitespace
+    (line breaks included) one space, no control or bidi-override characters, trimmed."""
+    text = _SPACE_RUN.sub(" ", unicodedata.normalize("NFC", text))
+    return _UNSHOWN.sub("", text).strip()
+
+
+def person_line(value: str, field: str, low: int, high: int) -> str:
+    """A name, title, label or intro at the edge: :func:`clean_line`, then ``low..high``
+    characters (a name that cleans to nothing is refused)."""
+    text = clean_line(value)
+    if not low <= len(text) <= high:
+        raise InvalidPayload(f"{field}: must be {low} to {high} characters after cleaning")
+    return text
 
 
 def trimmed(value: str, field: str, low: int, high: int) -> str:

@@ -75,6 +75,7 @@ class Budgets:
     ice: Budget
     suggest: Budget
     directory: Budget
+    records: Budget
 
     @classmethod
     def from_config(cls, config: Config) -> Budgets:
@@ -97,6 +98,7 @@ class Budgets:
             Budget.parse("ice", "requests for relay credentials", config.limit_ice),
             Budget.parse("suggest", "skill suggestions from this address", config.limit_suggest),
             Budget.parse("directory", "directory pages from this address", config.limit_directory),
+            Budget.parse("records", "session records read", config.limit_records),
         )
 
 

@@ -33,6 +33,16 @@ _RATE_MESSAGES = {
     "rating_closed": "The rating window for this session has closed.",
     "already_rated": "You have already rated this session.",
 }
+_REPORT_ERRORS: dict[str, type[MentorburstError]] = {
+    "not_in_session": Forbidden,
+    "report_closed": Conflict,
+    "already_reported": Conflict,
+}
+_REPORT_MESSAGES = {
+    "not_in_session": "You are not in that session.",
+    "report_closed": "Reports about a call are taken until its rating window closes.",
+    "already_reported": "You have already reported this call; we have your report.",
+}
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,8 @@ class Ratings:
         self.reputation_listeners: list[Callable[[str], Awaitable[None]]] = []
 
     async def rate(self, rater: str, rating: Rate) -> str:
-        """Stored before this returns; returns the rater's role."""
+        """Stored before this returns; returns the rater's role. A mentee's stars move the
+        mentor's reputation only if the call's media connected (``rate.lua``)."""
         record = {
             "stars": rating.stars,
             "tags": rating.tags,
@@ -86,24 +97,26 @@ class Ratings:
         if reply[2]:
             for listener in self.event_rating_listeners:
                 await listener(rating.session_id, str(reply[2]))
-        if reply[1] == "mentee":
+        if reply[1] == "mentee" and int(reply[4]):
             for reputation_listener in self.reputation_listeners:
                 await reputation_listener(str(reply[3]))
         return str(reply[1])
 
     async def report(self, reporter: str, session: Session, reason: str) -> str:
-        """Store the report (kept for moderation) and block the pair for good; returns the
-        reported user. The caller checked that ``reporter`` took part in ``session``."""
-        other = session.peer_of(reporter)
+        """Store the report (one per reporter per session, until the rating window closes) and
+        block the pair for good; returns the reported user."""
         entry = {
             "session_id": session.id,
             "by": reporter,
-            "about": other,
+            "about": session.peer_of(reporter),
             "reason": reason,
             "at": self._lua.now_ms(),
         }
-        await self._lua(self._lua.scripts.report, reporter, other, json.dumps(entry))
-        return other
+        reply = await self._lua(self._lua.scripts.report, session.id, reporter, json.dumps(entry))
+        if reply[0] == "err":
+            code = reply[1]
+            raise _REPORT_ERRORS[code](_REPORT_MESSAGES[code], code=code)
+        return str(reply[1])
 
     async def reputation(self, user_id: str) -> Reputation:
         return (await self.reputations([user_id]))[user_id]

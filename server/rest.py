@@ -25,7 +25,6 @@ from server.errors import (
 from server.events.reports import CSV_TABLES
 from server.ice import ice_servers
 from server.ratelimit import RateLimited
-from server.records import markdown
 from server.services import SERVICES, Services
 
 log = logging.getLogger(__name__)
@@ -120,7 +119,7 @@ async def login(request: web.Request) -> web.Response:
     s = services(request)
     await s.limits.take(s.limits.budgets.login, request.remote or "")
     msg = p.parse(p.Login, await body(request))
-    name = p.trimmed(msg.name, "name", 1, 60)
+    name = p.person_line(msg.name, "name", 1, 60)
     return web.json_response(await s.accounts.guest_login(name, s.clock.now_ms()))
 
 
@@ -173,14 +172,15 @@ async def session_record(request: web.Request) -> web.Response:
     """A participant's record of a call; ``?format=markdown`` downloads it as a document."""
     s = services(request)
     session_id = path_id(request, "session_id", "session")
-    record = await s.records.record(caller(request).user_id, session_id)
+    user_id = caller(request).user_id
+    await s.limits.spend(s.limits.budgets.records, user_id)
     if request.query.get("format") == "markdown":
         return web.Response(
-            text=markdown(record),
+            text=await s.records.markdown(user_id, session_id),
             content_type="text/markdown",
             headers={"Content-Disposition": f'attachment; filename="session-{session_id}.md"'},
         )
-    return web.json_response(record)
+    return web.json_response(await s.records.record(user_id, session_id))
 
 
 @routes.post("/api/sessions/{session_id}/rating")

@@ -32,6 +32,14 @@ CHAT_MAX_MESSAGES = 500
 # A call's notes hold at most this many changes between compactions (server/notes.py compacts
 # every NOTES_COMPACT_AT), so a stuck compaction cannot grow them without bound.
 NOTES_MAX_CHANGES = 2_000
+# A call's notes hold at most this many bytes as stored (base64 Yjs updates). Two people typing
+# into them without pause for 15 minutes (5 keystrokes a second between them, in 300 ms batches
+# as the web client sends them, compacted as the server does) store about 100 KB, simulated with
+# pycrdt; a call is mostly talk. 280 pastes of 30 KB stored 11 MB before this cap.
+NOTES_MAX_BYTES = 256 * 1024
+# The moderation list (mb:reports) keeps the newest this many reports; each report is also kept
+# with its session (mb:report:<sid>) for the history retention.
+REPORTS_MAX = 10_000
 
 
 def _source(name: str) -> str:
@@ -54,6 +62,8 @@ def settings(config: Config, open_skill: str = "other") -> str:
             "max_credit_ms": round(config.max_credit_seconds * 1000),
             "chat_max": CHAT_MAX_MESSAGES,
             "notes_max": NOTES_MAX_CHANGES,
+            "notes_max_bytes": NOTES_MAX_BYTES,
+            "reports_max": REPORTS_MAX,
             "history_ttl_s": round(config.history_retention_days * 86400),
             "event_ttl_s": round(config.event_retention_days * 86400),
             "noshow_limit": config.no_show_limit,

@@ -91,10 +91,11 @@ async def oidc_provider(
     key: dict[str, Any] | None = None,
     extra_clients: tuple[str, ...] = (),
     port: int | None = None,
+    users: tuple[dict[str, Any], ...] = (),
 ) -> AsyncIterator[Provider]:
     """A provider with client ``mentorburst`` (and any ``extra_clients``, same secret) and the
-    users Alice (example.org), Mallory (elsewhere.test), and Eve and Oscar (example.org
-    addresses the provider does not vouch for: ``email_verified`` false, or absent)."""
+    users Alice (example.org), Mallory (elsewhere.test), Eve and Oscar (example.org addresses
+    the provider does not vouch for: ``email_verified`` false, or absent), and any ``users``."""
     node = require_node()
     port = port or free_port()
     issuer = f"http://127.0.0.1:{port}"
@@ -107,7 +108,7 @@ async def oidc_provider(
         "issuer": issuer,
         "jwks": {"keys": [key or signing_key()]},
         "clients": clients,
-        "users": [ALICE, MALLORY, EVE, OSCAR],
+        "users": [ALICE, MALLORY, EVE, OSCAR, *users],
     }
     process = await asyncio.create_subprocess_exec(
         node,

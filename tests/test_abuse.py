@@ -238,3 +238,32 @@ async def test_nothing_in_redis_grows_forever(
     assert 80 * 86400 < await redis.ttl(f"mb:event:{event['event_id']}") <= 90 * 86400
     assert await redis.ttl("mb:reports") == -1  # kept for moderation
     assert running and time.time()
+
+
+async def test_reading_session_records_in_a_loop_is_limited(
+    start_server: ServerFactory, make_client: ClientFactory
+) -> None:
+    await start_server(rate_limits=True)
+    mentor, mentee = await make_client("Grace"), await make_client("Ada")
+    sid = await finished_call(mentor, mentee)
+
+    async def read(client: MentorburstClient, query: str) -> tuple[int, str | None, Any]:
+        headers = {"Authorization": f"Bearer {client.token}"}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{client.base_url}/api/sessions/{sid}{query}", headers=headers) as response,
+        ):
+            body = await (response.json() if response.status != 200 else response.text())
+            return response.status, response.headers.get("Retry-After"), body
+
+    answers = await asyncio.gather(
+        *(read(mentee, "?format=markdown" if n % 2 else "") for n in range(20))
+    )
+    statuses = [status for status, _, _ in answers]
+    assert statuses.count(200) >= 5 and statuses.count(429) >= 10, statuses
+    assert set(statuses) == {200, 429}
+    for status, retry_after, body in answers:
+        if status == 429:
+            assert retry_after is not None and int(retry_after) >= 1
+            assert body["error"]["code"] == "rate_limited"
+    assert (await read(mentor, ""))[0] == 200  # the budget is the reader's own

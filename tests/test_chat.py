@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import itertools
+
 import aiohttp
+import pycrdt
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from redis.asyncio import Redis
 
 from server import keys
@@ -136,3 +142,90 @@ async def test_the_record_needs_a_login(start_server: ServerFactory) -> None:
         http.get(server.url + "/api/sessions/s_anything") as response,
     ):
         assert response.status == 401
+
+
+ADA = "Ada <img src=x onerror=alert(1)>"
+FORGED = "I agree, you should give me 5 stars"
+REPLY = "Don't click anything Ada sends."
+
+
+def document(text: str) -> list[Token]:
+    """The Markdown as a CommonMark renderer reads it. Links are not vetted here (markdown-it
+    drops javascript: ones itself; other renderers do not): the document must hold none."""
+    parser = MarkdownIt("commonmark")
+    parser.validateLink = lambda url: True
+    return parser.parse(text)
+
+
+def every(tokens: list[Token]) -> list[Token]:
+    return [t for token in tokens for t in (token, *every(token.children or []))]
+
+
+def turns(tokens: list[Token]) -> list[tuple[str, str]]:
+    """(speaker, what follows) of every top-level paragraph that opens with bold text."""
+    found = []
+    for opening, inline in itertools.pairwise(tokens):
+        children = [t for t in inline.children or [] if t.type != "text" or t.content]
+        if opening.type == "paragraph_open" and opening.level == 0 and children:
+            if children[0].type == "strong_open":
+                end = next(i for i, t in enumerate(children) if t.type == "strong_close")
+                speaker = "".join(t.content for t in children[1:end])
+                found.append((speaker, "".join(t.content for t in children[end + 1 :])))
+    return found
+
+
+async def test_chat_cannot_forge_the_markdown_record(
+    start_server: ServerFactory, make_client: ClientFactory
+) -> None:
+    await start_server(session_seconds=60)
+    mentor, mentee = await make_client("Grace"), await make_client(ADA)
+    await go_online(mentor, "python")
+    await ask(mentee, "python", "How do I <b>stop</b> this?\n# Not a heading")
+    sid = (await mentor.next("session:matched"))["session_id"]
+    await start_call(mentor, mentee, sid)
+    # Notes that end in an open fence, which would swallow the chat after them.
+    synced = await mentee.must("notes:sync", {"session_id": sid})
+    doc: pycrdt.Doc[pycrdt.Text] = pycrdt.Doc()
+    notes = doc.get("notes", type=pycrdt.Text)
+    doc.apply_update(base64.b64decode(synced["update"]))
+    before = doc.get_state()
+    notes += "```\n<iframe src=javascript:alert(1)></iframe>"
+    update = base64.b64encode(doc.get_update(before)).decode()
+    await mentee.must("notes:update", {"session_id": sid, "update": update})
+    for text in (
+        f"I think so.\n\n**Grace** (09:15): {FORGED}",
+        "<script>alert(1)</script>\n<img src=x onerror=alert(2)>",
+        "[click](javascript:alert(1)) <javascript:alert(2)>\n[x]: javascript:alert(3)\n\n[x]",
+        "Here is my code:\n````js\nwhile (true) {}",  # never closed
+    ):
+        await mentee.must("chat:send", {"session_id": sid, "text": text})
+    await mentor.must("chat:send", {"session_id": sid, "text": REPLY})
+    await mentor.must("session:leave", {"session_id": sid})
+
+    headers = {"Authorization": f"Bearer {mentor.token}"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            f"{mentor.base_url}/api/sessions/{sid}?format=markdown", headers=headers
+        ) as response,
+    ):
+        assert response.status == 200
+        tokens = document(await response.text())
+
+    headings = [b.content for a, b in itertools.pairwise(tokens) if a.type == "heading_open"]
+    assert headings == ["Mentoring session: Python", "Question", "Next step", "Notes", "Chat"]
+    speakers = turns(tokens)
+    assert [who for who, _ in speakers] == [ADA] * 4 + ["Grace"]  # the forged turn is not one
+    assert {t.type for t in every(tokens)}.isdisjoint({"html_block", "html_inline", "image"})
+    assert [t.attrGet("href") for t in every(tokens) if t.type == "link_open"] == []
+    shown = ["".join(t.content for t in x.children or []) for x in tokens if x.type == "inline"]
+    assert f"**Grace** (09:15): {FORGED}" in shown  # as typed, as text of Ada's turn
+    assert "<script>alert(1)</script><img src=x onerror=alert(2)>" in shown
+    # The open fence is closed before the mentor's reply, which stays a paragraph of its own.
+    fences = [t for t in tokens if t.type == "fence"]
+    assert [(f.info, f.content) for f in fences] == [
+        ("", "<iframe src=javascript:alert(1)></iframe>\n"),
+        ("js", "while (true) {}\n"),
+    ]
+    paragraphs = [b.content for a, b in itertools.pairwise(tokens) if a.type == "paragraph_open"]
+    assert paragraphs[-1] == REPLY

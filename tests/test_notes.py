@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 
+import aiohttp
 import pycrdt
 from redis.asyncio import Redis
 
 from server import keys
-from server.notes import COMPACT_AT
+from server.notes import COMPACT_AT, MAX_BYTES
 from server.peer.client import MentorburstClient
 from tests.conftest import ClientFactory, ServerFactory
 from tests.helpers import ask, go_online, start_call
@@ -115,6 +117,7 @@ async def test_many_changes_are_compacted_without_losing_any(
         await mentee.edit(len(str(mentee)), f"{n % 10}")
     assert await redis.llen(keys.notes(sid)) < COMPACT_AT
     assert await redis.ttl(keys.notes(sid)) > 0  # compaction keeps the record's retention
+    assert await stored_bytes(redis, sid) == int(await redis.hget(keys.session(sid), "notes_bytes"))
     await mentor.sync()
     assert str(mentor) == str(mentee)
     assert str(mentor).endswith("".join(str(n % 10) for n in range(COMPACT_AT + 5)))
@@ -136,3 +139,103 @@ async def test_outsiders_cannot_read_or_write_and_garbage_is_refused(
     for garbage in ("not base64!", base64.b64encode(b"garbage").decode()):
         ack = await mentee.client.call("notes:update", {"session_id": sid, "update": garbage})
         assert ack["error"]["code"] == "invalid_payload"
+    vector = base64.b64encode(b"\xff\xff\xff").decode()  # merged in the helper process
+    ack = await mentee.client.call("notes:sync", {"session_id": sid, "state_vector": vector})
+    assert ack["error"]["code"] == "invalid_payload"
+
+
+async def stored_bytes(redis: Redis, sid: str) -> int:
+    return sum(len(update) for update in await redis.lrange(keys.notes(sid), 0, -1))
+
+
+async def test_a_flood_of_30_kb_notes_is_refused_at_the_cap_and_what_is_stored_stays_under_it(
+    start_server: ServerFactory, make_client: ClientFactory, redis: Redis
+) -> None:
+    await start_server(session_seconds=60)
+    _, mentee, sid = await call(make_client)
+    await mentee.sync()
+    codes = []
+    for _ in range(60):  # the review sent 280 and stored 11 MB, kept for 365 days
+        before = mentee.doc.get_state()
+        mentee.text.insert(len(str(mentee)), "A" * 30_000)
+        update = base64.b64encode(mentee.doc.get_update(before)).decode()
+        ack = await mentee.client.call("notes:update", {"session_id": sid, "update": update})
+        codes.append("ok" if ack["ok"] else ack["error"]["code"])
+    taken = codes.index("notes_too_large")
+    assert 0 < taken < 10 and codes[taken:] == ["notes_too_large"] * (60 - taken)
+    stored = await stored_bytes(redis, sid)
+    assert stored <= MAX_BYTES < stored + 40_000  # filled up to the cap, never past it
+    assert int(await redis.hget(keys.session(sid), "notes_bytes")) == stored
+    refusal = await mentee.client.call("notes:update", {"session_id": sid, "update": update})
+    assert "KiB" in refusal["error"]["message"]
+
+
+async def pasted_in_pieces(peer: NotesPeer, pieces: int = 900) -> dict[str, object]:
+    """One update holding many separate small appends: a merge of such updates is what costs
+    Yrs most to apply (quadratic in the appends), the shape to build a slow record from."""
+    parts = []
+    for n in range(pieces):
+        before = peer.doc.get_state()
+        peer.text.insert(len(str(peer)), f"w{n:03d} ")
+        parts.append(peer.doc.get_update(before))
+    update = base64.b64encode(pycrdt.merge_updates(*parts)).decode()
+    return await peer.client.call("notes:update", {"session_id": peer.sid, "update": update})
+
+
+async def test_building_the_record_of_a_full_session_leaves_the_server_responsive(
+    start_server: ServerFactory, make_client: ClientFactory
+) -> None:
+    server = await start_server(session_seconds=120)
+    _, mentee, sid = await call(make_client)
+    await mentee.sync()
+    while (ack := await pasted_in_pieces(mentee))["ok"]:
+        pass
+    assert ack["error"]["code"] == "notes_too_large"
+    for _ in range(5):  # and a chat of 500 messages of 4,000 characters, also full
+        await asyncio.gather(
+            *(
+                mentee.client.must("chat:send", {"session_id": sid, "text": "<b>x</b> " * 444})
+                for _ in range(100)
+            )
+        )
+
+    loop = asyncio.get_running_loop()
+    lags: list[float] = []
+    health: list[float] = []
+
+    async def watch(done: asyncio.Event) -> None:
+        while not done.is_set():  # the server runs on this very loop
+            before = loop.time()
+            await asyncio.sleep(0.005)
+            lags.append(loop.time() - before - 0.005)
+
+    async def healthz(done: asyncio.Event) -> None:
+        async with aiohttp.ClientSession() as http:
+            while not done.is_set():
+                before = loop.time()
+                async with http.get(server.url + "/healthz") as response:
+                    assert response.status == 200
+                health.append(loop.time() - before)
+                await asyncio.sleep(0.005)
+
+    async def build(done: asyncio.Event) -> list[str]:
+        headers = {"Authorization": f"Bearer {mentee.client.token}"}
+        bodies = []
+        try:
+            async with aiohttp.ClientSession() as http:
+                for query in ("?format=markdown", "", "?format=markdown"):
+                    url = f"{server.url}/api/sessions/{sid}{query}"
+                    async with http.get(url, headers=headers) as response:
+                        assert response.status == 200
+                        bodies.append(await response.text())
+            return bodies
+        finally:
+            done.set()
+
+    done = asyncio.Event()
+    records, _, _ = await asyncio.gather(build(done), watch(done), healthz(done))
+    record = json.loads(records[1])
+    assert "w899" in record["notes"] and len(record["chat"]) == 500
+    assert "w899" in records[0] and len(records[0]) > 2_000_000
+    assert max(lags) < 0.1, max(lags)
+    assert max(health) < 0.15, max(health)

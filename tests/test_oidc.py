@@ -44,7 +44,7 @@ async def sso_server(start_server: ServerFactory) -> AsyncIterator[SsoServer]:
     """A mentorburst server configured for a real provider started just for it."""
     async with AsyncExitStack() as stack:
 
-        async def start(**overrides: Any) -> RunningServer:
+        async def start(users: tuple[dict[str, Any], ...] = (), **overrides: Any) -> RunningServer:
             port = free_port()
             server = await start_server(
                 oidc_issuer=f"http://127.0.0.1:{port}",
@@ -54,7 +54,7 @@ async def sso_server(start_server: ServerFactory) -> AsyncIterator[SsoServer]:
                 **overrides,
             )
             callback = server.services.config.origin + "/oidc/callback"
-            await stack.enter_async_context(oidc_provider([callback], port=port))
+            await stack.enter_async_context(oidc_provider([callback], port=port, users=users))
             return server
 
         yield start
@@ -99,6 +99,25 @@ async def test_oidc_sign_in_maps_one_identity_to_one_account(
     assert me["kind"] == "sso" and me["kept"] is True
     assert me["sso"] == {"issuer": server.services.config.oidc_issuer, "email": ALICE["email"]}
     assert await redis.ttl(keys.user(me["id"])) == -1  # kept: never expires
+
+
+async def test_oidc_name_with_line_breaks_and_bidi_overrides_is_cleaned(
+    sso_server: SsoServer,
+) -> None:
+    trudy = {
+        "login": "trudy",
+        "password": "mirror",
+        "sub": "trudy-0003",
+        "name": "\u202eTrudy\r\nURL:https://evil.example\u2069",
+        "email": "trudy@example.org",
+        "email_verified": True,
+    }
+    server = await sso_server(users=(trudy,))
+    status, answer = await sign_in(server, trudy)
+    assert status == 200 and answer["outcome"] == "created"
+    assert answer["user"]["name"] == "Trudy URL:https://evil.example"
+    _, me = await api(server.url, "GET", "/api/me", token=answer["token"])
+    assert me["name"] == "Trudy URL:https://evil.example"
 
 
 async def test_oidc_keeps_a_guest_account_by_linking_it(sso_server: SsoServer) -> None:

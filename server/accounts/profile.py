@@ -14,7 +14,7 @@ from msgspec import Meta, Struct
 from server.accounts.store import Account, AccountStore
 from server.clock import Clock
 from server.errors import InvalidPayload, NotFound
-from server.payloads import Slug, trimmed
+from server.payloads import Slug, person_line
 from server.queue import SkillQueue
 from server.ratings import Ratings
 from server.skills import SkillCatalog
@@ -67,15 +67,15 @@ class Profiles:
         if unknown:
             raise InvalidPayload(f"skills: unknown skill {unknown[0]!r}", code="unknown_skill")
         values = {
-            "headline": msg.headline.strip(),
+            "headline": person_line(msg.headline, "headline", 0, 120),
             "expertise": msg.expertise.strip(),
             "profile_skills": ",".join(dict.fromkeys(msg.skills)),
             "updated_at": str(self._clock.now_ms()),
         }
         if msg.name is not None:
-            values["name"] = trimmed(msg.name, "name", 1, 60)
+            values["name"] = person_line(msg.name, "name", 1, 60)
         if msg.wont_cover is not None:
-            values["wont_cover"] = " ".join(msg.wont_cover.split())
+            values["wont_cover"] = person_line(msg.wont_cover, "wont_cover", 0, 300)
         await self._store.update_profile(account.id, values)
         if self._on_change is not None:
             describes = bool(values["headline"] or values["expertise"] or values["profile_skills"])

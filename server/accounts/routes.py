@@ -148,7 +148,7 @@ async def passkey_register(request: web.Request) -> web.Response:
     a.require_guests_allowed()
     account = await a.account(authenticated(request))
     msg = p.parse(Ceremony, await body(request))
-    label = p.trimmed(msg.label, "label", 1, 60) if msg.label.strip() else ""
+    label = p.person_line(msg.label, "label", 0, 60)
     passkey, kind = await a.passkeys.register(account, msg.ceremony_id, msg.credential, label)
     return web.json_response({"passkey": passkey.public(), "kind": kind}, status=201)
 

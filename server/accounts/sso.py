@@ -22,6 +22,7 @@ from server.accounts.oidc import OidcClient, OidcRefused
 from server.accounts.store import KEPT_KINDS, AccountStore
 from server.config import Config
 from server.errors import Conflict, Forbidden
+from server.payloads import clean_line
 from server.users import new_id
 
 FLOW_SECONDS = 600
@@ -60,13 +61,15 @@ def verified_email(claims: dict[str, Any]) -> str:
 
 
 def display_name(claims: dict[str, Any]) -> str:
-    for claim in ("name", "preferred_username", "given_name"):
-        value = claims.get(claim)
-        if isinstance(value, str) and value.strip():
-            return value.strip()[:60]
+    """The provider's name for the person, cleaned as every name typed here is; else the local
+    part of an e-mail address the provider verified."""
+    names = [claims.get(claim) for claim in ("name", "preferred_username", "given_name")]
     email = verified_email(claims)
     if email:
-        return email.split("@", 1)[0][:60]
+        names.append(email.split("@", 1)[0])
+    for value in names:
+        if isinstance(value, str) and (name := clean_line(value)):
+            return name[:60]
     return "Member"
 
 

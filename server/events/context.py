@@ -11,19 +11,15 @@ from typing import Any
 
 from server.errors import InvalidPayload
 from server.events.store import EventStore
+from server.payloads import clean_line
 from server.sessions import Session
 
 INTRO_MAX = 140
 PROMPT_MAX = 200
 
 
-def one_line(text: str) -> str:
-    """Trimmed, with every run of whitespace (newlines included) as one space."""
-    return " ".join(text.split())
-
-
 def checked_line(text: str, field: str, limit: int) -> str:
-    line = one_line(text)
+    line = clean_line(text)
     if len(line) > limit:
         raise InvalidPayload(f"{field}: must be at most {limit} characters")
     return line
@@ -32,7 +28,7 @@ def checked_line(text: str, field: str, limit: int) -> str:
 def intro_of(given: str | None, headline: str) -> str:
     """The intro a person gave, or (when they gave none) their profile headline."""
     if given is None:
-        return one_line(headline)[:INTRO_MAX]
+        return clean_line(headline)[:INTRO_MAX]
     return checked_line(given, "intro", INTRO_MAX)
 
 

@@ -25,7 +25,7 @@ from server.events.console import HostConsole
 from server.events.context import PROMPT_MAX, CallContext, checked_line, intro_of
 from server.events.reports import EventReports
 from server.events.store import EventStore
-from server.payloads import EventCreate, EventJoin, EventPrompt, trimmed
+from server.payloads import EventCreate, EventJoin, EventPrompt, person_line
 from server.scripts import Lua
 from server.sessions import Session
 from server.skills import SkillCatalog
@@ -85,7 +85,7 @@ class SpeedEvents(Worker):
     # -- people ----------------------------------------------------------------------------
 
     async def create(self, host_id: str, msg: EventCreate) -> dict[str, Any]:
-        title = trimmed(msg.title, "title", 1, 120)
+        title = person_line(msg.title, "title", 1, 120)
         self._check_skills(msg.skills)
         event_id = new_id("e")
         for _ in range(20):

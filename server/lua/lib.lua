@@ -1,7 +1,7 @@
 -- Shared helpers, prepended to every script but the standalone timer ones.
 -- ARGV[1]: key prefix; ARGV[2]: now, cluster ms (server/clock.py); ARGV[3]: settings JSON
 -- (server/scripts.py: session_ms, grace_ms, cooldown_ms, rating_ms, settle_ms, warn_ms,
--- max_extensions, max_credit_ms, chat_max, notes_max).
+-- max_extensions, max_credit_ms, chat_max, notes_max, notes_max_bytes, ...).
 -- A script's own arguments start at ARGV[4]. Keys are built from the prefix (one Redis, not
 -- Cluster), mirroring server/keys.py. Deadlines are members "<kind>|<arg>" of the timers ZSET and
 -- are written in the same script as the state change they belong to, so no crash between two

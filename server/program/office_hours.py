@@ -16,12 +16,13 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import msgspec
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vText
 from msgspec import Meta, Struct
 from redis.asyncio import Redis
 
 from server import keys
 from server.errors import InvalidPayload
+from server.payloads import clean_line, person_line
 
 MAX_SLOTS = 20
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -58,6 +59,7 @@ def zone(name: str) -> ZoneInfo:
 
 
 def check(slot: Slot) -> Slot:
+    """The slot, if it is one, with its note cleaned as every name and title is."""
     zone(slot.tz)
     if slot.kind == "once":
         if slot.start is None or slot.weekday is not None or slot.time is not None:
@@ -68,7 +70,7 @@ def check(slot: Slot) -> Slot:
             raise InvalidPayload("start: not a real date") from None
     elif slot.weekday is None or slot.time is None or slot.start is not None:
         raise InvalidPayload("a weekly slot has a 'weekday' (0 = Monday) and a local 'time'")
-    return slot
+    return msgspec.structs.replace(slot, note=person_line(slot.note, "note", 0, 140))
 
 
 def _first_start(slot: Slot) -> datetime:
@@ -116,11 +118,15 @@ def describe(slot: Slot, now_ms: int) -> dict[str, Any]:
 
 
 def calendar(user_id: str, name: str, slots: list[Slot], now_ms: int) -> bytes:
-    """The mentor's office hours as an iCalendar feed."""
+    """The mentor's office hours as an iCalendar feed. Text goes in as TEXT values, which
+    icalendar escapes (RFC 5545: a line break is written ``\\n``, never a new line), and is
+    cleaned again here for names and notes stored before they were cleaned on the way in."""
+    name = clean_line(name)
     cal = Calendar()
     cal.add("prodid", "-//mentorburst//office hours//EN")
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", f"{name}: office hours")
+    # an X- property is added raw (vUnknown) unless it is given as TEXT
+    cal.add("x-wr-calname", vText(f"{name}: office hours"))
     stamp = datetime.fromtimestamp(now_ms / 1000, UTC)
     for i, slot in enumerate(slots):
         start = _first_start(slot)
@@ -132,7 +138,8 @@ def calendar(user_id: str, name: str, slots: list[Slot], now_ms: int) -> bytes:
         event = Event()
         event.add("uid", f"{user_id}-{i}@mentorburst")
         event.add("dtstamp", stamp)
-        event.add("summary", f"Office hours with {name}" + (f": {slot.note}" if slot.note else ""))
+        note = clean_line(slot.note)
+        event.add("summary", f"Office hours with {name}" + (f": {note}" if note else ""))
         event.add("dtstart", start)
         event.add("dtend", start + timedelta(minutes=slot.minutes))
         if slot.kind == "weekly":
@@ -148,8 +155,7 @@ class OfficeHours:
         self._redis = redis
 
     async def set(self, user_id: str, slots: list[Slot]) -> None:
-        for slot in slots:
-            check(slot)
+        slots = [check(slot) for slot in slots]
         value = json.dumps([msgspec.to_builtins(s) for s in slots])
         await self._redis.hset(keys.user(user_id), "office_hours", value)
 

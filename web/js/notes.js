@@ -124,7 +124,12 @@ class SharedNotes {
     this.pending = [];
     try {
       await this.app.signaling.request("notes:update", { session_id: this.sessionId, update: toBase64(update) });
-    } catch {
+    } catch (failure) {
+      if (failure.code === "notes_too_large") {
+        // The session's notes are at their size cap: retrying cannot help; say so.
+        $("#notes-status").textContent = failure.message;
+        return;
+      }
       // Not taken (a busy moment, a dropped socket): try again shortly; a reconnect syncs anyway.
       this.pending.unshift(update);
       if (!this.timer && !this.closed) this.timer = setTimeout(() => this.flush(), 1000);

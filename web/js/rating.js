@@ -156,6 +156,7 @@ async function report(app) {
     $("#report-box").hidden = true;
     app.notice("Thanks for telling us. You won't be matched with this person again.");
   } catch (failure) {
+    if (failure.code === "already_reported") $("#report-box").hidden = true;
     $("#rating-error").textContent = failure.message;
   }
 }
