@@ -29,6 +29,7 @@ from server.audit import Violation
 from server.auth import TokenSigner, load_secret
 from server.broadcast import QueueBroadcaster
 from server.calls import Calls
+from server.candidates import RelayAddresses
 from server.chat import Chat
 from server.clock import Clock, ClusterClock
 from server.config import Config
@@ -219,7 +220,7 @@ def _services_ctx(
         broadcaster = QueueBroadcaster(
             redis, queue, notifier, now, matcher=matcher, slugs=catalog.slugs
         )
-        limits = RateLimits(redis.connection_pool, config)
+        limits = RateLimits(redis.connection_pool, config, lua)
         relay = SignalRelay(sessions, notifier, limits)
         calls = Calls(
             config=config,
@@ -307,7 +308,13 @@ def _services_ctx(
             redis, lua, node_id, interval=config.reconcile_seconds, on_repaired=repaired
         )
         signer = TokenSigner(load_secret(config.secret, config.data_dir), config.token_ttl_seconds)
-        precall = PrecallService(config.precall_capacity, config.precall_seconds, redis)
+        precall = PrecallService(
+            config.precall_capacity,
+            config.precall_seconds,
+            redis,
+            per_address=config.precall_per_address,
+            relays=RelayAddresses(config.turn_urls),
+        )
         store = AccountStore(redis, AccountScripts(redis, lua))
         tokens = Tokens(signer, store, now)
         guard = SocketGuard(sio, redis, tokens, now)

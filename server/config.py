@@ -39,6 +39,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _rate(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive rate")
+    return value
+
+
 def _networks(text: str) -> tuple[str, ...]:
     entries = _urls(text)
     for entry in entries:
@@ -116,6 +123,10 @@ class Config:
     turn_ttl_seconds: float = 1800
     precall_capacity: int = 8
     precall_seconds: float = 30
+    # Of a node's checks, at most this many for one client address (two people at one home or
+    # desk, not 1; a script's accounts made in bulk from one address get no more). The check is
+    # optional: a refused one tells the page "busy", and the call still works.
+    precall_per_address: int = 2
     web_dir: Path | None = None
     log_level: str = "INFO"
     log_format: str = "text"
@@ -144,7 +155,12 @@ class Config:
     # this well (cosine of all-MiniLM-L6-v2 vectors; see server/matching/ranking.py).
     open_fit_threshold: float = 0.2
     allowed_origins: tuple[str, ...] = ()
-    limit_login: str = "30/second;150/10 seconds;1000/minute"
+    # GET /metrics answers loopback clients; with a token, also anyone sending it as a Bearer.
+    metrics_token: str | None = field(default=None, repr=False)
+    # Logins per client address: a token bucket (server/ratelimit.py). A venue's Wi-Fi where 300
+    # people sign in at "join now" passes at once; then 5 a second, 300 a minute, refill it.
+    limit_login_burst: int = 300
+    limit_login_refill: float = 5.0
     limit_event_create: str = "10/minute;100/hour"
     limit_events: str = "10/second;120/minute"
     limit_signal: str = "400/second;12000/minute"
@@ -156,6 +172,9 @@ class Config:
     # One suggestion costs ~5 ms of one core: the ask form's typing (one every 400 ms) and a
     # script checking a few hundred questions pass; a sustained flood does not.
     limit_suggest: str = "200/second;3000/minute"
+    # Browsing the directory (GET /api/mentors without q): a page reads at most 200 entries.
+    # A person pages and filters a few times a minute; a room behind one address browses too.
+    limit_directory: str = "20/second;600/minute"
     # Reading a session record merges its notes (in the helper process, server/offload.py): the
     # pages that show a record read it once or twice a visit; a loop of downloads is refused.
     limit_records: str = "5/second;60/minute"
@@ -219,6 +238,10 @@ _FLAGS: dict[str, tuple[Any, str]] = {
     "token-ttl-seconds": (_seconds, "lifetime of login tokens"),
     "precall-capacity": (int, "concurrent pre-call echo checks"),
     "precall-seconds": (_seconds, "a pre-call echo peer closes itself after this"),
+    "precall-per-address": (
+        _positive,
+        "concurrent pre-call echo checks on a node for one client address",
+    ),
     "web-dir": (Path, "serve the web client from this folder"),
     "log-level": (_choice("debug", "info", "warning", "error"), "DEBUG, INFO, WARNING or ERROR"),
     "log-format": (_choice("text", "json"), "text, or json: one object a line"),
@@ -252,7 +275,14 @@ _FLAGS: dict[str, tuple[Any, str]] = {
         _on_off,
         "on|off: the abuse limits below (tests of other behaviour turn them off)",
     ),
-    "limit-login": (_limits, "POST /api/login per client address"),
+    "limit-login-burst": (
+        _positive,
+        "POST /api/login per client address: how many at once (a token bucket's size)",
+    ),
+    "limit-login-refill": (
+        _rate,
+        "POST /api/login per client address: logins a second the bucket refills at",
+    ),
     "limit-event-create": (_limits, "POST /api/events per client address"),
     "limit-events": (_limits, "each Socket.IO event, per user and event"),
     "limit-signal": (_limits, "signal messages per user (bursts at call set-up)"),
@@ -265,6 +295,12 @@ _FLAGS: dict[str, tuple[Any, str]] = {
         _limits,
         "POST /api/skills/suggest and GET /api/mentors?q= per client address",
     ),
+    "metrics-token": (
+        str,
+        "GET /metrics from anywhere with 'Authorization: Bearer TOKEN' (prefer the env var "
+        "MB_METRICS_TOKEN); without it only loopback clients are served",
+    ),
+    "limit-directory": (_limits, "GET /api/mentors without q (a page), per client address"),
     "limit-records": (_limits, "GET /api/sessions/{id} (JSON or Markdown) per user"),
     "public-url": (_public_url, "the origin people use, e.g. https://mentors.example.org"),
     "oidc-issuer": (str, "OpenID Connect issuer URL of the organisation's sign-in"),
@@ -284,6 +320,7 @@ _UNSET = {
     "turn-secret": "none: TURN URLs are handed out without credentials",
     "public-url": "http://HOST:PORT, localhost for a loopback bind",
     "oidc-issuer": "none: no organisation sign-in",
+    "metrics-token": "none: /metrics for loopback clients only",
 }
 
 

@@ -24,19 +24,22 @@ REDIS_OUTAGE: tuple[type[Exception], ...] = (
 
 
 class MentorburstError(Exception):
-    """A failure a client can understand and act on."""
+    """A failure a client can understand and act on. ``details`` are machine-readable fields
+    the error carries beside its code and message (``retry_after_s``, an extension's
+    ``reason``), so a client acts on them without reading the sentence."""
 
     code = "error"
     status = 400
 
-    def __init__(self, message: str, code: str | None = None) -> None:
+    def __init__(self, message: str, code: str | None = None, **details: Any) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details
         if code is not None:
             self.code = code
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message}
+        return {**self.details, "code": self.code, "message": self.message}
 
 
 class InvalidPayload(MentorburstError):

@@ -21,7 +21,7 @@ REFUSALS = {
     "not_live": "Only a running call can be extended.",
     "limit": "This call has already been extended as often as allowed.",
     "burst": "The mentor's burst ends before the extra time would.",
-    "waiting": "Someone is waiting for one of the mentor's skills, so the call can't be extended.",
+    "waiting": "Someone is waiting for this mentor, so the call can't be extended.",
 }
 
 
@@ -30,11 +30,8 @@ class ExtendRefused(MentorburstError):
     status = 409
 
     def __init__(self, reason: str) -> None:
-        super().__init__(REFUSALS.get(reason, "The call can't be extended."))
+        super().__init__(REFUSALS.get(reason, "The call can't be extended."), reason=reason)
         self.reason = reason
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**super().as_dict(), "reason": self.reason}
 
 
 class Extensions:

@@ -252,6 +252,11 @@ def watching(uid: str) -> str:
     return f"{PREFIX}watching:{uid}"
 
 
+def bucket(name: str, who: str) -> str:
+    """HASH ``tokens``, ``at``: a token bucket (``token_bucket.lua``), e.g. logins per address."""
+    return f"{PREFIX}bucket:{name}:{who}"
+
+
 MENTORS = f"{PREFIX}mentors"  # SET: the directory's people (went online, or wrote a profile)
 ADMINS = f"{PREFIX}admins"  # SET of user ids with the admin role (mentorburst admin grant)
 

@@ -2,7 +2,9 @@
 back and reports round-trip time and packet loss on the caller's ``stats`` data channel.
 
 Each check closes itself after ``precall_seconds``; at most ``precall_capacity`` run at once on
-a node (a node-local resource, like its sockets)."""
+a node (a node-local resource, like its sockets), at most ``precall_per_address`` of them for
+one client address, and one per person on any node. The peer contacts only the requester and
+our TURN relay (``server/candidates.py``): an offer cannot point it at anyone else."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
+from math import ceil
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
@@ -17,7 +21,8 @@ from aiortc.contrib.media import MediaRelay
 from redis.asyncio import Redis
 
 from server import keys
-from server.errors import InvalidPayload, Unavailable
+from server.candidates import Reach, RelayAddresses, address, filter_offer, this_machine
+from server.errors import InvalidPayload, MentorburstError, Unavailable
 from server.ratelimit import RateLimited
 
 log = logging.getLogger(__name__)
@@ -48,11 +53,23 @@ class PrecallService:
     from a crowd of checks; one person runs at most one check at a time, on any node (a Redis
     key, so one script cannot hold every slot)."""
 
-    def __init__(self, capacity: int, seconds: float, redis: Redis) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        seconds: float,
+        redis: Redis,
+        *,
+        per_address: int,
+        relays: RelayAddresses,
+    ) -> None:
         self._capacity = capacity
         self._seconds = seconds
         self._redis = redis
+        self._per_address = per_address
+        self._relays = relays
         self._owners: dict[RTCPeerConnection, str] = {}
+        # Each running check's client address and when it began (monotonic seconds).
+        self._started: dict[RTCPeerConnection, tuple[str, float]] = {}
         self._peers: set[RTCPeerConnection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._relay = MediaRelay()
@@ -61,19 +78,45 @@ class PrecallService:
     def active(self) -> int:
         return len(self._peers)
 
-    async def answer(self, sdp: str, user_id: str) -> RTCSessionDescription:
+    def _admit(self, client: str) -> None:
+        """Refuse when this node's checks are all taken, or when this client address already
+        holds its share of them (so accounts made in bulk from one address cannot take every
+        slot; the refusal says when its oldest check ends)."""
         if len(self._peers) >= self._capacity:
             raise Unavailable(
                 "All connection checks are busy; try again in a few seconds.", code="precall_busy"
             )
+        begun = sorted(at for who, at in self._started.values() if who == client)
+        if len(begun) >= self._per_address:
+            ends_in = begun[0] + self._seconds - time.monotonic()
+            raise RateLimited("connection checks from this address at once", max(1, ceil(ends_in)))
+
+    async def answer(self, sdp: str, user_id: str, client: str | None) -> RTCSessionDescription:
+        self._admit(client or "")
+        requester = address(client)
+        on_this_machine = requester is not None and requester.is_loopback
+        reach = Reach(
+            requester,
+            relays=await self._relays.get(),
+            machine=this_machine() if on_this_machine else frozenset(),
+        )
+        sdp, cut = filter_offer(sdp, reach)
+        if cut:
+            log.info("pre-call offer: %d candidates naming other hosts were left out", cut)
         hold = keys.precall(user_id)
         if not await self._redis.set(hold, 1, nx=True, ex=round(self._seconds) + 5):
             ttl = await self._redis.ttl(hold)
             raise RateLimited("connection checks at once", max(1, int(ttl)))
+        try:
+            self._admit(client or "")  # again: other checks may have begun while we waited
+        except MentorburstError:
+            await self._redis.delete(hold)
+            raise
         # Host candidates are all a loopback or LAN check needs; never a public STUN default.
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self._peers.add(pc)
         self._owners[pc] = user_id
+        self._started[pc] = (client or "", time.monotonic())
 
         @pc.on("track")
         def echo(track: Any) -> None:
@@ -118,6 +161,7 @@ class PrecallService:
     async def _close(self, pc: RTCPeerConnection) -> None:
         if pc in self._peers:
             self._peers.discard(pc)
+            self._started.pop(pc, None)
             owner = self._owners.pop(pc, None)
             await pc.close()
             if owner is not None:

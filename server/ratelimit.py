@@ -1,10 +1,13 @@
 """Rate limits, kept in Redis so they hold across nodes, with the ``limits`` library (sliding
-window counters: one small script per check, no hand-written buckets).
+window counters: one small script per check, no hand-written buckets), and one token bucket
+(``token_bucket.lua``) where a crowd arrives at once: logins per address.
 
 Each budget is a ``limits`` string such as ``"10/second;120/minute"``; every rate in it must hold.
 The defaults (documented in docs/protocol.md, each set by its own flag) let a person using the
-product at a human pace, or a room of 300 people behind one address logging in within a minute,
-never meet a limit, while a script doing 200 of the same call within a few seconds does.
+product at a human pace never meet a limit, while a script doing 200 of the same call within a
+few seconds does. A sliding window cannot tell a room from a script: 150 people signing in
+within a second at a venue's Wi-Fi look like a flood. A bucket can: it holds a few hundred
+tokens for that moment, then refills at a steady rate a flood soon outruns.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import RedisStorage
@@ -22,6 +24,7 @@ from redis.asyncio import ConnectionPool
 from server import keys, metrics
 from server.config import Config
 from server.errors import MentorburstError
+from server.scripts import Lua
 
 
 class RateLimited(MentorburstError):
@@ -31,11 +34,9 @@ class RateLimited(MentorburstError):
     def __init__(self, what: str, retry_after_s: int) -> None:
         super().__init__(
             f"Too many {what} in a short time; try again in {retry_after_s} s.",
+            retry_after_s=retry_after_s,
         )
         self.retry_after_s = retry_after_s
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**super().as_dict(), "retry_after_s": self.retry_after_s}
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,18 @@ class Budget:
 
 
 @dataclass(frozen=True)
+class TokenBucket:
+    """Room for ``capacity`` uses at once, refilled at ``per_second`` (Redis-side, per client)."""
+
+    name: str
+    what: str
+    capacity: int
+    per_second: float
+
+
+@dataclass(frozen=True)
 class Budgets:
-    login: Budget
+    login: TokenBucket
     event_create: Budget
     events: Budget
     signal: Budget
@@ -63,12 +74,18 @@ class Budgets:
     code_guesses: Budget
     ice: Budget
     suggest: Budget
+    directory: Budget
     records: Budget
 
     @classmethod
     def from_config(cls, config: Config) -> Budgets:
         return cls(
-            Budget.parse("login", "logins from this address", config.limit_login),
+            TokenBucket(
+                "login",
+                "logins from this address",
+                config.limit_login_burst,
+                config.limit_login_refill,
+            ),
             Budget.parse(
                 "event_create", "events created from this address", config.limit_event_create
             ),
@@ -80,13 +97,15 @@ class Budgets:
             Budget.parse("code_guesses", "wrong event codes", config.limit_code_guesses),
             Budget.parse("ice", "requests for relay credentials", config.limit_ice),
             Budget.parse("suggest", "skill suggestions from this address", config.limit_suggest),
+            Budget.parse("directory", "directory pages from this address", config.limit_directory),
             Budget.parse("records", "session records read", config.limit_records),
         )
 
 
 class RateLimits:
-    def __init__(self, pool: ConnectionPool, config: Config) -> None:
+    def __init__(self, pool: ConnectionPool, config: Config, lua: Lua) -> None:
         self.enabled = config.rate_limits
+        self._lua = lua
         self.budgets = Budgets.from_config(config)
         storage = RedisStorage(
             "async+redis://", implementation="redispy", connection_pool=pool,
@@ -103,6 +122,20 @@ class RateLimits:
             if not await self._limiter.hit(rate, budget.name, *who):
                 await self._refuse(budget, rate, who)
 
+    async def take(self, bucket: TokenBucket, who: str) -> None:
+        """Take a token from ``who``'s bucket; refuse, saying when one is back, if it is empty."""
+        if not self.enabled:
+            return
+        granted, value = await self._lua(
+            self._lua.scripts.token_bucket,
+            bucket.name,
+            who,
+            bucket.capacity,
+            bucket.per_second / 1000,
+        )
+        if not int(granted):
+            self.refuse(bucket, max(1, math.ceil(int(value) / 1000)))
+
     async def check(self, budget: Budget, *who: str) -> None:
         """Refuse if ``budget`` is already spent for ``who``, without counting a use."""
         if not self.enabled:
@@ -115,7 +148,7 @@ class RateLimits:
         stats = await self._limiter.get_window_stats(rate, budget.name, *who)
         self.refuse(budget, max(1, math.ceil(stats.reset_time - time.time())))
 
-    def refuse(self, budget: Budget, retry_after_s: int) -> None:
+    def refuse(self, budget: Budget | TokenBucket, retry_after_s: int) -> None:
         """Count a refusal of ``budget`` (kept in Redis or, for the relay, per node) and raise."""
         self.refusals += 1
         metrics.RATE_LIMITED.labels(budget.name).inc()

@@ -117,7 +117,7 @@ async def healthz(request: web.Request) -> web.Response:
 @routes.post("/api/login")
 async def login(request: web.Request) -> web.Response:
     s = services(request)
-    await s.limits.spend(s.limits.budgets.login, request.remote or "")
+    await s.limits.take(s.limits.budgets.login, request.remote or "")
     msg = p.parse(p.Login, await body(request))
     name = p.person_line(msg.name, "name", 1, 60)
     return web.json_response(await s.accounts.guest_login(name, s.clock.now_ms()))
@@ -208,7 +208,7 @@ async def precall(request: web.Request) -> web.Response:
     identity = caller(request)
     offer = p.parse(p.Offer, await body(request))
     await s.limits.spend(s.limits.budgets.precall, identity.user_id)
-    answer = await s.precall.answer(offer.sdp, identity.user_id)
+    answer = await s.precall.answer(offer.sdp, identity.user_id, request.remote)
     return web.json_response({"sdp": answer.sdp, "type": answer.type})
 
 

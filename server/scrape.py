@@ -9,6 +9,8 @@ so one scrape per node every 15 s (Prometheus's default) is nothing Redis notice
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -20,6 +22,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from server import keys, metrics
+from server.errors import Forbidden, Unauthorized
 from server.services import SERVICES
 
 SCAN_COUNT = 2000
@@ -104,10 +107,43 @@ class _StateCollector(Collector):
         )
 
 
+# Headers a reverse proxy adds: a request carrying one came through a proxy, so a loopback peer
+# says nothing about who asked (nginx on this machine, run without --trusted-proxies).
+PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+
+
+def _loopback(request: web.Request) -> bool:
+    if any(header in request.headers for header in PROXY_HEADERS):
+        return False
+    try:
+        return ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:
+        return False
+
+
+def check_access(request: web.Request, token: str | None) -> None:
+    """Per-skill queues and live sessions are the operator's business: loopback clients (a
+    Prometheus or an agent on this machine) are served; anyone else needs ``--metrics-token``."""
+    if token is not None:
+        sent = request.headers.get("Authorization", "")
+        if hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            return
+    if _loopback(request):
+        return
+    if token is None:
+        raise Forbidden(
+            "Metrics are served to this machine only; set --metrics-token to scrape from "
+            "elsewhere.",
+            code="metrics_forbidden",
+        )
+    raise Unauthorized("Send the metrics token as 'Authorization: Bearer <token>'.")
+
+
 async def metrics_endpoint(request: web.Request) -> web.Response:
     """Prometheus text exposition; the state part is left out (not an error) while Redis is down,
     so counters such as ``mentorburst_redis_errors_total`` stay visible during an outage."""
     services = request.app[SERVICES]
+    check_access(request, services.config.metrics_token)
     body = metrics.exposition()
     try:
         state = await read_state(services.redis, services.catalog.slugs)

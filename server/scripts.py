@@ -107,6 +107,7 @@ class Scripts:
     event_book_call: AsyncScript
     event_end_round: AsyncScript
     repair: AsyncScript
+    token_bucket: AsyncScript
     claim_timers: AsyncScript
     complete_timer: AsyncScript
 

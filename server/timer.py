@@ -50,8 +50,11 @@ class Timers(Worker):
         self._handlers: dict[str, TimerHandler] = {}
         super().__init__()
 
-    def on(self, kind: str, handler: TimerHandler) -> None:
+    def on(self, kind: str, handler: TimerHandler) -> TimerHandler | None:
+        """Run ``handler`` for deadlines of ``kind``; returns the handler it replaces."""
+        previous = self._handlers.get(kind)
         self._handlers[kind] = handler
+        return previous
 
     async def schedule(self, kind: str, arg: str, due_ms: int) -> None:
         await self.schedule_many([(kind, arg, due_ms)])

@@ -42,6 +42,22 @@ MALLORY = {
     "email": "mallory@elsewhere.test",
     "email_verified": True,
 }
+# In the allowed domain, but the provider does not vouch for the address: false, or not said.
+EVE = {
+    "login": "eve",
+    "password": "unverified",
+    "sub": "eve-0003",
+    "name": "Eve Unverified",
+    "email": "eve@example.org",
+    "email_verified": False,
+}
+OSCAR = {
+    "login": "oscar",
+    "password": "unsaid",
+    "sub": "oscar-0004",
+    "name": "Oscar Unsaid",
+    "email": "oscar@example.org",
+}
 
 
 def require_node() -> str:
@@ -78,7 +94,8 @@ async def oidc_provider(
     users: tuple[dict[str, Any], ...] = (),
 ) -> AsyncIterator[Provider]:
     """A provider with client ``mentorburst`` (and any ``extra_clients``, same secret) and the
-    users Alice (example.org) and Mallory (elsewhere.test), and any ``users``."""
+    users Alice (example.org), Mallory (elsewhere.test), Eve and Oscar (example.org addresses
+    the provider does not vouch for: ``email_verified`` false, or absent), and any ``users``."""
     node = require_node()
     port = port or free_port()
     issuer = f"http://127.0.0.1:{port}"
@@ -91,7 +108,7 @@ async def oidc_provider(
         "issuer": issuer,
         "jwks": {"keys": [key or signing_key()]},
         "clients": clients,
-        "users": [ALICE, MALLORY, *users],
+        "users": [ALICE, MALLORY, EVE, OSCAR, *users],
     }
     process = await asyncio.create_subprocess_exec(
         node,

@@ -23,10 +23,10 @@ async def post(url: str, body: Any, headers: dict[str, str] | None = None) -> tu
         return r.status, await r.json(), r.headers
 
 
-async def test_a_room_of_300_behind_one_address_logs_in_but_a_login_flood_is_limited(
+async def test_an_event_room_signing_in_at_once_behind_one_address_all_get_in(
     start_server: ServerFactory,
 ) -> None:
-    server = await start_server(rate_limits=True)
+    server = await start_server(rate_limits=True)  # the default login bucket
     url = server.url + "/api/login"
     async with aiohttp.ClientSession() as http:
 
@@ -34,22 +34,32 @@ async def test_a_room_of_300_behind_one_address_logs_in_but_a_login_flood_is_lim
             async with http.post(url, json={"name": f"Guest {i}"}) as response:
                 return response.status, response.headers.get("Retry-After"), await response.json()
 
-        # 300 people arriving within a minute (here: 30 s, ten at a time): nobody is refused.
-        statuses = []
-        for batch in range(30):
-            answers = await asyncio.gather(*(login(batch * 10 + i) for i in range(10)))
-            statuses += [status for status, _, _ in answers]
-            await asyncio.sleep(1)
-        assert statuses.count(200) == 300
-        # A script: 1,000 at once. (Each refusal is checked, not one more request after the
-        # flood: a sliding window lets that one through once a new window has begun.)
+        # The host says "join now": 150 people on the venue's Wi-Fi sign in at once.
+        began = time.monotonic()
+        room = await asyncio.gather(*(login(i) for i in range(150)))
+        took = time.monotonic() - began
+        assert [status for status, _, _ in room] == [200] * 150, took
+        assert took < 5, took  # one burst, not spread over a minute
+
+        # A script: 1,000 at once. The rest of the bucket passes, then it refills at 5 a second.
         flood = await asyncio.gather(*(login(1000 + i) for i in range(1000)))
         refused = [(after, body) for status, after, body in flood if status == 429]
-        assert len(refused) > 800, len(refused)
+        assert 500 < len(refused) < 1000 - 140, len(refused)
         for retry_after, body in refused:
             assert retry_after is not None and int(retry_after) >= 1
             error = body["error"]
-            assert error["code"] == "rate_limited" and error["retry_after_s"] >= 1
+            assert error["code"] == "rate_limited" and error["retry_after_s"] == int(retry_after)
+
+
+async def test_the_login_bucket_is_shared_by_every_node(start_server: ServerFactory) -> None:
+    settings = {"rate_limits": True, "limit_login_burst": 10, "limit_login_refill": 0.1}
+    first, second = await start_server(**settings), await start_server(**settings)
+    for _ in range(10):
+        status, _, _ = await post(first.url + "/api/login", {"name": "Room"})
+        assert status == 200
+    status, body, headers = await post(second.url + "/api/login", {"name": "Room"})
+    assert status == 429 and body["error"]["code"] == "rate_limited"
+    assert 1 <= int(headers["Retry-After"]) <= 10  # one token back in 10 s at 0.1 a second
 
 
 async def test_a_script_flooding_one_event_is_limited_a_person_is_not(

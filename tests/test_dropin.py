@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from server.peer.client import MentorburstClient, ProtocolError
-from tests.conftest import ClientFactory, RunningServer
+from tests.conftest import ClientFactory, RunningServer, ServerFactory
 from tests.helpers import ask, finished_call, go_online, matched_pair, start_call
 
 
@@ -81,7 +81,10 @@ async def test_a_mentee_and_a_mentor_meet_talk_and_rate_each_other(
     assert entry["rating_received"]["stars"] == 4 and "note" not in entry["rating_received"]
 
 
-async def test_waiting_mentees_see_their_place_and_move_up(make_client: ClientFactory) -> None:
+async def test_waiting_mentees_see_their_place_and_move_up(
+    start_server: ServerFactory, make_client: ClientFactory
+) -> None:
+    await start_server(session_seconds=600)  # ten-minute calls: the ETA's unit below
     first, second, third = [await make_client(n) for n in ("A", "B", "C")]
     assert (await ask(first))["position"] == 1
     assert (await ask(second))["position"] == 2
@@ -103,7 +106,9 @@ async def test_waiting_mentees_see_their_place_and_move_up(make_client: ClientFa
     await go_online(mentor, "python")
     assert (await mentor.next("session:matched"))["peer"]["id"] == second.user_id
     update = await third.next("queue:update", where=lambda u: u["position"] == 1)
-    assert update["eta_s"] is not None
+    # Next in line for the one mentor, who is in a call of 600 s (no call has ended yet, so that
+    # is the service time), half done on average: 300 s.
+    assert update["eta_s"] == 300 and "eta_reason" not in update
 
 
 async def test_joining_twice_keeps_one_place_and_other_skills_are_refused(

@@ -12,7 +12,9 @@ import json
 from typing import Any
 
 import aiohttp
+from redis.asyncio import Redis
 
+from server import keys
 from server.peer.client import MentorburstClient
 from tests.conftest import ClientFactory, ServerFactory
 
@@ -123,6 +125,37 @@ async def test_the_host_console_follows_a_round_pair_by_pair_as_it_happens(
     people = by_name(both)
     assert (people["Ada"]["played"], people["Sam"]["sat_out"]) == (1, 1)
     assert ada.received("event:console") == [] and grace.received("event:console") == []
+
+
+async def test_a_late_connected_report_after_the_round_ended_does_not_count_as_media(
+    make_client: ClientFactory, redis: Redis
+) -> None:
+    host, event_id, code = await host_event(make_client)
+    grace = await join(make_client, code, "mentor", "Grace", skills=["python"])
+    ada = await join(make_client, code, "mentee", "Ada", skills=["python"])
+    await host.must("event:start", {"event_id": event_id})
+    sid = (await ada.next("event:round"))["session_id"]
+    await ada.must("session:connected", {"session_id": sid})
+    await host.next("event:console", where=lambda v: pair_of(v, "Grace").get("media") == "one_side")
+    await host.must("event:next", {"event_id": event_id})  # the round ends with one side only
+    await grace.next("session:ended")
+
+    late = await grace.call("session:connected", {"session_id": sid})
+    assert late["ok"] is False and late["error"]["code"] == "session_over", late
+    assert await redis.hget(keys.session(sid), "mentor_connected") is None
+    assert await redis.hget(keys.session(sid), "media_at") is None
+    summary = await host.rest("GET", f"/api/events/{event_id}/summary", auth=True)
+    (pair,) = summary["rounds"][0]["pairs"]
+    assert pair["connected"] is False
+    again = MentorburstClient(host.base_url)
+    again.token, again.user = host.token, host.user
+    await again.connect()
+    try:  # the console, read afresh, still says the pair never connected
+        console = await again.next("event:console")
+        assert pair_of(console, "Grace")["media"] == "never"
+        assert console["stats"][0]["connected"] == 0
+    finally:
+        await again.close()
 
 
 async def test_people_meet_with_intros_shared_skills_and_the_rounds_prompt(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -103,3 +105,40 @@ async def test_refused_events_are_counted_by_their_error_code(
         - value(before, "mentorburst_socket_events_total", **key)
         == 1
     )
+
+
+async def get_metrics(server: RunningServer, headers: dict[str, str]) -> tuple[int, str, str]:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(server.url + "/metrics", headers=headers) as response,
+    ):
+        return response.status, response.headers["Content-Type"], await response.text()
+
+
+async def test_metrics_are_for_this_machine_or_a_scraper_holding_the_token(
+    start_server: ServerFactory,
+) -> None:
+    public = {"X-Forwarded-For": "203.0.113.9"}  # a client on the internet, through our proxy
+    plain = await start_server(trusted_proxies=("127.0.0.1",))
+    assert value(await scrape(plain), "mentorburst_nodes") == 1  # loopback: served
+    status, kind, body = await get_metrics(plain, public)
+    assert (status, kind.split(";")[0]) == (403, "application/json"), body
+    assert json.loads(body)["error"]["code"] == "metrics_forbidden"
+    assert "mentorburst_" not in body
+
+    # nginx on this machine but no --trusted-proxies: the peer is loopback, the asker is not.
+    unconfigured = await start_server()
+    status, _, body = await get_metrics(unconfigured, public)
+    assert status == 403 and "mentorburst_" not in body
+
+    guarded = await start_server(trusted_proxies=("127.0.0.1",), metrics_token="s3cret-token")
+    for headers in (public, {**public, "Authorization": "Bearer wrong"}):
+        status, _, body = await get_metrics(guarded, headers)
+        assert status == 401 and json.loads(body)["error"]["code"] == "unauthorized", body
+    status, kind, body = await get_metrics(
+        guarded, {**public, "Authorization": "Bearer s3cret-token"}
+    )
+    assert status == 200 and kind.startswith("text/plain; version=0.0.4"), body
+    names = {family.name for family in text_string_to_metric_families(body)}
+    assert {"mentorburst_waiting_mentees", "mentorburst_live_sessions"} <= names
+    assert value(await scrape(guarded), "mentorburst_nodes") >= 1  # loopback needs no token

@@ -27,7 +27,9 @@ from tests.oidc_provider import (
     ALICE,
     CLIENT_ID,
     CLIENT_SECRET,
+    EVE,
     MALLORY,
+    OSCAR,
     Provider,
     log_in_at_provider,
     oidc_provider,
@@ -199,6 +201,33 @@ async def test_oidc_allowed_domain_refuses_other_addresses(sso_server: SsoServer
     assert "@example.org" in answer["error"]["message"]
     status, answer = await sign_in(server, ALICE)
     assert status == 200
+
+
+async def test_oidc_never_keeps_an_email_the_provider_did_not_verify(
+    sso_server: SsoServer,
+) -> None:
+    server = await sso_server()
+    for person in (EVE, OSCAR):
+        status, signed_in = await sign_in(server, person)
+        assert (status, signed_in["outcome"]) == (200, "created"), signed_in
+        assert signed_in["user"]["name"] == person["name"]
+        _, me = await api(server.url, "GET", "/api/me", token=signed_in["token"])
+        assert me["sso"] == {"issuer": server.services.config.oidc_issuer, "email": ""}
+    status, alice = await sign_in(server, ALICE)
+    _, me = await api(server.url, "GET", "/api/me", token=alice["token"])
+    assert me["sso"]["email"] == ALICE["email"]  # a verified one is kept
+
+
+async def test_oidc_allowed_domain_refuses_an_unverified_address_in_it(
+    sso_server: SsoServer,
+) -> None:
+    server = await sso_server(oidc_allowed_domains=("example.org",))
+    for person in (EVE, OSCAR):
+        status, answer = await sign_in(server, person)
+        assert (status, answer["error"]["code"]) == (403, "oidc_domain"), (person, answer)
+        assert "verified" in answer["error"]["message"]
+    status, answer = await sign_in(server, ALICE)
+    assert status == 200, answer
 
 
 async def test_oidc_required_turns_guests_and_passkeys_off(sso_server: SsoServer) -> None:

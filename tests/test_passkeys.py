@@ -13,8 +13,9 @@ from playwright.async_api import Browser, BrowserContext, CDPSession, Page, expe
 from server.peer.client import MentorburstClient
 from tests.accounts_helpers import api
 from tests.browser import launch, screenshot
-from tests.conftest import RunningServer, ServerFactory
+from tests.conftest import RunningServer, ServerFactory, Tracebacks
 from tests.helpers import finished_call
+from tests.soft_authenticator import SoftAuthenticator
 
 VIEWPORTS = {"desktop": (1280, 860), "phone": (390, 844)}
 AUTHENTICATOR = {
@@ -193,3 +194,54 @@ async def test_passkey_ceremonies_refuse_forgeries_and_replays(server: RunningSe
     assert (status, answer["error"]["code"]) == (401, "unauthorized")
     status, answer = await api(server.url, "DELETE", "/api/me/passkeys/nope", token=token)
     assert (status, answer["error"]["code"]) == (404, "not_found")
+
+
+async def test_a_malformed_passkey_answer_is_refused_as_bad_input_not_a_crash(
+    server: RunningServer, tracebacks: Tracebacks
+) -> None:
+    device = SoftAuthenticator(local_url(server))
+    _, guest = await api(server.url, "POST", "/api/login", body={"name": "Ada"})
+    token = guest["token"]
+    _, begun = await api(server.url, "POST", "/api/passkeys/register/options", token=token)
+    malformed = {**device.register(begun["options"]), "response": "not an object"}
+    body = {"ceremony_id": begun["ceremony_id"], "credential": malformed}
+    status, answer = await api(server.url, "POST", "/api/passkeys/register", token=token, body=body)
+    assert (status, answer["error"]["code"]) == (400, "invalid_payload"), answer
+    _, begun = await api(server.url, "POST", "/api/passkeys/register/options", token=token)
+    body = {"ceremony_id": begun["ceremony_id"], "credential": device.register(begun["options"])}
+    status, answer = await api(server.url, "POST", "/api/passkeys/register", token=token, body=body)
+    assert status == 201, answer
+
+    good = device.sign_in(
+        (await api(server.url, "POST", "/api/passkeys/signin/options"))[1]["options"]
+    )
+    broken_responses: list[Any] = [
+        "not an object",
+        ["a", "list"],
+        42,
+        None,
+        {**good["response"], "userHandle": 5},
+        {**good["response"], "userHandle": {"nested": True}},
+        {**good["response"], "clientDataJSON": 5},
+        {**good["response"], "authenticatorData": ["x"]},
+        {**good["response"], "signature": {"s": 1}},
+        {key: value for key, value in good["response"].items() if key != "signature"},
+    ]
+    for response in broken_responses:
+        _, begun = await api(server.url, "POST", "/api/passkeys/signin/options")
+        credential = {**device.sign_in(begun["options"]), "response": response}
+        body = {"ceremony_id": begun["ceremony_id"], "credential": credential}
+        status, answer = await api(server.url, "POST", "/api/passkeys/signin", body=body)
+        assert (status, answer["error"]["code"]) == (400, "invalid_payload"), (response, answer)
+    # Well-formed but wrong is still the passkey's fault, and the device itself still signs in.
+    _, begun = await api(server.url, "POST", "/api/passkeys/signin/options")
+    credential = device.sign_in(begun["options"])
+    credential["response"]["signature"] = "AAAA"
+    body = {"ceremony_id": begun["ceremony_id"], "credential": credential}
+    status, answer = await api(server.url, "POST", "/api/passkeys/signin", body=body)
+    assert (status, answer["error"]["code"]) == (400, "passkey_invalid"), answer
+    _, begun = await api(server.url, "POST", "/api/passkeys/signin/options")
+    body = {"ceremony_id": begun["ceremony_id"], "credential": device.sign_in(begun["options"])}
+    status, signed_in = await api(server.url, "POST", "/api/passkeys/signin", body=body)
+    assert status == 200 and signed_in["user"]["id"] == guest["user"]["id"], signed_in
+    assert tracebacks.records == []

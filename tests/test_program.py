@@ -3,13 +3,17 @@ mentor comes online, following through after a call, and the program's analytics
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 from icalendar import Calendar
 from redis.asyncio import Redis
 
 from server.clock import ManualClock
+from server.matching.directory import BROWSE_READS
 from server.program.admin import admin_command
 from tests.accounts_helpers import api
 from tests.conftest import ClientFactory, ServerFactory
@@ -50,6 +54,72 @@ async def test_the_directory_finds_mentors_by_meaning_and_filters_them(
     assert [m["name"] for m in by_skill["mentors"]] == ["Bo"]
     status, refused = await api(jamie.base_url, "GET", "/api/mentors?skill=nope")
     assert status == 400 and refused["error"]["code"] == "unknown_skill"
+
+
+async def test_browsing_the_directory_pages_through_it_with_bounded_reads_and_a_budget(
+    start_server: ServerFactory, make_client: ClientFactory, redis: Redis
+) -> None:
+    server = await start_server()
+    async with aiohttp.ClientSession() as http:
+
+        async def listed_mentor(i: int) -> str:
+            async with http.post(server.url + "/api/login", json={"name": f"M{i:03}"}) as r:
+                login = await r.json()
+            profile = {"headline": f"Mentor {i}", "expertise": "", "skills": ["python"]}
+            headers = {"Authorization": f"Bearer {login['token']}"}
+            async with http.put(server.url + "/api/me/profile", json=profile, headers=headers):
+                return str(login["user"]["id"])
+
+        everyone = set()
+        for start in range(0, 280, 40):  # more than a small set's compact encoding holds
+            everyone |= set(
+                await asyncio.gather(*(listed_mentor(i) for i in range(start, start + 40)))
+            )
+    online = [await make_client("Zed Online"), await make_client("Yan Online")]
+    for mentor in online:
+        await go_online(mentor, "python")
+        everyone.add(mentor.user_id)
+    viewer = await make_client("Viewer", connect=False)
+
+    async def walk(query: str) -> list[dict[str, Any]]:
+        """Every page from the first to the last; each costs bounded reads."""
+        pages, cursor = [], ""
+        while True:
+            await redis.config_resetstat()
+            page = await viewer.rest("GET", f"/api/mentors?{query}&cursor={cursor}")
+            stats = await redis.info("commandstats")
+            assert "cmdstat_smembers" not in stats  # never the whole set
+            # Two reads per entry looked at, one per mentor shown (its rating); the whole set
+            # would take two per mentor listed, more than that.
+            reads = stats["cmdstat_hmget"]["calls"]
+            assert reads <= 2 * BROWSE_READS + 20 < 2 * len(everyone), reads
+            pages.append(page)
+            if page["next_cursor"] is None:
+                return pages
+            cursor = page["next_cursor"]
+
+    pages = await walk("limit=20")
+    seen = [m["id"] for page in pages for m in page["mentors"]]
+    assert len(seen) == len(set(seen)) and set(seen) == everyone  # each one once, nobody lost
+    for page in pages:
+        assert len(page["mentors"]) <= 20
+        order = [(not m["online"], -m["rating"]["score"], m["name"]) for m in page["mentors"]]
+        assert order == sorted(order)  # within a page: online first, then by rating
+    # "Online now" in a big directory: pages may come back short, never a full read.
+    online_pages = await walk("limit=20&online=true")
+    assert {m["name"] for p in online_pages for m in p["mentors"]} == {"Zed Online", "Yan Online"}
+    assert len(online_pages) >= len(everyone) // BROWSE_READS
+
+    status, refused = await api(server.url, "GET", "/api/mentors?cursor=not-ours")
+    assert (status, refused["error"]["code"]) == (400, "invalid_payload")
+
+
+async def test_browsing_the_directory_has_a_budget_per_address(start_server: ServerFactory) -> None:
+    server = await start_server(rate_limits=True, limit_directory="5/minute")
+    answers = [await api(server.url, "GET", "/api/mentors") for _ in range(6)]
+    assert [status for status, _ in answers] == [200] * 5 + [429]
+    assert answers[-1][1]["error"]["code"] == "rate_limited"
+    assert answers[-1][1]["error"]["retry_after_s"] >= 1
 
 
 async def test_office_hours_publish_a_feed_and_watchers_hear_once_when_a_mentor_comes_online(

@@ -12,7 +12,8 @@ from redis.asyncio import Redis
 from redis.exceptions import ReadOnlyError
 
 from server import keys
-from server.clock import ClusterClock, SkewedClock
+from server.clock import ClusterClock, ManualClock, SkewedClock
+from server.peer.client import MentorburstClient
 from tests.conftest import ClientFactory, RunningServer, ServerFactory
 from tests.helpers import ask, go_online, matched_pair, start_call
 
@@ -83,16 +84,61 @@ async def test_a_deadline_whose_handler_meets_a_redis_error_fires_again(
     assert ended["reason"] == "time_up" and failures
 
 
-async def test_a_reconnect_just_as_the_grace_runs_out_is_not_taken_for_gone(
-    server: RunningServer, make_client: ClientFactory
-) -> None:
-    mentee = await make_client("Ada")
-    await ask(mentee)
-    # The grace deadline fires while the user has a socket again (it reconnected a moment
-    # before): the check and the departure are one script, so nothing happens.
-    await server.services.presence._grace_over(mentee.user_id)
-    skills = {s["slug"]: s for s in await mentee.rest("GET", "/api/skills")}
+async def dropped(server: RunningServer, redis: Redis, client: MentorburstClient) -> int:
+    """Close the client's only socket for real; returns when its grace runs out (server ms)."""
+    await client.sio.disconnect()
+    for _ in range(200):
+        due = await timer(redis, f"presence|{client.user_id}")
+        if due is not None:
+            return int(due)
+        await asyncio.sleep(0.02)
+    raise AssertionError("the grace never started")
+
+
+async def still_waiting(server: RunningServer, client: MentorburstClient, ticket: str) -> None:
+    back = await client.next("queue:update", where=lambda u: u["ticket_id"] == ticket)
+    assert back["position"] == 1
+    skills = {s["slug"]: s for s in await client.rest("GET", "/api/skills")}
     assert skills["python"]["waiting"] == 1
+    assert await server.services.presence.socket_count(client.user_id) == 1
+
+
+async def test_a_reconnect_just_as_the_grace_runs_out_is_not_taken_for_gone(
+    start_server: ServerFactory, make_client: ClientFactory, redis: Redis
+) -> None:
+    clock = ManualClock()
+    server = await start_server(clock=clock)
+    mentee = await make_client("Ada")
+    ticket = (await ask(mentee))["ticket_id"]
+
+    # The connection drops; it comes back in the last millisecond of the grace.
+    due = await dropped(server, redis, mentee)
+    clock.advance((due - clock.now_ms() - 1) / 1000)
+    await mentee.connect()
+    clock.advance(5)  # long past the grace
+    assert await server.services.timers.fire_due() == 0  # nothing left to take it for gone
+    await still_waiting(server, mentee, ticket)
+
+    # It drops again; the grace runs out and a node claims the deadline, and just then, before
+    # that node acts, the socket is back. Checking and acting are one script: nothing happens.
+    timers = server.services.timers
+    claimed: list[int] = []
+    acted = asyncio.Event()
+
+    async def back_as_it_is_claimed(user_id: str) -> None:
+        claimed.append(await server.services.presence.socket_count(user_id))
+        await mentee.connect()
+        assert grace_over is not None
+        await grace_over(user_id)
+        acted.set()
+
+    grace_over = timers.on("presence", back_as_it_is_claimed)
+    due = await dropped(server, redis, mentee)
+    clock.advance((due - clock.now_ms()) / 1000)  # the grace has run out
+    await asyncio.wait_for(acted.wait(), 5)
+    assert claimed == [0]  # gone when its deadline was claimed, back before it was acted on
+    await still_waiting(server, mentee, ticket)
+    assert await timer(redis, f"presence|{mentee.user_id}") is None
 
 
 async def test_a_node_whose_clock_runs_fast_cannot_end_a_call_early(

@@ -230,6 +230,32 @@ async def test_the_site_works_at_phone_width(start_server: ServerFactory, browse
     await screenshot(phone, "11-phone-setup")
 
 
+async def test_a_sign_in_at_a_busy_moment_says_busy_waits_and_gets_in(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    # A venue's Wi-Fi after "join now": this address's login bucket holds one, refilled every 2 s,
+    # and someone else in the room just took it.
+    server = await start_server(rate_limits=True, limit_login_burst=1, limit_login_refill=0.5)
+    async with aiohttp.ClientSession() as http:
+        async with http.post(server.url + "/api/login", json={"name": "Quicker"}) as response:
+            assert response.status == 200
+        async with http.post(server.url + "/api/login", json={"name": "Probe"}) as response:
+            assert response.status == 429  # the bucket is empty now: the page's first try waits
+    page = await open_page(browser, server)
+    refused: list[int] = []
+    page.on(
+        "response", lambda r: refused.append(r.status) if r.url.endswith("/api/login") else None
+    )
+    await page.get_by_label("Your name").fill("Ada")
+    await page.get_by_role("button", name="Get help now").click()
+    await expect(page.locator("#login-status")).to_have_text("Busy, retrying…")
+    await expect(page.locator("#login-error")).to_be_empty()
+    await expect(page.locator("#view-setup")).to_be_visible(timeout=10_000)
+    await expect(page.locator("#login-status")).to_be_hidden()
+    assert refused[0] == 429 and refused[-1] == 200, refused
+    assert await page.evaluate("JSON.parse(localStorage.getItem('mentorburst.user')).name") == "Ada"
+
+
 async def test_denied_camera_permission_is_explained_and_joining_still_works(
     start_server: ServerFactory,
 ) -> None:

@@ -44,6 +44,39 @@ class PasskeyRefused(InvalidPayload):
     code = "passkey_invalid"
 
 
+# What each answer's ``response`` must hold (WebAuthn Level 3, the *ResponseJSON dictionaries):
+# required strings, then optional fields and the JSON type each must have when present.
+REGISTRATION_FIELDS: tuple[tuple[str, ...], dict[str, type]] = (
+    ("clientDataJSON", "attestationObject"),
+    {"transports": list},
+)
+AUTHENTICATION_FIELDS: tuple[tuple[str, ...], dict[str, type]] = (
+    ("clientDataJSON", "authenticatorData", "signature"),
+    {"userHandle": str},
+)
+
+
+def well_formed(
+    credential: dict[str, Any], fields: tuple[tuple[str, ...], dict[str, type]]
+) -> dict[str, Any]:
+    """The credential's ``response``, once its shape is right: a malformed answer is bad input
+    (400 ``invalid_payload``), told apart from a well-formed one that fails verification."""
+    response = credential.get("response")
+    if not isinstance(response, dict):
+        raise InvalidPayload("credential.response: must be an object.")
+    required, optional = fields
+    for name in required:
+        if not isinstance(response.get(name), str):
+            raise InvalidPayload(f"credential.response.{name}: must be a string.")
+    for name, kind in optional.items():
+        value = response.get(name)
+        if value is not None and not isinstance(value, kind):
+            raise InvalidPayload(f"credential.response.{name}: must be a {kind.__name__}.")
+    if not all(isinstance(t, str) for t in response.get("transports") or []):
+        raise InvalidPayload("credential.response.transports: must be strings.")
+    return response
+
+
 class Passkeys:
     def __init__(self, redis: Redis, store: AccountStore, config: Config, clock: Clock) -> None:
         self._redis = redis
@@ -77,6 +110,7 @@ class Passkeys:
     ) -> tuple[Passkey, str]:
         """Verify the authenticator's answer and keep the passkey; returns it and the kind."""
         challenge = await self._take(ceremony_id, "register", account.id)
+        response = well_formed(credential, REGISTRATION_FIELDS)
         try:
             verified = verify_registration_response(
                 credential=credential,
@@ -87,7 +121,7 @@ class Passkeys:
             )
         except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
             raise PasskeyRefused(f"The passkey could not be verified: {exc}") from None
-        transports = credential.get("response", {}).get("transports") or []
+        transports = response.get("transports") or []
         count = len(await self._store.passkeys(account.id))
         passkey = Passkey(
             id=bytes_to_base64url(verified.credential_id),
@@ -130,7 +164,8 @@ class Passkeys:
                 "This passkey isn't registered here any more. Sign in another way.",
                 code="passkey_unknown",
             )
-        handle = credential.get("response", {}).get("userHandle")
+        response = well_formed(credential, AUTHENTICATION_FIELDS)
+        handle = response.get("userHandle")
         if handle and handle != account.webauthn_handle:
             raise PasskeyRefused("This passkey belongs to another account.")
         try:

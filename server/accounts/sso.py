@@ -42,11 +42,30 @@ class SignedIn:
     outcome: str  # existing | linked | created
 
 
-def display_name(claims: dict[str, Any]) -> str:
-    """The provider's name for the person, cleaned as every name typed here is."""
-    names = [claims.get(claim) for claim in ("name", "preferred_username", "given_name")]
+def _vouched(value: Any) -> bool:
+    # Some providers send the boolean as a string ("true").
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def verified_email(claims: dict[str, Any]) -> str:
+    """The e-mail address the provider vouches for, else ``""``. Anyone can type an address into
+    an account at many providers: without ``email_verified: true`` it says nothing about who
+    signed in, so it is never kept, shown, or checked against the allowed domains. Entra ID sends
+    no ``email_verified``; its ``xms_edov: true`` (the domain's owner verified it) counts."""
     email = claims.get("email")
-    if isinstance(email, str) and "@" in email:
+    if not isinstance(email, str) or "@" not in email:
+        return ""
+    if _vouched(claims.get("email_verified")) or _vouched(claims.get("xms_edov")):
+        return email.strip()
+    return ""
+
+
+def display_name(claims: dict[str, Any]) -> str:
+    """The provider's name for the person, cleaned as every name typed here is; else the local
+    part of an e-mail address the provider verified."""
+    names = [claims.get(claim) for claim in ("name", "preferred_username", "given_name")]
+    email = verified_email(claims)
+    if email:
         names.append(email.split("@", 1)[0])
     for value in names:
         if isinstance(value, str) and (name := clean_line(value)):
@@ -110,20 +129,20 @@ class OrgSignIn:
         return SignedIn(user_id, outcome)
 
     def _allowed_email(self, claims: dict[str, Any]) -> str:
-        email = claims.get("email")
-        email = email.strip() if isinstance(email, str) else ""
+        """The verified address to keep (``""`` if none); with allowed domains, one of them is
+        required."""
+        email = verified_email(claims)
         if not self._domains:
             return email
-        domain = email.rsplit("@", 1)[1].lower() if "@" in email else ""
-        if domain not in self._domains:
+        allowed = ", ".join("@" + d for d in self._domains)
+        if not email:
             raise Forbidden(
-                f"Only {', '.join('@' + d for d in self._domains)} addresses may sign in here.",
+                f"Only {allowed} addresses may sign in here, and your organisation has not "
+                "verified an e-mail address for you.",
                 code="oidc_domain",
             )
-        if claims.get("email_verified") is False:
-            raise Forbidden(
-                "Your organisation has not verified this e-mail address.", code="oidc_domain"
-            )
+        if email.rsplit("@", 1)[1].lower() not in self._domains:
+            raise Forbidden(f"Only {allowed} addresses may sign in here.", code="oidc_domain")
         return email
 
     async def _take(self, state: str) -> dict[str, str]:

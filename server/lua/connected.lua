@@ -11,6 +11,11 @@ local key = k_session(sid)
 local s = redis.call('HMGET', key, 'state', 'mentor', 'mentee', 'duration_ms', 'started_at', 'ends_at',
   'mentor_connected', 'mentee_connected', 'media_at', 'event_id')
 if not s[1] then return {'err', 'not_found'} end
+-- An ended call (or one whose time is up, its end not yet fired) takes no report: a flag set now
+-- would count media that never flowed in it.
+if (s[1] ~= 'live' and s[1] ~= 'matched') or (s[1] == 'live' and (tonumber(s[6]) or math.huge) <= NOW) then
+  return {'err', 'session_over'}
+end
 local newly = 0
 if user ~= '' then
   local field
@@ -20,9 +25,8 @@ if user ~= '' then
   s[field] = '1'
 end
 local both = s[7] == '1' and s[8] == '1'
-if both and not s[9] and (s[1] == 'live' or s[1] == 'matched') then redis.call('HSET', key, 'media_at', NOW) end
+if both and not s[9] then redis.call('HSET', key, 'media_at', NOW) end
 if s[1] == 'live' then return {'live', s[5], s[6], s[10] or '', newly} end
-if s[1] ~= 'matched' then return {'err', 'session_over'} end
 local one = s[7] == '1' or s[8] == '1'
 if both or (force == '1' and one) then
   local ends_at = NOW + tonumber(s[4])

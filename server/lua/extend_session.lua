@@ -19,12 +19,23 @@ local role = user == s[2] and 'mentor' or 'mentee'
 local other = tonumber(role == 'mentor' and s[9] or s[8])
 local want = other and math.min(other, minutes) or minutes
 local new_end = ends_at + want * 60000
-local m = redis.call('HMGET', k_mentor(s[2]), 'burst_ends_at', 'skills')
+local m = redis.call('HMGET', k_mentor(s[2]), 'burst_ends_at', 'skills', 'burst')
 if new_end > (tonumber(m[1]) or 0) then return {'refused', 'burst'} end
 for _, skill in ipairs(split(m[2])) do
   if redis.call('ZCARD', k_queue(skill)) > 0 then return {'refused', 'waiting'} end
 end
-if redis.call('ZCARD', k_queue(direct_queue(s[2]))) > 0 then return {'refused', 'waiting'} end
+-- A personal request counts only if it really waits for this mentor: someone other than the
+-- mentee in this call, with a live ticket for this mentor's queue, whom the mentor could take
+-- (not a blocked pair, not declined in this burst). A request the mentor can never take must
+-- not hold every call of theirs to its first end.
+local personal = direct_queue(s[2])
+for _, asker in ipairs(redis.call('ZRANGE', k_queue(personal), 0, 49)) do
+  if asker ~= s[3] and redis.call('HGET', k_mentee(asker), 'skill') == personal
+      and redis.call('SISMEMBER', k_blocked(s[2]), asker) == 0
+      and redis.call('SISMEMBER', k_declined(s[2], m[3] or ''), asker) == 0 then
+    return {'refused', 'waiting'}
+  end
+end
 if not other then
   redis.call('HSET', key, 'extend_' .. role, minutes)
   return {'requested', minutes}

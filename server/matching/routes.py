@@ -11,7 +11,7 @@ from msgspec import Meta, Struct
 from server import payloads as p
 from server.accounts.routes import authenticated, body
 from server.errors import InvalidPayload
-from server.matching.directory import LIMIT, Query
+from server.matching.directory import LIMIT, BadCursor, Cursor, Query
 from server.services import SERVICES, Services
 
 routes = web.RouteTableDef()
@@ -65,10 +65,17 @@ async def mentors(request: web.Request) -> web.Response:
         raise InvalidPayload("limit: a number from 1 to 100") from None
     if not 1 <= limit <= 100:
         raise InvalidPayload("limit: a number from 1 to 100")
+    try:
+        cursor = Cursor.parse(params.get("cursor", ""))
+    except BadCursor:
+        raise InvalidPayload("cursor: the next_cursor of an earlier page") from None
     if q:  # embedding the words costs what a suggestion does: the same budget
         await s.limits.spend(s.limits.budgets.suggest, request.remote or "")
-    query = Query(q=q, skill=skill, online=online in ("true", "1"), limit=limit)
-    return web.json_response({"mentors": await s.directory.search(query)})
+    else:
+        await s.limits.spend(s.limits.budgets.directory, request.remote or "")
+    query = Query(q=q, skill=skill, online=online in ("true", "1"), limit=limit, cursor=cursor)
+    page = await s.directory.search(query)
+    return web.json_response({"mentors": page.mentors, "next_cursor": page.next_cursor})
 
 
 @routes.get("/api/me/pointers")

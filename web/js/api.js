@@ -5,10 +5,29 @@ const USER_KEY = "mentorburst.user";
 const RENEW_KEY = "mentorburst.renewAt";
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, retryAfter = null) {
     super(message);
     this.status = status;
     this.code = code;
+    this.retryAfter = retryAfter; // seconds, on a 429
+  }
+}
+
+const sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+
+/** Run `call`; on a 429, wait out its Retry-After and try again (at most `attempts` times),
+ * telling `onWait(seconds)` each time. A little jitter keeps a room that was refused together
+ * from coming back all in the same instant. */
+export async function retrying(call, onWait, { attempts = 10 } = {}) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (failure) {
+      if (!(failure instanceof ApiError) || failure.status !== 429 || attempt >= attempts) throw failure;
+      const wait = Math.max(1, failure.retryAfter || 1);
+      onWait(wait);
+      await sleep(wait * (1 + Math.random() * 0.3));
+    }
   }
 }
 
@@ -50,7 +69,8 @@ export async function request(method, path, body, { auth = false, keepalive = fa
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const error = data.error || {};
-    throw new ApiError(response.status, error.code || "http_error", error.message || response.statusText);
+    const retryAfter = Number(response.headers.get("Retry-After") || error.retry_after_s) || null;
+    throw new ApiError(response.status, error.code || "http_error", error.message || response.statusText, retryAfter);
   }
   return data;
 }

@@ -11,6 +11,7 @@ export function wireDirectory(app) {
   $("#directory-online").addEventListener("change", () => search(app));
   $("#directory-skill").addEventListener("change", () => search(app));
   $("#directory-back").addEventListener("click", () => app.back());
+  $("#directory-more").addEventListener("click", () => more(app));
   $("#watch-skill").addEventListener("click", async () => {
     if (!(await app.ensureSignedIn())) return;
     try {
@@ -39,20 +40,39 @@ function skillName(app, slug) {
   return skill ? skill.name : slug;
 }
 
+// Browsing (no words typed) comes a page at a time; a filtered page may be short or empty while
+// more follow, so one look follows the cursor for up to this many pages.
+const PAGES_PER_LOOK = 5;
+let browsing = null; // { query, cursor } while more pages follow
+
+/** Pages from `cursor` on until some mentors turned up (or PAGES_PER_LOOK pages). */
+async function look(query, cursor) {
+  const found = [];
+  for (let page = 0; page < PAGES_PER_LOOK; page += 1) {
+    const answer = await api.mentors(cursor ? { ...query, cursor } : query);
+    found.push(...answer.mentors);
+    cursor = answer.next_cursor;
+    if (!cursor || found.length) break;
+  }
+  return { found, cursor };
+}
+
 async function search(app) {
   const query = {};
   const q = $("#directory-q").value.trim();
   if (q) query.q = q;
   if ($("#directory-skill").value) query.skill = $("#directory-skill").value;
   if ($("#directory-online").checked) query.online = "true";
-  let found;
+  let found, cursor;
   try {
-    found = (await api.mentors(query)).mentors;
+    ({ found, cursor } = await look(query, null));
   } catch (failure) {
     app.notice(failure.message, { error: true });
     return;
   }
-  $("#directory-empty").hidden = found.length > 0;
+  browsing = cursor ? { query, cursor } : null;
+  $("#directory-more").hidden = !browsing;
+  $("#directory-empty").hidden = found.length > 0 || Boolean(browsing);
   // A skill with nobody online now: offer to tell the person when someone is.
   const skill = $("#directory-skill").value;
   const nobodyOnline = skill && !found.some((m) => m.online && (m.online_skills || []).includes(skill));
@@ -60,6 +80,23 @@ async function search(app) {
   $("#watch-skill").disabled = false;
   if (skill) $("#watch-skill").textContent = `Tell me when a mentor of ${skillName(app, skill)} is online`;
   $("#directory-list").replaceChildren(...found.map((mentor) => card(app, mentor)));
+}
+
+async function more(app) {
+  if (!browsing) return;
+  const { query } = browsing;
+  let found, cursor;
+  try {
+    ({ found, cursor } = await look(query, browsing.cursor));
+  } catch (failure) {
+    app.notice(failure.message, { error: true });
+    return;
+  }
+  browsing = cursor ? { query, cursor } : null;
+  $("#directory-more").hidden = !browsing;
+  const shown = new Set([...$("#directory-list").children].map((item) => item.dataset.id));
+  $("#directory-list").append(...found.filter((m) => !shown.has(m.id)).map((mentor) => card(app, mentor)));
+  $("#directory-empty").hidden = $("#directory-list").children.length > 0 || Boolean(browsing);
 }
 
 function card(app, mentor) {
@@ -116,5 +153,7 @@ function card(app, mentor) {
     actions.push(el("a", { class: "link-button", href: `/api/users/${encodeURIComponent(mentor.id)}/office-hours.ics`, text: "Add office hours to my calendar" }));
   }
   parts.push(el("div", { class: "actions" }, actions));
-  return el("li", { class: "card mentor-card" }, parts);
+  const item = el("li", { class: "card mentor-card" }, parts);
+  item.dataset.id = mentor.id;
+  return item;
 }

@@ -1,7 +1,7 @@
 // The app: sign-in, one Socket.IO connection, and routing of server events to the views.
 import { openAccount, wireAccount } from "./account.js";
 import { alertPerson } from "./alerts.js";
-import { ApiError, api, login } from "./api.js";
+import { ApiError, api, login, retrying } from "./api.js";
 import { callStarted, callWarning, enterCall, leaveCall, onSignal, wireCall } from "./call.js";
 import { catchUp, onChatMessage, wireChat } from "./chat.js";
 import { openDirectory, wireDirectory } from "./directory.js";
@@ -245,6 +245,24 @@ async function signedIn(answer) {
   renderAccount();
 }
 
+let pendingLogin = null; // one guest login at a time, however often the form is sent
+
+/** Sign in as a new guest. When many sign in from one address at once (a venue's Wi-Fi) the
+ * server may ask us to wait: we wait it out and try again, saying so, rather than fail. */
+function guestLogin(name) {
+  if (pendingLogin) return pendingLogin;
+  const status = $("#login-status");
+  pendingLogin = retrying(() => api.login(name), () => {
+    status.textContent = "Busy, retrying…";
+    status.hidden = false;
+  }).then(signedIn).finally(() => {
+    status.hidden = true;
+    status.textContent = "";
+    pendingLogin = null;
+  });
+  return pendingLogin;
+}
+
 /** Keep the current account, or start a guest one with the typed name; false on failure. */
 async function ensureSignedIn() {
   const error = $("#login-error");
@@ -257,7 +275,7 @@ async function ensureSignedIn() {
     if (!login.token) {
       const name = $("#login-name").value.trim();
       if (!name) { error.textContent = "Type the name people will see."; $("#login-name").focus(); return false; }
-      await signedIn(await api.login(name));
+      await guestLogin(name);
     }
     if (!app.signaling) await connect();
     return true;
