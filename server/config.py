@@ -74,6 +74,11 @@ def _on_off(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"{text!r} is not on or off")
 
 
+def _optional_limits(text: str) -> str:
+    """A rate budget, or empty for none."""
+    return _limits(text) if text.strip() else ""
+
+
 def _limits(text: str) -> str:
     """A rate budget such as ``10/second;120/minute`` (the ``limits`` library's notation)."""
     from limits import parse_many
@@ -161,6 +166,9 @@ class Config:
     # people sign in at "join now" passes at once; then 5 a second, 300 a minute, refill it.
     limit_login_burst: int = 300
     limit_login_refill: float = 5.0
+    # An extra sliding-window ceiling on logins per address, off by default (the bucket above is
+    # the limit); kept so a deployment that set --limit-login before the bucket still starts.
+    limit_login: str = ""
     limit_event_create: str = "10/minute;100/hour"
     limit_events: str = "10/second;120/minute"
     limit_signal: str = "400/second;12000/minute"
@@ -282,6 +290,10 @@ _FLAGS: dict[str, tuple[Any, str]] = {
     "limit-login-refill": (
         _rate,
         "POST /api/login per client address: logins a second the bucket refills at",
+    ),
+    "limit-login": (
+        _optional_limits,
+        "an extra sliding-window ceiling on POST /api/login per client address (default: none)",
     ),
     "limit-event-create": (_limits, "POST /api/events per client address"),
     "limit-events": (_limits, "each Socket.IO event, per user and event"),

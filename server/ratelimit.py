@@ -49,7 +49,8 @@ class Budget:
 
     @classmethod
     def parse(cls, name: str, what: str, text: str) -> Budget:
-        return cls(name, what, parse_many(text))
+        """An empty ``text`` is a budget with no rates: it never refuses."""
+        return cls(name, what, parse_many(text) if text.strip() else [])
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class TokenBucket:
 @dataclass(frozen=True)
 class Budgets:
     login: TokenBucket
+    login_window: Budget
     event_create: Budget
     events: Budget
     signal: Budget
@@ -86,6 +88,7 @@ class Budgets:
                 config.limit_login_burst,
                 config.limit_login_refill,
             ),
+            Budget.parse("login_window", "logins from this address", config.limit_login),
             Budget.parse(
                 "event_create", "events created from this address", config.limit_event_create
             ),

@@ -267,3 +267,16 @@ async def test_reading_session_records_in_a_loop_is_limited(
             assert retry_after is not None and int(retry_after) >= 1
             assert body["error"]["code"] == "rate_limited"
     assert (await read(mentor, ""))[0] == 200  # the budget is the reader's own
+
+
+async def test_the_old_login_window_flag_still_adds_a_ceiling(
+    start_server: ServerFactory,
+) -> None:
+    """``--limit-login`` (the window the bucket replaced) still works, as an extra ceiling."""
+    server = await start_server(rate_limits=True, limit_login="3/minute")
+    async with aiohttp.ClientSession() as http:
+        statuses = []
+        for _ in range(4):
+            async with http.post(f"{server.url}/api/login", json={"name": "Ada"}) as response:
+                statuses.append(response.status)
+    assert statuses == [200, 200, 200, 429]
