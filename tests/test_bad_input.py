@@ -113,6 +113,18 @@ async def test_rest_answers_bad_requests_with_4xx_json(
     assert answer["error"]["code"] == code and answer["error"]["message"]
 
 
+async def test_a_wrong_method_is_answered_405_naming_the_methods_the_path_takes(
+    server: RunningServer,
+) -> None:
+    # Found by schemathesis (tests/test_openapi.py): the JSON 405 had lost aiohttp's Allow.
+    async with (
+        aiohttp.ClientSession() as http,
+        http.delete(server.url + "/api/login") as response,
+    ):
+        assert response.status == 405 and "POST" in response.headers["Allow"].split(",")
+        assert (await response.json())["error"]["code"] == "method_not_allowed"
+
+
 async def test_a_forged_bearer_token_is_refused(server: RunningServer) -> None:
     async with (
         aiohttp.ClientSession() as http,
