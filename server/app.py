@@ -86,6 +86,7 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     :class:`ClusterClock` given here is synced like the default one."""
     catalog = SkillCatalog.load(config.skills_file)
     lean_socket.install()
+    logs.quiet_client_faults()
     app = web.Application(
         client_max_size=MAX_MESSAGE_BYTES,
         middlewares=[

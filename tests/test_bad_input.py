@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
 
-from tests.conftest import ClientFactory, RunningServer
+from tests.conftest import ClientFactory, RunningServer, Tracebacks
 from tests.helpers import ask, go_online
 
 LONG = "x" * 2001
@@ -123,6 +125,25 @@ async def test_a_wrong_method_is_answered_405_naming_the_methods_the_path_takes(
     ):
         assert response.status == 405 and "POST" in response.headers["Allow"].split(",")
         assert (await response.json())["error"]["code"] == "method_not_allowed"
+
+
+async def test_a_request_that_is_not_even_http_is_answered_400_with_no_traceback_logged(
+    server: RunningServer, tracebacks: Tracebacks, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Found by schemathesis's probe (a NUL byte in a header): aiohttp logged each as an ERROR
+    # with its traceback, so any client could fill the log with them.
+    caplog.set_level(logging.INFO, logger="aiohttp.server")
+    where = urlsplit(server.url)
+    reader, writer = await asyncio.open_connection(where.hostname, where.port)
+    writer.write(b"GET /api/skills HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cr\x00t\r\n\r\n")
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    assert status_line.split()[1] == b"400"
+    assert tracebacks.records == []
+    (line,) = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert line.levelno == logging.INFO and "answered 400" in line.getMessage()
+    assert line.exc_info is None and "s3cr" not in caplog.text
 
 
 async def test_a_forged_bearer_token_is_refused(server: RunningServer) -> None:
