@@ -21,6 +21,7 @@ from bench import (
     chat,
     countdown,
     dropin,
+    fuzz_rest,
     matching,
     places,
     reconnect_storm,
@@ -68,6 +69,7 @@ BENCHMARKS: dict[str, Runner] = {
     "big_event": lambda quick, out: big_event.run(quick, out),
     "places": lambda quick, out: places.run(quick, out),
     "suggest": lambda quick, out: suggest.run(quick, out),
+    "fuzz_rest": lambda quick, out: fuzz_rest.run(quick, out),
     "speed_event": sized(
         speed_event.run, {"per_side": 100, "rounds": 3}, {"per_side": 5, "rounds": 1}
     ),
