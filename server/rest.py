@@ -10,8 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from server import payloads as p
-from server import wirejson
-from server.accounts.routes import IDENTITY, authenticated
+from server.accounts.routes import IDENTITY, authenticated, body
 from server.auth import Identity
 from server.errors import (
     REDIS_OUTAGE,
@@ -87,14 +86,6 @@ async def _json_errors(
 
 def services(request: web.Request) -> Services:
     return request.app[SERVICES]
-
-
-async def body(request: web.Request) -> Any:
-    raw = await request.read()
-    try:
-        return wirejson.decode(raw)
-    except wirejson.Malformed as exc:
-        raise InvalidPayload(f"The body must be JSON: {exc}.") from None
 
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

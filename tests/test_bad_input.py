@@ -146,6 +146,28 @@ async def test_a_request_that_is_not_even_http_is_answered_400_with_no_traceback
     assert line.exc_info is None and "s3cr" not in caplog.text
 
 
+async def test_a_null_body_is_refused_and_does_not_wipe_the_profile(
+    make_client: ClientFactory,
+) -> None:
+    # Found by schemathesis (an incorrect body type): `null` was read as `{}`, so a PUT of
+    # null cleared the headline, expertise and skills.
+    ada = await make_client("Ada")
+    profile = {"headline": "Python", "expertise": "asyncio", "skills": ["python"]}
+    await ada.rest("PUT", "/api/me/profile", profile, auth=True)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.put(
+            ada.base_url + "/api/me/profile",
+            data=b"null",
+            headers={"Authorization": f"Bearer {ada.token}", "Content-Type": "application/json"},
+        ) as response,
+    ):
+        assert response.status == 400
+        assert (await response.json())["error"]["code"] == "invalid_payload"
+    me = await ada.rest("GET", "/api/me", auth=True)
+    assert {k: me[k] for k in profile} == profile
+
+
 async def test_a_forged_bearer_token_is_refused(server: RunningServer) -> None:
     async with (
         aiohttp.ClientSession() as http,
