@@ -1,16 +1,24 @@
 """Schemathesis against the REST API, from the server's own ``GET /api/openapi.json``.
 
-For every operation of the document it generates requests that fit the schema (positive) and
-requests that break it (negative), sends each to a running server with a guest's Bearer token
-where the operation takes one, and checks the answer against the document: no 5xx, a documented
-status, a documented content type and headers, a body that fits the documented schema, invalid
-input refused with a 4xx, and Bearer operations refusing a missing or invalid token.
-``positive_data_acceptance`` is left out on purpose: the server has rules a schema cannot say
-(lengths after trimming, "mentor_id or skill", catalog slugs, a passkey ceremony that exists),
-so a schema-valid request may rightly be refused.
+Two passes, both checking every answer against the document:
 
-The suite's ``tests/test_openapi.py`` runs a few examples per operation; ``python -m bench
-fuzz_rest`` (or ``python -m bench.fuzz_rest --examples 120``) runs ≥ 10,000 requests against a
+- coverage (schemathesis's engine, as ``st run --phases coverage``): each parameter and body
+  field at and past its bounds, missing, of the wrong type, and every method a path does not
+  take;
+- fuzz (its Python API with Hypothesis): for every operation, requests that fit the schema
+  (positive) and requests that break it (negative), a share of them with real ids in the path.
+
+Requests carry a guest's Bearer token where the operation takes one (a fresh guest when a
+fuzzed call signed it out or deleted the account). The checks: no 5xx, a documented status,
+content type and headers, a body that fits the documented schema, invalid input refused with
+a 4xx, Bearer operations refusing a missing or invalid token (and, in the coverage pass, 405
+with ``Allow`` for an undeclared method). ``positive_data_acceptance`` is left out on purpose:
+the server has rules a schema cannot say (lengths after trimming, "mentor_id or skill",
+catalog slugs, a passkey ceremony that exists), so a schema-valid request may rightly be
+refused.
+
+The suite's ``tests/test_openapi.py`` runs it small; ``python -m bench fuzz_rest`` (or
+``python -m bench.fuzz_rest --examples 140 --seed 1``) runs over 10,000 requests against a
 ``mentorburst serve`` it starts with rate limits off (the run measures correctness, not the
 limits), and counts requests, 5xx, schema violations and tracebacks in the server's log.
 """
@@ -29,10 +37,11 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import InvalidArgument, Unsatisfiable
-from schemathesis import Case, GenerationMode
+from schemathesis import Case, GenerationMode, engine
 from schemathesis.checks import CheckFunction, not_a_server_error
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.core.result import Err
+from schemathesis.engine import events as engine_events
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     ignored_auth,
@@ -80,11 +89,13 @@ REFUSALS = [
     "429",
     "5xx",
 ]
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+SIGNS_OUT = ["sign_out", "sign_out_everywhere", "delete_account"]
 CONFIG = schemathesis.Config.from_dict(
     {"checks": {"negative_data_rejection": {"expected-statuses": REFUSALS}}}
 )
 TIMEOUT_S = 30
-# Per operation and mode: over 10,000 requests in all across the document's operations.
+# Per operation and mode: with the coverage pass, over 10,000 requests in all.
 FULL_EXAMPLES = 140
 
 
@@ -133,12 +144,14 @@ class Guest:
 
 
 def fuzz_rest(base_url: str, *, examples: int, seed_value: int = 1) -> Findings:
-    """``examples`` generated requests per operation and mode (positive, negative)."""
+    """Schemathesis's coverage cases, then ``examples`` generated requests per operation and
+    mode (positive, negative)."""
     found = Findings()
-    schema = schemathesis.openapi.from_url(base_url + "/api/openapi.json", config=CONFIG)
-    schema.config.update(base_url=base_url, request_timeout=TIMEOUT_S)
     with requests.Session() as http:
         guest = Guest(http, base_url)
+        _coverage(base_url, guest.token, seed_value, found)
+        schema = schemathesis.openapi.from_url(base_url + "/api/openapi.json", config=CONFIG)
+        schema.config.update(base_url=base_url, request_timeout=TIMEOUT_S)
         known = _known_ids(http, base_url, guest)
         for result in schema.get_all_operations():
             if isinstance(result, Err):
@@ -147,6 +160,51 @@ def fuzz_rest(base_url: str, *, examples: int, seed_value: int = 1) -> Findings:
             for mode in MODES:
                 _fuzz_one(operation, mode, examples, seed_value, known, (http, guest, found))
     return found
+
+
+def _coverage(base_url: str, token: str, seed_value: int, found: Findings) -> None:
+    """The coverage phase of ``st run``, through the engine the CLI drives: each parameter and
+    body field at and past its bounds, missing, of the wrong type, and every method a path
+    does not take (405 with Allow). The operations that sign the guest out are left to the
+    fuzz below, which renews the token."""
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": seed_value,
+            "headers": {"Authorization": f"Bearer {token}"},
+            "request-timeout": TIMEOUT_S,
+            "phases": {phase: {"enabled": phase == "coverage"} for phase in PHASES},
+            "checks": {
+                "positive_data_acceptance": {"enabled": False},
+                "negative_data_rejection": {"expected-statuses": REFUSALS},
+            },
+            "warnings": False,
+        }
+    )
+    schema = schemathesis.openapi.from_url(base_url + "/api/openapi.json", config=config)
+    schema.config.update(base_url=base_url)
+    for event in engine.from_schema(schema.exclude(operation_id=SIGNS_OUT)).execute():
+        if isinstance(event, engine_events.ScenarioFinished):
+            _record(event, found)
+        elif isinstance(event, engine_events.NonFatalError | engine_events.FatalError):
+            found.network_errors += 1
+            found.note(f"coverage: {event}")
+
+
+def _record(event: engine_events.ScenarioFinished, found: Findings) -> None:
+    for interaction in event.recorder.interactions.values():
+        found.requests += 1
+        found.per_operation[event.label or ""] += 1
+        if interaction.response is None:
+            found.network_errors += 1
+            continue
+        found.statuses[interaction.response.status_code] += 1
+        if interaction.response.status_code >= 500:
+            found.server_errors += 1
+    for checks in event.recorder.checks.values():
+        for check in checks:
+            if check.failure_info is not None:
+                found.failures[check.name] += 1
+                found.note(f"{event.label}: {check.name}: {check.failure_info.failure}")
 
 
 def _known_ids(http: requests.Session, base_url: str, guest: Guest) -> dict[str, str]:

@@ -84,8 +84,8 @@ async def test_the_document_is_served_as_valid_openapi_3_1_with_bearer_where_nee
 async def test_schemathesis_finds_no_5xx_schema_violation_or_traceback(
     server: RunningServer, tracebacks: Tracebacks
 ) -> None:
-    # Positive and negative cases for every operation, a guest's token where one is needed;
-    # the full run (over 10,000 requests) is `python -m bench fuzz_rest`.
+    # Schemathesis's coverage cases, then positive and negative cases for every operation, a
+    # guest's token where one is needed; the full run (over 10,000) is `python -m bench fuzz_rest`.
     found = await asyncio.to_thread(fuzz_rest, server.url, examples=50, seed_value=7)
     assert found.requests > 3000
     assert found.server_errors == 0 and found.network_errors == 0, found.examples
