@@ -114,7 +114,19 @@ def _operation(
     op: Operation, body: dict[str, Any] | None, schema_of: dict[str, Any]
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"operationId": op.operation_id, "tags": [op.tag], "summary": op.summary}
-    parameters = [
+    parameters = _parameters(op)
+    if parameters:
+        out["parameters"] = parameters
+    if body is not None:
+        out["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if op.auth != "none":
+        out["security"] = [{"bearer": []}] if op.auth == "bearer" else [{}, {"bearer": []}]
+    out["responses"] = _responses(op, schema_of)
+    return out
+
+
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    in_path = [
         {
             "name": name,
             "in": "path",
@@ -123,19 +135,15 @@ def _operation(
         }
         for name in _PARAM.findall(op.path)
     ]
-    parameters += [
+    in_query = [
         {"name": q.name, "in": "query", "required": False, "schema": dict(q.schema)}
         | ({"description": q.description} if q.description else {})
         for q in op.query
     ]
-    if parameters:
-        out["parameters"] = parameters
-    if body is not None:
-        out["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-    if op.auth == "bearer":
-        out["security"] = [{"bearer": []}]
-    elif op.auth == "optional":
-        out["security"] = [{}, {"bearer": []}]
+    return in_path + in_query
+
+
+def _responses(op: Operation, schema_of: dict[str, Any]) -> dict[str, Any]:
     content: dict[str, Any] = {}
     if op.answer is not None:
         content["application/json"] = {"schema": schema_of[_key(op.answer)]}
@@ -151,8 +159,7 @@ def _operation(
         }
     for status, text in sorted(_errors(op).items()):
         responses.setdefault(str(status), _error(status, text))
-    out["responses"] = responses
-    return out
+    return responses
 
 
 def _errors(op: Operation) -> dict[int, str]:
