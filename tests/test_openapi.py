@@ -5,17 +5,20 @@ generated requests (schemathesis) and for real, populated data."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 import requests
 import schemathesis
 from aiohttp import web
 
 from bench.fuzz_rest import fuzz_rest
 from server.openapi import document
+from server.program.admin import admin_command
 from tests.conftest import ClientFactory, RunningServer, Tracebacks
-from tests.helpers import go_online, matched_pair, start_call
+from tests.helpers import ask, go_online, matched_pair, start_call
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 # Documented although outside /api/: the operator's endpoints.
@@ -81,6 +84,7 @@ async def test_the_document_is_served_as_valid_openapi_3_1_with_bearer_where_nee
     assert mentors == {"q", "skill", "online", "limit"}
 
 
+@pytest.mark.timeout(240)  # about 20 s alone, twice that on a busy 2-core machine
 async def test_schemathesis_finds_no_5xx_schema_violation_or_traceback(
     server: RunningServer, tracebacks: Tracebacks
 ) -> None:
@@ -96,12 +100,15 @@ async def test_schemathesis_finds_no_5xx_schema_violation_or_traceback(
     assert tracebacks.records == []
 
 
-async def test_real_answers_full_of_data_fit_the_document(make_client: ClientFactory) -> None:
+async def test_real_answers_full_of_data_fit_the_document(
+    make_client: ClientFactory, redis_url: str, tmp_path: Path
+) -> None:
     grace, ada, host = (
         await make_client("Grace"),
         await make_client("Ada"),
         await make_client("Hal"),
     )
+    bo = await make_client("Bo")
     await grace.rest(
         "PUT",
         "/api/me/profile",
@@ -132,6 +139,9 @@ async def test_real_answers_full_of_data_fit_the_document(make_client: ClientFac
     await host.must("event:start", {"event_id": event_id})
     await host.next("event:update", where=lambda u: u["state"] == "ended", timeout=10)
     await go_online(host, "python")
+    await ask(bo, "writing", "How do I end an essay without repeating the introduction?")
+    said: list[str] = []
+    assert await admin_command("grant", host.user_id, redis_url, tmp_path, said.append) == 0
 
     schema = schemathesis.openapi.from_dict(document(), config=schemathesis.Config())
     checked = []
@@ -151,6 +161,10 @@ async def test_real_answers_full_of_data_fit_the_document(make_client: ClientFac
         (host, f"/api/events/{event_id}/summary", "/api/events/{event_id}/summary"),
         (ada, f"/api/events/{event_id}/me", "/api/events/{event_id}/me"),
         (host, "/api/me/events", "/api/me/events"),
+        (bo, "/api/me/pointers", "/api/me/pointers"),
+        (host, "/api/me/admin", "/api/me/admin"),
+        (host, "/api/admin/analytics", "/api/admin/analytics"),
+        (host, "/api/admin/no-shows", "/api/admin/no-shows"),
     ]:
         headers = {"Authorization": f"Bearer {who.token}"}
         response = await asyncio.to_thread(
@@ -165,3 +179,5 @@ async def test_real_answers_full_of_data_fit_the_document(make_client: ClientFac
     (listed,) = [m for m in checked[8]["mentors"] if m["id"] == grace.user_id]
     assert listed["next_office_hours"]["tz"] == "Asia/Tokyo" and listed["fit"] > 0
     assert checked[12]["rounds"][0]["pairs"] and "code" not in checked[11]
+    assert checked[15]["examples"] and checked[16] == {"admin": True}
+    assert checked[17]["matched_share"]["matched"] >= 1
