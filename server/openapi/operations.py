@@ -27,6 +27,8 @@ from server.program.office_hours import HoursUpdate
 from server.program.routes import AppliedRequest, WatchRequest
 
 Auth = Literal["none", "bearer", "optional"]
+# The account was deleted between the token check and the change (another tab, another node).
+GONE = "not_found (the account was deleted a moment before)"
 
 
 @dataclass(frozen=True)
@@ -176,20 +178,21 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "PUT", "/api/me/profile", "update_profile", "accounts", "Edit the profile",
         answer=a.Profile, auth="bearer", body=ProfileUpdate,
-        errors={400: "invalid_payload, unknown_skill"},
+        errors={400: "invalid_payload, unknown_skill", 404: GONE},
     ),
     Operation(
         "POST", "/api/me/signout", "sign_out", "accounts", "Sign this browser out",
-        answer=a.Ok, auth="bearer",
+        answer=a.Ok, auth="bearer", errors={404: GONE},
     ),
     Operation(
         "POST", "/api/me/signout-all", "sign_out_everywhere", "accounts", "Sign out everywhere",
-        answer=a.Ok, auth="bearer",
+        answer=a.Ok, auth="bearer", errors={404: GONE},
     ),
     Operation(
         "DELETE", "/api/me", "delete_account", "accounts", "Delete the account",
         answer=a.Deleted, auth="bearer",
-        errors={409: "account_busy (waiting, online as a mentor, in a call or an event)"},
+        errors={404: GONE,
+                409: "account_busy (waiting, online as a mentor, in a call or an event)"},
     ),
     Operation(
         "POST", "/api/passkeys/register/options", "passkey_register_options", "accounts",
@@ -200,7 +203,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST", "/api/passkeys/register", "passkey_register", "accounts", "Add a passkey",
         answer=a.PasskeyAdded, status=201, auth="bearer", body=Ceremony,
         errors={400: "invalid_payload, passkey_invalid, passkey_ceremony",
-                403: "sso_required", 409: "passkey_exists"},
+                403: "sso_required", 404: GONE, 409: "passkey_exists"},
     ),
     Operation(
         "DELETE", "/api/me/passkeys/{credential_id}", "passkey_remove", "accounts",
