@@ -45,6 +45,13 @@ def sized(
     return lambda is_quick, _out: run(**(quick if is_quick else full))
 
 
+def _fuzz_rest(quick: bool, out: str) -> Coroutine[Any, Any, list[str]]:
+    # Imported here: schemathesis is in the dev extra, and every other bench runs without it.
+    from bench import fuzz_rest
+
+    return fuzz_rest.run(quick, out)
+
+
 BENCHMARKS: dict[str, Runner] = {
     "match": lambda quick, out: matching.run(quick, out),
     "signal_rtt": lambda quick, out: signal_rtt.run(quick, out),
@@ -68,6 +75,7 @@ BENCHMARKS: dict[str, Runner] = {
     "big_event": lambda quick, out: big_event.run(quick, out),
     "places": lambda quick, out: places.run(quick, out),
     "suggest": lambda quick, out: suggest.run(quick, out),
+    "fuzz_rest": lambda quick, out: _fuzz_rest(quick, out),
     "speed_event": sized(
         speed_event.run, {"per_side": 100, "rounds": 3}, {"per_side": 5, "rounds": 1}
     ),

@@ -13,7 +13,7 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from server import lean_socket, logs, proxies, redis_conn, scrape
+from server import lean_socket, logs, openapi, proxies, redis_conn, scrape
 from server.accounts.guard import SocketGuard
 from server.accounts.oidc import OidcClient
 from server.accounts.passkeys import Passkeys
@@ -88,6 +88,7 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     :class:`ClusterClock` given here is synced like the default one."""
     catalog = SkillCatalog.load(config.skills_file)
     lean_socket.install()
+    logs.quiet_client_faults()
     app = web.Application(
         client_max_size=MAX_MESSAGE_BYTES,
         middlewares=[
@@ -122,6 +123,7 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     app.add_routes(matching_routes)
     app.add_routes(program_routes)
     scrape.add_routes(app)
+    openapi.add_routes(app)
     web_dir = config.web_dir or WEB_DIR
     if (web_dir / "index.html").exists():
         app.router.add_get("/", _file(web_dir / "index.html"))

@@ -15,6 +15,8 @@ import sys
 import time
 from typing import Any
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 USER: contextvars.ContextVar[str | None] = contextvars.ContextVar("mb_user", default=None)
 SESSION: contextvars.ContextVar[str | None] = contextvars.ContextVar("mb_session", default=None)
 _node_id: str | None = None
@@ -82,6 +84,31 @@ class TextFormatter(logging.Formatter):
         line = super().format(record)
         ids = [str(getattr(record, name)) for name in _FIELDS if getattr(record, name, None)]
         return f"{line} [{' '.join(ids)}]" if ids else line
+
+
+class _ClientFault(logging.Filter):
+    """aiohttp logs a request it could not even parse (a bad header byte, a line too long) as
+    an ERROR with a traceback, though it is the client's fault and is answered 400: one INFO line
+    instead, naming the fault but not the bytes (they may hold a token)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        fault = record.exc_info[1] if record.exc_info else None
+        if not isinstance(fault, HttpProcessingError):
+            return True
+        reason = fault.message.splitlines()[0].rstrip(": ") if fault.message else ""
+        said = record.getMessage()
+        record.msg = "%s (answered %s: %s)"
+        record.args = (said, fault.code, reason or type(fault).__name__)
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        record.exc_info = record.exc_text = None
+        return logging.getLogger(record.name).isEnabledFor(logging.INFO)
+
+
+def quiet_client_faults() -> None:
+    """Install :class:`_ClientFault` on aiohttp's server logger (once per process)."""
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, _ClientFault) for f in server_log.filters):
+        server_log.addFilter(_ClientFault())
 
 
 def configure(level: str, fmt: str) -> None:

@@ -10,8 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from server import payloads as p
-from server import wirejson
-from server.accounts.routes import IDENTITY, authenticated
+from server.accounts.routes import IDENTITY, authenticated, body
 from server.auth import Identity
 from server.errors import (
     REDIS_OUTAGE,
@@ -32,8 +31,12 @@ routes = web.RouteTableDef()
 SOCKET_PATH = "/socket.io/"
 
 
-def _error(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+def _error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.json_response(
+        {"error": {"code": code, "message": message}}, status=status, headers=headers
+    )
 
 
 @web.middleware
@@ -70,7 +73,9 @@ async def _json_errors(
         if exc.status < 400 or not request.path.startswith("/api/"):
             raise
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "bad_request")
-        return _error(exc.status, code, exc.reason)
+        # A 405 says which methods the path takes (RFC 9110 requires it): aiohttp's Allow.
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return _error(exc.status, code, exc.reason, allow)
     except ConnectionResetError:
         raise  # the client left mid-answer (a storm's abandoned attempts); aiohttp drops it quietly
     except Exception:
@@ -80,14 +85,6 @@ async def _json_errors(
 
 def services(request: web.Request) -> Services:
     return request.app[SERVICES]
-
-
-async def body(request: web.Request) -> Any:
-    raw = await request.read()
-    try:
-        return wirejson.decode(raw)
-    except wirejson.Malformed as exc:
-        raise InvalidPayload(f"The body must be JSON: {exc}.") from None
 
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -50,6 +50,7 @@ FIGURES = {
     "turn_call": ["turn_call_first_frame", "turn_call_connected"],
     "suggest": ["suggest_latency", "suggest_model_memory"],
     "places": ["queue_place_lag"],
+    "fuzz_rest": ["fuzz_rest_requests", "fuzz_rest_failures"],
 }
 WITH_BASELINE = {
     "relay_peak",

@@ -4,6 +4,7 @@ mentor comes online, following through after a call, and the program's analytics
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import aiohttp
 from icalendar import Calendar
 from redis.asyncio import Redis
 
+from server import keys
 from server.clock import ManualClock
 from server.matching.directory import BROWSE_READS
 from server.program.admin import admin_command
@@ -148,8 +150,6 @@ async def test_office_hours_publish_a_feed_and_watchers_hear_once_when_a_mentor_
         },
     )
     assert status == 400 and bad["error"]["code"] == "invalid_payload"
-    import aiohttp
-
     async with (
         aiohttp.ClientSession() as http,
         http.get(f"{jamie.base_url}/api/users/{jamie.user_id}/office-hours.ics") as response,
@@ -174,6 +174,36 @@ async def test_office_hours_publish_a_feed_and_watchers_hear_once_when_a_mentor_
     await go_online(jamie, "writing")
     await jamie.next("mentor:update", where=lambda u: u.get("state") == "idle")
     assert ada.received("notify") == [] and cy.received("notify") == []  # once per watch
+
+
+async def test_office_hours_at_the_edge_of_the_calendar_are_refused_and_break_no_page(
+    make_client: ClientFactory, redis: Redis
+) -> None:
+    # A one-off slot ending after 9999-12-31 answered 500 and was saved anyway, after which
+    # its owner's office hours, feed and the whole directory answered 500 to everyone.
+    jamie = await make_client("Jamie")
+    await jamie.rest("PUT", "/api/me/profile", {"headline": "Sound engineer"}, auth=True)
+    edge = [{"kind": "once", "start": "9999-12-31T23:00", "minutes": 480, "tz": "UTC"}]
+    status, refused = await api(
+        jamie.base_url, "PUT", "/api/me/office-hours", token=jamie.token, body={"hours": edge}
+    )
+    assert status == 400 and refused["error"]["code"] == "invalid_payload"
+    assert "too far" in refused["error"]["message"]
+    ok = [{"kind": "once", "start": "9999-12-31T10:00", "minutes": 15, "tz": "Europe/Paris"}]
+    view = await jamie.rest("PUT", "/api/me/office-hours", {"hours": ok}, auth=True)
+    assert view["next"]["start"] == "9999-12-31T10:00"
+
+    # One saved before the check existed is left out wherever it would be shown.
+    await redis.hset(keys.user(jamie.user_id), "office_hours", json.dumps(edge))
+    hours = await jamie.rest("GET", f"/api/users/{jamie.user_id}/office-hours")
+    assert hours["hours"] == [] and hours["next"] is None
+    (listed,) = (await jamie.rest("GET", "/api/mentors"))["mentors"]
+    assert listed["next_office_hours"] is None
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{jamie.base_url}/api/users/{jamie.user_id}/office-hours.ics") as response,
+    ):
+        assert response.status == 200
 
 
 async def test_48_hours_after_a_call_the_mentee_is_asked_how_it_applied_the_advice(

@@ -62,11 +62,15 @@ def accounts(request: web.Request) -> Accounts:
 
 
 async def body(request: web.Request) -> Any:
-    """As ``server.rest.body``: hostile JSON (lone surrogates, huge numbers) is refused cleanly."""
+    """A REST body: hostile JSON (lone surrogates, huge numbers) is refused cleanly, and so is
+    ``null``, which ``payloads.parse`` would read as ``{}`` (an empty profile, for a PUT)."""
     try:
-        return wirejson.decode(await request.read())
+        data = wirejson.decode(await request.read())
     except wirejson.Malformed as exc:
         raise InvalidPayload(f"The body must be JSON: {exc}.") from None
+    if data is None:
+        raise InvalidPayload("The body must be a JSON object, not null.")
+    return data
 
 
 class Ceremony(Struct):

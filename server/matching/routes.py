@@ -50,9 +50,10 @@ async def suggest(request: web.Request) -> web.Response:
 async def mentors(request: web.Request) -> web.Response:
     s = services(request)
     params = request.query
-    q = params.get("q", "").strip()
-    if len(q) > 500 or "\x00" in q:
+    q = params.get("q", "")
+    if len(q) > 500 or "\x00" in q:  # as sent: stripping first let any length through
         raise InvalidPayload("q: at most 500 characters")
+    q = q.strip()
     skill = params.get("skill") or None
     if skill is not None and skill not in s.catalog:
         raise InvalidPayload(f"skill: unknown skill {skill[:40]!r}", code="unknown_skill")

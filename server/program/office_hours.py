@@ -68,9 +68,27 @@ def check(slot: Slot) -> Slot:
             datetime.fromisoformat(slot.start)
         except ValueError:
             raise InvalidPayload("start: not a real date") from None
+        try:
+            # Its start and end as instants, as the view and the feed compute them: a date
+            # near year 1 or 9999 runs out of the calendar there (OverflowError).
+            first = _first_start(slot)
+            (first + timedelta(minutes=slot.minutes)).timestamp()
+            first.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise InvalidPayload("start: too far in the past or the future") from None
     elif slot.weekday is None or slot.time is None or slot.start is not None:
         raise InvalidPayload("a weekly slot has a 'weekday' (0 = Monday) and a local 'time'")
     return msgspec.structs.replace(slot, note=person_line(slot.note, "note", 0, 140))
+
+
+def _usable(slot: Slot) -> bool:
+    """A stored slot the view can describe (one saved before ``check`` refused dates at the
+    calendar's edges would break every page that shows it)."""
+    try:
+        check(slot)
+    except InvalidPayload:
+        return False
+    return True
 
 
 def _first_start(slot: Slot) -> datetime:
@@ -170,7 +188,9 @@ class OfficeHours:
                 pipe.hget(keys.user(uid), "office_hours")
             raw = await pipe.execute()
         return {
-            uid: msgspec.convert(json.loads(value), list[Slot]) if value else []
+            uid: [s for s in msgspec.convert(json.loads(value), list[Slot]) if _usable(s)]
+            if value
+            else []
             for uid, value in zip(user_ids, raw, strict=True)
         }
 
