@@ -188,7 +188,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 await self.presence.disconnected(identity.user_id, sid)
                 raise socketio.exceptions.ConnectionRefusedError("unauthorized")
             catch_up = await self.events.resume(identity.user_id) + await self.dropin.resume(
-                identity.user_id
+                identity.user_id, self._socket(sid)
             )
         except REDIS_OUTAGE as exc:
             log.warning("connect refused: Redis unavailable (%s)", exc)
@@ -201,16 +201,16 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def catch_up_all(self, since_ms: int) -> None:
         """After this node could not hear pub/sub (Redis was away), re-send every local socket
         what it may have missed: its place, its burst, its call, and a call that ended since."""
-        by_user: dict[str, list[str]] = {}
         for sid, user_id in self.presence.local_sockets().items():
-            by_user.setdefault(user_id, []).append(sid)
-        for user_id, sids in by_user.items():
             catch_up = await self.events.resume(user_id) + await self.dropin.resume(
-                user_id, ended_since=since_ms
+                user_id, self._socket(sid), ended_since=since_ms
             )
-            for sid in sids:
-                for event, payload in catch_up:
-                    await self.emit(event, payload, to=sid)
+            for event, payload in catch_up:
+                await self.emit(event, payload, to=sid)
+
+    def _socket(self, sid: str) -> str:
+        """How presence and the call's holder name this socket: "<node>|<sid>"."""
+        return f"{self.presence.node_id}|{sid}"
 
     async def on_disconnect(self, sid: str) -> None:
         self.guard.forget(sid)
@@ -265,9 +265,17 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def connected(self, user_id: str, msg: p.SessionRef) -> None:
         await self.calls.connected(user_id, msg.session_id)
 
-    @route("signal", p.Signal)
-    async def signal(self, user_id: str, msg: p.Signal) -> None:
-        await self.calls.relay_signal(user_id, msg.session_id, msg.type, msg.data)
+    @route("signal", p.Signal, per_socket=True)
+    async def signal(self, user_id: str, msg: p.Signal, sid: str) -> None:
+        await self.calls.relay_signal(
+            user_id, self._socket(sid), msg.session_id, msg.type, msg.data
+        )
+
+    @route("session:take", p.SessionTake, per_socket=True)
+    async def take(self, user_id: str, msg: p.SessionTake, sid: str) -> None:
+        """Hold this person's side of the call on this socket: "Use here" in another tab, or
+        a page taking its call back after a reload or reconnect (``replaces``)."""
+        await self.calls.take(user_id, msg.session_id, self._socket(sid), msg.replaces or "")
 
     @route("session:leave", p.SessionRef)
     async def leave(self, user_id: str, msg: p.SessionRef) -> None:
