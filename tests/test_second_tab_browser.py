@@ -4,6 +4,7 @@ tab's camera off and Grace sees Ada again after a moment, in the same call."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -13,10 +14,12 @@ from playwright.async_api import Browser, Page, expect
 from redis.asyncio import Redis
 
 from server import keys
+from server.peer.bot import Bot, BotOptions
 from tests.browser import launch, screenshot
 from tests.conftest import ServerFactory
 from tests.test_web_journeys import (
     ask,
+    get_json,
     mentor_online_then_mentee_asks,
     open_page,
     sign_in,
@@ -188,3 +191,28 @@ async def test_a_reloaded_tab_takes_its_call_back_from_its_own_lingering_socket(
     await fresh.goto(server.url)
     await expect(fresh.locator("#view-elsewhere")).to_be_visible(timeout=10_000)
     await stays_connected(ada, 1)
+
+
+async def test_a_python_bot_keeps_the_call_when_its_partner_moves_it_to_another_tab(
+    start_server: ServerFactory, browser: Browser
+) -> None:
+    server = await start_server(session_seconds=25, connect_grace_seconds=15, warn_at=())
+    bot = Bot(BotOptions("mentor", "python", url=server.url, name="Bot"), say=lambda _: None)
+    bot_task = asyncio.create_task(bot.run())
+    ada = await open_page(browser, server)
+    await sign_in(ada, "Ada", "mentee")
+    for _ in range(100):
+        skills = {s["slug"]: s for s in await get_json(server, "/api/skills")}  # type: ignore[attr-defined]
+        if skills["python"]["mentors_online"]:
+            break
+        await asyncio.sleep(0.05)
+    await ask(ada)
+    await wait_for_video(ada)
+
+    second = await ada.context.new_page()
+    await second.goto(server.url)
+    await second.get_by_role("button", name="Use here").click()
+    await wait_for_video(second)  # the bot answered the new tab's offer from a new connection
+    await stays_connected(second, 2)
+    (report,) = await asyncio.wait_for(bot_task, 40)
+    assert report.reason == "time_up" and report.frames["video"] > 0, report
