@@ -8,7 +8,7 @@ import asyncio
 from typing import Any
 
 from server.peer.client import MentorburstClient
-from tests.conftest import ClientFactory, ServerFactory
+from tests.conftest import ClientFactory, ServerFactory, Tracebacks
 from tests.helpers import matched_pair, start_call
 
 
@@ -41,7 +41,7 @@ async def heard_only_by(holder: MentorburstClient, other: MentorburstClient, n: 
 
 
 async def test_only_the_tab_holding_the_call_hears_the_partner_and_another_tab_can_take_it_here(
-    make_client: ClientFactory,
+    make_client: ClientFactory, tracebacks: Tracebacks
 ) -> None:
     mentor, laptop = await make_client("Grace"), await make_client("Ada")
     second = tab_of(laptop)
@@ -76,6 +76,8 @@ async def test_only_the_tab_holding_the_call_hears_the_partner_and_another_tab_c
     assert (await signal(second, session, "offer", 5))["ok"] is True  # a brief renegotiation
     assert (await mentor.next("signal"))["data"]["sdp"] == "v=0 5"
     assert mentor.received("session:matched") == [] and mentor.received("session:ended") == []
+    assert second.received("session:moved") == []  # the tab that took it is not told it moved
+    assert tracebacks.records == []
     await second.close()
 
 
@@ -165,6 +167,7 @@ async def test_the_call_moves_between_tabs_on_different_nodes(
     assert (await signal(mentor, session, "candidate", 2))["ok"] is True
     await heard_only_by(there, here, 2)
     assert (await signal(here, session, "candidate", 3))["error"]["code"] == "call_elsewhere"
+    assert there.received("session:moved") == []
     assert (await signal(there, session, "answer", 4))["ok"] is True
     assert (await mentor.next("signal", where=lambda m: m["type"] == "answer"))["from"] == (
         here.user_id
