@@ -190,6 +190,14 @@ async def test_a_reloaded_tab_takes_its_call_back_from_its_own_lingering_socket(
     fresh = await ada.context.new_page()  # a new tab remembers nothing: it is told, not handed it
     await fresh.goto(server.url)
     await expect(fresh.locator("#view-elsewhere")).to_be_visible(timeout=10_000)
+    # A tab opened from the call's tab starts with a copy of its sessionStorage (as a duplicated
+    # tab does): what it copied is not its own to take the call back with.
+    async with ada.context.expect_page() as opened:
+        await ada.evaluate("() => { window.open(location.href); }")
+    copy = await opened.value
+    assert await copy.evaluate("sessionStorage.getItem('mentorburst.held')")  # it was copied
+    await expect(copy.locator("#view-elsewhere")).to_be_visible(timeout=10_000)
+    await expect(ada.locator("#view-call")).to_be_visible()
     await stays_connected(ada, 1)
 
 

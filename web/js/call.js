@@ -189,21 +189,34 @@ function newConnection(app, matched, mediaReady, warm = null) {
 
 // -- one tab holds the call -----------------------------------------------------------------
 
+// What this page holds: {session_id, socket}. A duplicated tab starts with a copy of the
+// original's sessionStorage, so a page reads what was kept there only when it is a reload of
+// this very tab; otherwise it would take the call from the tab it was copied from.
+let held = reloaded() ? stored() : null;
+
+function reloaded() {
+  const [navigation] = performance.getEntriesByType("navigation");
+  return Boolean(navigation) && navigation.type === "reload";
+}
+
+function stored() {
+  try {
+    return JSON.parse(sessionStorage.getItem(HELD_KEY) || "null");
+  } catch {
+    return null;
+  }
+}
+
 function rememberHeld(app, sessionId) {
   const socket = app.signaling && app.signaling.id;
-  if (!socket) return;
-  const value = JSON.stringify({ session_id: sessionId, socket });
-  if (sessionStorage.getItem(HELD_KEY) !== value) sessionStorage.setItem(HELD_KEY, value);
+  if (!socket || (held && held.session_id === sessionId && held.socket === socket)) return;
+  held = { session_id: sessionId, socket };
+  sessionStorage.setItem(HELD_KEY, JSON.stringify(held));
 }
 
 /** The socket id this tab held the call with, if it held this call. */
 function heldBefore(sessionId) {
-  try {
-    const held = JSON.parse(sessionStorage.getItem(HELD_KEY) || "null");
-    return held && held.session_id === sessionId ? held.socket : null;
-  } catch {
-    return null;
-  }
+  return held && held.session_id === sessionId ? held.socket : null;
 }
 
 /** A reload or reconnect of the tab that held the call: take it back from our own old socket
@@ -258,7 +271,7 @@ function renderTimeLeft(app) {
 /** The server says another tab of ours now holds the call. */
 export function callMoved(app, moved) {
   if (!app.matched || moved.session_id !== app.matched.session_id) return;
-  if (heldBefore(moved.session_id)) sessionStorage.removeItem(HELD_KEY);
+  if (heldBefore(moved.session_id)) forgetHeldCall();
   showElsewhere(app, app.matched);
 }
 
@@ -292,6 +305,7 @@ export function closeElsewhere(app) {
 
 /** The call is over: this tab holds nothing any more. */
 export function forgetHeldCall() {
+  held = null;
   sessionStorage.removeItem(HELD_KEY);
 }
 
