@@ -315,9 +315,16 @@ class Calls:
             await self.end(session_id, reason, expect="live")
 
     async def relay_signal(
-        self, sender: str, session_id: str, kind: str, data: dict[str, Any]
+        self, sender: str, socket: str, session_id: str, kind: str, data: dict[str, Any]
     ) -> None:
-        await self.relay.relay(sender, session_id, kind, data)
+        await self.relay.relay(sender, socket, session_id, kind, data)
+
+    async def take(self, user_id: str, session_id: str, socket: str, replaces: str = "") -> None:
+        """Hold the user's side of the call on this socket ("<node>|<sid>"): another tab of
+        theirs, or a page that came back. The partner's signals go here from now on; the socket
+        that held it hears ``session:moved``."""
+        if await self.sessions.take(session_id, user_id, socket, replaces):
+            await self.relay.moved(user_id, session_id, socket)
 
     async def decline(self, mentor_id: str, session_id: str) -> None:
         session = await self.participant(mentor_id, session_id)

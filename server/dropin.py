@@ -308,11 +308,12 @@ class DropIn:
     # -- catching up -----------------------------------------------------------------------
 
     async def resume(
-        self, user_id: str, *, ended_since: int | None = None
+        self, user_id: str, socket: str, *, ended_since: int | None = None
     ) -> list[tuple[str, dict[str, Any]]]:
-        """What a (re)connecting socket needs to catch up: its ticket, its burst, its live
-        session; with ``ended_since``, also the end of a session that ended after then (a socket
-        that stayed connected while its node could not hear pub/sub may have missed it)."""
+        """What a (re)connecting ``socket`` ("<node>|<sid>") needs to catch up: its ticket, its
+        burst, its live session (and whether another open socket holds that call); with
+        ``ended_since``, also the end of a session that ended after then (a socket that stayed
+        connected while its node could not hear pub/sub may have missed it)."""
         out: list[tuple[str, dict[str, Any]]] = []
         if ended_since is not None:
             latest = await self.ratings.latest_session(user_id)
@@ -328,7 +329,11 @@ class DropIn:
         session = await self.calls.sessions.get(session_id) if session_id else None
         if session:
             matched = await self.calls.matched_payload(session, user_id)
-            out.append(("session:matched", {**matched, "resumed": True}))
+            held = await self.calls.sessions.holder(session.id, user_id)
+            elsewhere = held is not None and held != socket
+            out.append(
+                ("session:matched", {**matched, "resumed": True, "held_elsewhere": elsewhere})
+            )
             if session.state == "live" and session.started_at and session.ends_at:
                 out.append(
                     (

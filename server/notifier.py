@@ -20,8 +20,16 @@ DELIVER = "deliver"  # an internal message that carries events for users (to_use
 
 class Notifier(Protocol):
     async def to_user(
-        self, user_id: str, event: str, data: dict[str, Any], *, sockets: list[str] | None = None
+        self,
+        user_id: str,
+        event: str,
+        data: dict[str, Any],
+        *,
+        sockets: list[str] | None = None,
+        skip: str | None = None,
     ) -> None: ...
+
+    async def to_socket(self, socket: str, event: str, data: dict[str, Any]) -> None: ...
 
     async def to_users(self, event: str, data_by_user: dict[str, dict[str, Any]]) -> None: ...
 
@@ -34,17 +42,37 @@ class SocketNotifier:
         self._local_prefix = f"{node_id}|"
 
     async def to_user(
-        self, user_id: str, event: str, data: dict[str, Any], *, sockets: list[str] | None = None
+        self,
+        user_id: str,
+        event: str,
+        data: dict[str, Any],
+        *,
+        sockets: list[str] | None = None,
+        skip: str | None = None,
     ) -> None:
         """``sockets``, when the caller already read them from presence ("<node>|<sid>"), lets a
         node that holds every one of them deliver directly, skipping the Redis pub/sub round trip
-        (the signal relay's hot path). Otherwise, or if any socket is elsewhere, publish."""
+        (the signal relay's hot path). Otherwise, or if any socket is elsewhere, publish.
+        ``skip`` ("<node>|<sid>") is left out, on whichever node it is."""
         if sockets and all(s.startswith(self._local_prefix) for s in sockets):
             for socket in sockets:
-                sid = socket[len(self._local_prefix) :]
-                await self._sio.emit(event, data, to=sid, namespace="/", ignore_queue=True)
+                if socket != skip:
+                    await self._emit_local(socket, event, data)
             return
-        await self._sio.emit(event, data, room=user_room(user_id), namespace="/")
+        skip_sid = skip.split("|", 1)[1] if skip else None
+        await self._sio.emit(event, data, room=user_room(user_id), skip_sid=skip_sid, namespace="/")
+
+    async def to_socket(self, socket: str, event: str, data: dict[str, Any]) -> None:
+        """One socket ("<node>|<sid>") only: directly when it is on this node, else through
+        pub/sub to the node that holds it."""
+        if socket.startswith(self._local_prefix):
+            await self._emit_local(socket, event, data)
+        else:
+            await self._sio.emit(event, data, to=socket.split("|", 1)[1], namespace="/")
+
+    async def _emit_local(self, socket: str, event: str, data: dict[str, Any]) -> None:
+        sid = socket[len(self._local_prefix) :]
+        await self._sio.emit(event, data, to=sid, namespace="/", ignore_queue=True)
 
     async def to_users(self, event: str, data_by_user: dict[str, dict[str, Any]]) -> None:
         """One ``event`` to many users, each its own payload, in one pub/sub message: every node

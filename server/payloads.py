@@ -155,6 +155,11 @@ class SessionRef(Struct):
     session_id: Id
 
 
+class SessionTake(Struct):
+    session_id: Id
+    replaces: Id | None = None  # this tab's socket id before a reload or reconnect
+
+
 class Signal(Struct):
     session_id: Id
     type: Literal["offer", "answer", "candidate"]

@@ -15,6 +15,12 @@ when it is published as any event is. What makes the cache true:
   invalidates that person's socket list the same way (``presence`` scripts say when).
 - The offer that makes a mentee "showed up" and the answer that makes a mentor "showed up"
   (the ``no_connection`` rule) still go through the script, once per side.
+- One socket of each person holds their side of the call (a second tab does not join it; see
+  ``signal_peer.lua`` and ``session_take.lua``). A node relays from a socket without asking
+  Redis only once the script said that socket holds the call, and delivers only to the peer's
+  holding socket once it holds. A socket taking the call (its first signal, or
+  ``session:take``) invalidates that person's cached sockets on every node, this one at once,
+  and the person's other sockets hear ``session:moved``.
 
 The signal rate budget is kept per node, not in Redis: a person's sockets are normally on one
 node, and one Redis round trip per candidate would halve the relay. It is counted in plain fixed
@@ -76,44 +82,60 @@ class SignalRelay:
         self._budget = LocalBudget(limits.budgets.signal)
         self._pairs: dict[str, frozenset[str]] = {}
         self._marked: set[tuple[str, str]] = set()  # (session, sender) whose offer/answer is in
-        self._sockets: dict[str, list[str]] = {}  # user -> "<node>|<sid>" members
+        # user -> where their side of the call is heard: "<node>|<sid>" members, and whether
+        # that is the one socket holding it (else every socket of theirs)
+        self._reach: dict[str, tuple[list[str], bool]] = {}
+        self._held: dict[str, str] = {}  # user -> the socket the script said holds their side
         self._invalidations = 0  # an answer read before the latest invalidation is not cached
 
-    async def relay(self, sender: str, session_id: str, kind: str, data: dict[str, Any]) -> None:
+    async def relay(
+        self, sender: str, socket: str, session_id: str, kind: str, data: dict[str, Any]
+    ) -> None:
+        """Relay a signal from ``sender``'s ``socket`` ("<node>|<sid>") to the peer."""
         if self._limits.enabled:
             wait = self._budget.spend(sender, time.monotonic())
             if wait:
                 self._limits.refuse(self._budget.budget, wait)
-        sockets: list[str] | None
         pair = self._pairs.get(session_id)
+        peer = next(iter(pair - {sender})) if pair and sender in pair else ""
+        reach = self._reach.get(peer)
         if (
-            pair is None
-            or sender not in pair
+            reach is None
+            or self._held.get(sender) != socket
             or (kind in MARKED and (session_id, sender) not in self._marked)
         ):
-            peer, sockets = await self._authorise(sender, session_id, kind)
+            peer, reach = await self._authorise(sender, socket, session_id, kind)
+        payload = {"session_id": session_id, "from": sender, "type": kind, "data": data}
+        sockets, held = reach
+        if held:
+            await self._notifier.to_socket(sockets[0], "signal", payload)
         else:
-            peer = next(iter(pair - {sender}))
-            sockets = self._sockets.get(peer)
-        await self._notifier.to_user(
-            peer,
-            "signal",
-            {"session_id": session_id, "from": sender, "type": kind, "data": data},
-            sockets=sockets,
-        )
+            await self._notifier.to_user(peer, "signal", payload, sockets=sockets)
 
-    async def _authorise(self, sender: str, session_id: str, kind: str) -> tuple[str, list[str]]:
+    async def _authorise(
+        self, sender: str, socket: str, session_id: str, kind: str
+    ) -> tuple[str, tuple[list[str], bool]]:
         seen = self._invalidations
-        found = await self._sessions.signal_peer(session_id, sender, kind)
+        found = await self._sessions.signal_peer(session_id, sender, kind, socket)
         if found is None:
             raise Forbidden("You are not in that live session.", code="not_in_session")
-        peer, sockets = found
+        reach = (found.sockets, found.held)
         if seen == self._invalidations:
-            self._pairs[session_id] = frozenset((sender, peer))
-            self._sockets[peer] = sockets
+            self._pairs[session_id] = frozenset((sender, found.peer))
+            self._reach[found.peer] = reach
+            self._held[sender] = socket
             if kind in MARKED:
                 self._marked.add((session_id, sender))
-        return peer, sockets
+        if found.others:
+            await self.moved(sender, session_id, socket)
+        return found.peer, reach
+
+    async def moved(self, user: str, session_id: str, socket: str) -> None:
+        """``socket`` now holds ``user``'s side of the call: every node (this one at once)
+        forgets where that side was heard, and the user's other sockets hear it moved."""
+        self.invalidate("sockets", user)
+        await self._notifier.invalidate("sockets", user)
+        await self._notifier.to_user(user, "session:moved", {"session_id": session_id}, skip=socket)
 
     @property
     def invalidations(self) -> int:
@@ -130,17 +152,19 @@ class SignalRelay:
         for uid in session.people:
             self._marked.add((session.id, uid))
             if uid in sockets:
-                self._sockets[uid] = sockets[uid]
+                self._reach[uid] = (sockets[uid], False)
 
     # -- invalidation (from the pub/sub channel, in order) -----------------------------------
 
     def invalidate(self, kind: str, key: str) -> None:
         """``("session", sid)`` when a session ended; ``("sockets", user)`` when the sockets of
-        someone in a call changed."""
+        someone in a call changed, or which of them holds the call."""
         self._invalidations += 1
         if kind == "session":
             for user in self._pairs.pop(key, frozenset()):
                 self._marked.discard((key, user))
-                self._sockets.pop(user, None)
+                self._reach.pop(user, None)
+                self._held.pop(user, None)
         elif kind == "sockets":
-            self._sockets.pop(key, None)
+            self._reach.pop(key, None)
+            self._held.pop(key, None)

@@ -84,6 +84,7 @@ class Scripts:
     connected: AsyncScript
     end_session: AsyncScript
     signal_peer: AsyncScript
+    session_take: AsyncScript
     rate: AsyncScript
     chat_send: AsyncScript
     notes_append: AsyncScript

@@ -10,7 +10,7 @@ import msgspec
 from redis.asyncio import Redis
 
 from server import keys
-from server.errors import Forbidden
+from server.errors import Conflict, Forbidden
 from server.scripts import Lua
 
 
@@ -72,6 +72,26 @@ class Closed:
     def sockets_of(self, user_id: str) -> list[str] | None:
         found = self.sockets.get(user_id)
         return found if isinstance(found, list) else None  # cjson writes [] as {}
+
+
+ELSEWHERE = (
+    "This call is open in another tab or window. Use it there, or move it to this one "
+    "(session:take)."
+)
+
+
+def elsewhere() -> Conflict:
+    return Conflict(ELSEWHERE, code="call_elsewhere")
+
+
+@dataclass(frozen=True)
+class SignalRoute:
+    """Where a signal goes, as ``signal_peer.lua`` answered for its sending socket."""
+
+    peer: str
+    sockets: list[str]  # "<node>|<sid>"
+    held: bool  # ``sockets`` is the one socket holding the peer's side, else all the peer's
+    others: int  # > 0: the sender just took the call here; its other sockets are told
 
 
 @dataclass(frozen=True)
@@ -202,10 +222,33 @@ class SessionStore:
         return Closed(Ended.from_reply(ended), self._from_hash(flat), msgspec.json.decode(sockets))
 
     async def signal_peer(
-        self, session_id: str, sender: str, kind: str
-    ) -> tuple[str, list[str]] | None:
-        """The other participant and their sockets ("<node>|<sid>"), if ``sender`` may signal."""
-        reply = await self._lua(self._scripts.signal_peer, session_id, sender, kind)
+        self, session_id: str, sender: str, kind: str, socket: str
+    ) -> SignalRoute | None:
+        """Where the other participant hears a signal from ``sender``'s ``socket``; None when
+        ``sender`` is not in this matched or live session. Raises ``call_elsewhere`` when
+        another open socket of ``sender`` holds the call."""
+        reply = await self._lua(self._scripts.signal_peer, session_id, sender, kind, socket)
         if not reply:
             return None
-        return str(reply[0]), [str(socket) for socket in reply[1:]]
+        if reply[0] == "elsewhere":
+            raise elsewhere()
+        _, peer, others, held, *sockets = reply
+        return SignalRoute(str(peer), [str(s) for s in sockets], held == 1, int(others))
+
+    async def take(self, session_id: str, user_id: str, socket: str, replaces: str = "") -> bool:
+        """Make ``socket`` the one holding ``user_id``'s side of the call (with ``replaces``,
+        only if the socket of that id or no open socket holds it). False when it held it
+        already."""
+        reply = await self._lua(self._scripts.session_take, session_id, user_id, socket, replaces)
+        if reply is None:
+            raise Forbidden("You are not in that live session.", code="not_in_session")
+        if reply[0] == "elsewhere":
+            raise elsewhere()
+        return bool(reply[0] == "moved")
+
+    async def holder(self, session_id: str, user_id: str) -> str | None:
+        """The open socket ("<node>|<sid>") holding ``user_id``'s side of the call, if any."""
+        held = await self._redis.hget(keys.session(session_id), f"holder:{user_id}")
+        if held and await self._redis.sismember(keys.sockets(user_id), held):
+            return str(held)
+        return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import socketio
@@ -34,17 +35,31 @@ from server.notes import Notes
 from server.notifier import user_room
 from server.presence import Presence
 from server.ratelimit import RateLimits
+from server.sio import RESERVED
 from server.wirejson import MALFORMED
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Any, str, Any], Awaitable[dict[str, Any] | None]]
-ROUTES: dict[str, tuple[type[Struct], Handler]] = {}
+# (namespace, user id, payload) or, for a route about the asking socket itself,
+# (namespace, user id, payload, socket id).
+Handler = Callable[..., Awaitable[dict[str, Any] | None]]
 
 
-def route(event: str, payload: type[Struct]) -> Callable[[Handler], Handler]:
+@dataclass(frozen=True)
+class Route:
+    payload: type[Struct]
+    handler: Handler
+    per_socket: bool  # the handler is also given the asking socket's id
+
+
+ROUTES: dict[str, Route] = {}
+
+
+def route(
+    event: str, payload: type[Struct], *, per_socket: bool = False
+) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
-        ROUTES[event] = (payload, handler)
+        ROUTES[event] = Route(payload, handler, per_socket)
         return handler
 
     return register
@@ -90,6 +105,8 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.clock = clock
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
+        # Only python-socketio itself calls these two: a client's event of either name arrives
+        # renamed to RESERVED (server/sio.py's WirePacket) and is refused in dispatch.
         if event == "connect":
             await self.on_connect(*args)
             metrics.SOCKETS.inc()
@@ -109,19 +126,28 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         if event == MALFORMED:
             reason = data if isinstance(data, str) else "not valid JSON"
             return _refused(InvalidPayload(f"The message could not be read: {reason}."))
+        if event == RESERVED:
+            name = data if isinstance(data, str) else "?"
+            return _refused(
+                MentorburstError(
+                    f"{name!r} is a name Socket.IO keeps for itself; a client cannot send it.",
+                    code="reserved_event",
+                )
+            )
         entry = ROUTES.get(event)
         if entry is None:
             return _refused(
                 MentorburstError(f"Unknown event {event[:64]!r}.", code="unknown_event")
             )
-        kind, handler = entry
         user_id = (await self.get_session(sid)).get("uid")
         logs.bind(user_id=user_id, session_id=_session_of(data))
         if user_id is None:
             return _refused(Unauthorized("Connect with a valid token first."))
         try:
             await self._spend(event, user_id)
-            result = await handler(self, user_id, p.parse(kind, data))
+            msg = p.parse(entry.payload, data)
+            socket = (sid,) if entry.per_socket else ()
+            result = await entry.handler(self, user_id, msg, *socket)
             return {"ok": True, **(result or {})}
         except MentorburstError as exc:
             return _refused(exc)
@@ -162,7 +188,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 await self.presence.disconnected(identity.user_id, sid)
                 raise socketio.exceptions.ConnectionRefusedError("unauthorized")
             catch_up = await self.events.resume(identity.user_id) + await self.dropin.resume(
-                identity.user_id
+                identity.user_id, self._socket(sid)
             )
         except REDIS_OUTAGE as exc:
             log.warning("connect refused: Redis unavailable (%s)", exc)
@@ -175,16 +201,16 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def catch_up_all(self, since_ms: int) -> None:
         """After this node could not hear pub/sub (Redis was away), re-send every local socket
         what it may have missed: its place, its burst, its call, and a call that ended since."""
-        by_user: dict[str, list[str]] = {}
         for sid, user_id in self.presence.local_sockets().items():
-            by_user.setdefault(user_id, []).append(sid)
-        for user_id, sids in by_user.items():
             catch_up = await self.events.resume(user_id) + await self.dropin.resume(
-                user_id, ended_since=since_ms
+                user_id, self._socket(sid), ended_since=since_ms
             )
-            for sid in sids:
-                for event, payload in catch_up:
-                    await self.emit(event, payload, to=sid)
+            for event, payload in catch_up:
+                await self.emit(event, payload, to=sid)
+
+    def _socket(self, sid: str) -> str:
+        """How presence and the call's holder name this socket: "<node>|<sid>"."""
+        return f"{self.presence.node_id}|{sid}"
 
     async def on_disconnect(self, sid: str) -> None:
         self.guard.forget(sid)
@@ -198,13 +224,14 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def clock_sync(self, user_id: str, msg: p.ClockSync) -> dict[str, Any]:
         return {"t0": msg.t0, "server_now": self.clock.now_ms()}
 
-    @route("auth:renew", p.AuthRenew)
-    async def auth_renew(self, user_id: str, msg: p.AuthRenew) -> dict[str, Any]:
-        """A renewed token keeps this user's sockets open past the old token's expiry."""
+    @route("auth:renew", p.AuthRenew, per_socket=True)
+    async def auth_renew(self, user_id: str, msg: p.AuthRenew, sid: str) -> dict[str, Any]:
+        """A renewed token keeps this socket (only: another socket of the account may have been
+        opened with a stolen token) open past its old token's expiry."""
         identity = await self.tokens.verify(msg.token)
         if identity.user_id != user_id:
             raise Unauthorized("That token belongs to someone else.")
-        self.guard.renew(identity)
+        self.guard.renew(sid, identity)
         return {"expires_at": identity.expires_at}
 
     @route("mentor:online", p.MentorOnline)
@@ -238,9 +265,17 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def connected(self, user_id: str, msg: p.SessionRef) -> None:
         await self.calls.connected(user_id, msg.session_id)
 
-    @route("signal", p.Signal)
-    async def signal(self, user_id: str, msg: p.Signal) -> None:
-        await self.calls.relay_signal(user_id, msg.session_id, msg.type, msg.data)
+    @route("signal", p.Signal, per_socket=True)
+    async def signal(self, user_id: str, msg: p.Signal, sid: str) -> None:
+        await self.calls.relay_signal(
+            user_id, self._socket(sid), msg.session_id, msg.type, msg.data
+        )
+
+    @route("session:take", p.SessionTake, per_socket=True)
+    async def take(self, user_id: str, msg: p.SessionTake, sid: str) -> None:
+        """Hold this person's side of the call on this socket: "Use here" in another tab, or
+        a page taking its call back after a reload or reconnect (``replaces``)."""
+        await self.calls.take(user_id, msg.session_id, self._socket(sid), msg.replaces or "")
 
     @route("session:leave", p.SessionRef)
     async def leave(self, user_id: str, msg: p.SessionRef) -> None:

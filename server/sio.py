@@ -3,6 +3,11 @@
 - :class:`WirePacket` decodes with :mod:`server.wirejson` and turns anything that is not an
   ``[event, payload]`` list into the ``MALFORMED`` event, so the dispatcher acknowledges it with
   ``invalid_payload`` under the packet's own ack id instead of python-socketio raising.
+- :class:`WirePacket` also renames an event a client sends under one of Socket.IO's reserved
+  names (``connect``, ``disconnect``, ...) to ``RESERVED``: python-socketio hands such an event to
+  the namespace as if it were its own connect or disconnect, so a client could make the server
+  forget an open socket, or switch the socket's user. The dispatcher refuses it with
+  ``reserved_event``; python-socketio's own connects and disconnects never come from a packet.
 - :class:`MentorburstServer` answers a packet that cannot be decoded at all (an ack id of more
   than 100 digits, an unknown packet type) with an ``error`` event rather than a traceback.
 - :class:`ResilientRedisManager` waits for a free pooled connection instead of failing under a
@@ -33,6 +38,12 @@ from server.room_index import IndexedRooms
 log = logging.getLogger(__name__)
 
 _EVENT_TYPES = (packet.EVENT, packet.BINARY_EVENT)
+# The names Socket.IO's client API keeps for itself (socket.io-client's RESERVED_EVENTS), and
+# what python-socketio calls a namespace's connect and disconnect handlers with.
+RESERVED_EVENTS = frozenset(
+    {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"}
+)
+RESERVED = "\x00reserved"  # the event a packet naming one of them becomes: [RESERVED, name]
 DELIVER_BATCH = 64  # users per turn of the event loop when delivering a to_users batch
 
 
@@ -43,10 +54,12 @@ class WirePacket(packet.Packet):  # type: ignore[misc]
 
     def decode(self, encoded_packet: str | bytes) -> int:
         attachments: int = super().decode(encoded_packet)
-        if self.packet_type in _EVENT_TYPES and not (
-            isinstance(self.data, list) and self.data and isinstance(self.data[0], str)
-        ):
+        if self.packet_type not in _EVENT_TYPES:
+            return attachments
+        if not (isinstance(self.data, list) and self.data and isinstance(self.data[0], str)):
             self.data = [wirejson.MALFORMED, "an event must be a list: [name, payload]"]
+        elif self.data[0] in RESERVED_EVENTS:
+            self.data = [RESERVED, self.data[0]]
         return attachments
 
 

@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 from playwright.async_api import Browser, Page, expect
+from redis.asyncio import Redis
 
+from server import keys
 from tests.accounts_helpers import api
 from tests.browser import launch, screenshot
 from tests.conftest import RunningServer, ServerFactory
@@ -54,6 +56,27 @@ async def test_the_web_client_renews_its_token_and_leaves_when_signed_out_elsewh
     await expect(page.locator("#whoami")).to_have_text("")
     assert await page.evaluate("localStorage.getItem('mentorburst.token')") is None
     await screenshot(page, "account-desktop-signed-out-elsewhere")
+
+
+async def test_every_open_tab_keeps_its_connection_when_one_tab_renews_the_token(
+    start_server: ServerFactory, browser: Browser, redis: Redis
+) -> None:
+    """A renewal moves on only the socket that sends it (a socket opened with a stolen token
+    must not ride on it), so each tab renews its own when another tab renewed the shared
+    token."""
+    server = await start_server(token_ttl_seconds=4)
+    page = await guest_page(browser, server)
+    other = await page.context.new_page()  # the same login, another tab
+    await other.goto(server.services.config.origin)
+    await expect(other.locator("#whoami")).to_have_text("Signed in as Ada")
+    user = str(await page.evaluate("JSON.parse(localStorage.getItem('mentorburst.user')).id"))
+    sockets = await redis.smembers(keys.sockets(user))
+    assert len(sockets) == 2
+    await asyncio.sleep(5)  # past the first token's expiry: one tab renewed it at half-life
+    assert await redis.smembers(keys.sockets(user)) == sockets  # neither socket was closed
+    for tab in (page, other):
+        await expect(tab.locator("#whoami")).to_have_text("Signed in as Ada")
+        await expect(tab.locator("#notice")).to_be_hidden()
 
 
 @pytest.mark.parametrize("width", [1280, 390])

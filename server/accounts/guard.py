@@ -2,7 +2,7 @@
 by its node; a revocation closes every socket of the user on every node.
 
 Expiry needs no Redis: each node keeps its own sockets' expiry times in a heap and checks it every
-second. ``auth:renew`` (a fresh token sent over the socket) moves a user's sockets' expiry on.
+second. ``auth:renew`` (a fresh token sent over a socket) moves that socket's expiry on.
 Revocation goes through python-socketio's Redis manager, which reaches sockets on other nodes.
 """
 
@@ -58,13 +58,15 @@ class SocketGuard(Worker):
         self._watch(sid, identity.expires_at)
         return True
 
-    def renew(self, identity: Identity) -> None:
-        """A fresh token for this user arrived: its sockets here live until that one expires,
-        and a sign-out of that token closes them."""
-        for sid in self._users.get(identity.user_id, ()):
-            if self._expires.get(sid, 0) < identity.expires_at:
-                self._watch(sid, identity.expires_at)
-                self._identity[sid] = identity
+    def renew(self, sid: str, identity: Identity) -> None:
+        """A fresh token arrived on this socket: it lives until that one expires, and a sign-out
+        of that token closes it. Only this socket: another socket of the same account may have
+        been opened with a stolen copy of the old token, and must still close with it."""
+        if self._owner.get(sid) != identity.user_id:
+            return  # closed meanwhile
+        if self._expires.get(sid, 0) < identity.expires_at:
+            self._watch(sid, identity.expires_at)
+        self._identity[sid] = identity
 
     def forget(self, sid: str) -> None:
         self._expires.pop(sid, None)

@@ -422,6 +422,15 @@ local function alive_sockets(user, self_node)
   return count
 end
 
+-- One socket of each person holds their side of a call (a second tab does not join it): the
+-- session's field 'holder:<user>' names it ("<node>|<sid>"). A holder whose socket closed holds
+-- nothing, so a reloaded page (a new socket) takes its call back with its first signal.
+local function holder_of(sid, user)
+  local held = redis.call('HGET', k_session(sid), 'holder:' .. user)
+  if held and redis.call('SISMEMBER', k_sockets(user), held) == 1 then return held end
+  return nil
+end
+
 -- The user's last socket is gone: the grace starts now. When it went is kept (the first time,
 -- if several sweeps agree) so a return within the grace can credit a live call the time lost.
 local function start_grace_if_gone(user, self_node)

@@ -3,6 +3,8 @@
 The mentee offers, the mentor answers. aiortc gathers its candidates before the description is
 set, so ours travel inside the SDP; candidates the other side trickles (browsers do) are added
 as they arrive. ICE servers are exactly those the server handed out: never a public default.
+An offer from a new connection of the other side (it moved the call to another tab, or its page
+reloaded: a new DTLS fingerprint) is answered from a new connection of ours, with the same media.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 from typing import Any
 
@@ -23,10 +26,34 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc.sdp import candidate_from_sdp
+from av.frame import Frame
+from av.packet import Packet
 
 from server.peer.client import MentorburstClient
 
 log = logging.getLogger(__name__)
+
+_FINGERPRINT = re.compile(r"a=fingerprint:\S+ (\S+)")
+
+
+def fingerprint(sdp: str) -> str | None:
+    """The DTLS certificate fingerprint a description offers: a new one means a new connection."""
+    found = _FINGERPRINT.search(sdp or "")
+    return found.group(1) if found else None
+
+
+class LentTrack(MediaStreamTrack):
+    """One connection's handle on a track of the call. aiortc stops a sender's track when its
+    connection closes; a call that starts over on a new connection sends the same media, so
+    each connection gets a handle of its own and stops only that."""
+
+    def __init__(self, track: MediaStreamTrack) -> None:
+        super().__init__()
+        self.kind = track.kind
+        self._track = track
+
+    async def recv(self) -> Frame | Packet[Any]:
+        return await self._track.recv()
 
 
 def rtc_configuration(
@@ -55,9 +82,10 @@ class CallPeer:
         self.client = client
         self.session_id: str = matched["session_id"]
         self.offerer: bool = matched["offerer"]
-        self.pc = RTCPeerConnection(
-            rtc_configuration(matched.get("ice_servers") or [], relay_only=relay_only)
+        self._configuration = rtc_configuration(
+            matched.get("ice_servers") or [], relay_only=relay_only
         )
+        self._tracks = tracks
         self.remote_tracks: asyncio.Queue[MediaStreamTrack] = asyncio.Queue()
         self.connected = asyncio.Event()
         self.failed = asyncio.Event()
@@ -65,10 +93,15 @@ class CallPeer:
         self._closed = False
         # time.perf_counter() when negotiation reached each step, for call-setup benchmarks.
         self.marks: dict[str, float] = {}
-        for track in tracks:
-            self.pc.addTrack(track)
-        self.pc.on("track", self.remote_tracks.put_nowait)
-        self.pc.on("connectionstatechange", self._state_changed)
+        self.pc = self._connection()
+
+    def _connection(self) -> RTCPeerConnection:
+        pc = RTCPeerConnection(self._configuration)
+        for track in self._tracks:
+            pc.addTrack(LentTrack(track))
+        pc.on("track", self.remote_tracks.put_nowait)
+        pc.on("connectionstatechange", self._state_changed)
+        return pc
 
     async def _state_changed(self) -> None:
         state = self.pc.connectionState
@@ -111,6 +144,14 @@ class CallPeer:
                 log.exception("%s: bad %s from peer", mine, message["type"])
 
     async def _handle(self, kind: str, data: dict[str, Any]) -> None:
+        remote = self.pc.remoteDescription
+        if kind == "offer" and remote and fingerprint(remote.sdp) != fingerprint(data["sdp"]):
+            # The other side offers from a new connection: start over with it, same media.
+            log.info(
+                "%s: the peer reconnected from a new connection; renegotiating", self.session_id
+            )
+            old, self.pc = self.pc, self._connection()
+            await old.close()
         if kind in ("offer", "answer"):
             await self.pc.setRemoteDescription(
                 RTCSessionDescription(sdp=data["sdp"], type=data["type"])
@@ -129,7 +170,8 @@ class CallPeer:
             await self.pc.addIceCandidate(candidate)
 
     async def close(self) -> None:
-        """Idempotent: stop following signals and close the peer connection."""
+        """Idempotent: stop following signals, close the peer connection and stop the media
+        (as closing a connection that sent the tracks themselves would)."""
         if self._closed:
             return
         self._closed = True
@@ -138,6 +180,8 @@ class CallPeer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._signals
         await self.pc.close()
+        for track in self._tracks:
+            track.stop()
 
 
 async def precall_check(

@@ -2,12 +2,18 @@
 // the question (or an event round's intros and prompt), chat and notes, and hanging up (asked
 // once). A mentor reads the question first (offer.js); its camera and microphone start only when
 // it takes the call.
+//
+// One tab holds the call (docs/protocol.md): the first of a person's tabs to signal, or the last
+// to press "Use here" (session:take). Another tab shows "This call is open in another tab", with
+// its camera off, until the person moves the call there. A tab remembers (sessionStorage: per
+// tab, kept across reloads) the call it holds and the socket it held it with, so after a reload
+// or a reconnect it takes the call back from its own old socket, never from another tab.
 import { chimeOn, setChime } from "./alerts.js";
 import { login } from "./api.js";
 import { showCallContext } from "./call-context.js";
 import { catchUp, openChat, setUnread } from "./chat.js";
 import { Countdown, chime } from "./countdown.js";
-import { $, show } from "./dom.js";
+import { $, currentView, formatDuration, notice, show } from "./dom.js";
 import { offerMoreTime, onEndMoved, resetExtend } from "./extend.js";
 import { closeNotes, openNotes, resyncNotes } from "./notes.js";
 import { cancelOffer, needsTaking, offer } from "./offer.js";
@@ -26,10 +32,12 @@ const STATE_LABEL = {
 };
 
 const SETTLE_MS = 1000;
+const HELD_KEY = "mentorburst.held";
 
 let statsTimer = null;
 let warningTimer = null;
 let settleTimer = null;
+let elsewhereTimer = null;
 
 export function wireCall(app) {
   app.countdown = new Countdown({
@@ -46,6 +54,7 @@ export function wireCall(app) {
   for (const tab of document.querySelectorAll("#view-call [role=tab]")) {
     tab.addEventListener("click", () => selectTab(tab.id));
   }
+  $("#elsewhere-take").addEventListener("click", () => useHere(app));
   const chimeBox = $("#chime-toggle");
   chimeBox.checked = chimeOn();
   chimeBox.addEventListener("change", () => setChime(chimeBox.checked));
@@ -87,6 +96,16 @@ function startMedia(app) {
 }
 
 export function enterCall(app, matched) {
+  if (matched.resumed && app.elsewhere === matched.session_id) {
+    app.matched = { ...app.matched, ...matched }; // still elsewhere until "Use here"
+    return;
+  }
+  if (matched.resumed && matched.held_elsewhere) {
+    const mine = heldBefore(matched.session_id);
+    if (mine) takeBack(app, matched, mine);
+    else showElsewhere(app, matched);
+    return;
+  }
   const running = app.call && app.matched && app.matched.session_id === matched.session_id;
   if (running && matched.resumed) {
     app.matched = { ...app.matched, ...matched }; // the socket came back; the call kept going
@@ -110,7 +129,7 @@ export function enterCall(app, matched) {
   app.countdown.reset();
   resetExtend(matched, me);
   selectTab("tab-chat");
-  const reading = needsTaking(app, matched);
+  const reading = !matched.taken && needsTaking(app, matched);
   const taken = reading ? offer(app, matched) : Promise.resolve();
   if (!reading) show("call");
   taken.then(() => { if (app.matched === matched) show("call"); });
@@ -135,8 +154,14 @@ export function enterCall(app, matched) {
 function newConnection(app, matched, mediaReady, warm = null) {
   const sessionId = matched.session_id;
   let reported = false;
+  let connection = null;
   const wiring = {
-    send: (type, data) => app.signaling.request("signal", { session_id: sessionId, type, data }).catch(() => {}),
+    send: (type, data) => app.signaling.request("signal", { session_id: sessionId, type, data })
+      .then(() => rememberHeld(app, sessionId))
+      .catch((failure) => {
+        // Another tab of ours holds the call (it spoke first, or took it): step aside.
+        if (failure.code === "call_elsewhere" && app.call === connection) showElsewhere(app, app.matched);
+      }),
     onTrack: (event, pc) => showTrack(pc, event),
     onState: (state) => {
       $("#call-state").textContent = STATE_LABEL[state] || state;
@@ -148,16 +173,140 @@ function newConnection(app, matched, mediaReady, warm = null) {
     },
   };
   if (warm) {
+    connection = warm;
     warm.attach(wiring);
     return warm;
   }
-  return new CallConnection({
+  connection = new CallConnection({
     ...wiring,
     polite: matched.role === "mentor",
     iceServers: matched.ice_servers,
     stream: app.media.stream,
     streamReady: mediaReady,
   });
+  return connection;
+}
+
+// -- one tab holds the call -----------------------------------------------------------------
+
+// What this page holds: {session_id, socket}. A duplicated tab starts with a copy of the
+// original's sessionStorage, so a page reads what was kept there only when it is a reload of
+// this very tab; otherwise it would take the call from the tab it was copied from.
+let held = reloaded() ? stored() : null;
+
+function reloaded() {
+  const [navigation] = performance.getEntriesByType("navigation");
+  return Boolean(navigation) && navigation.type === "reload";
+}
+
+function stored() {
+  try {
+    return JSON.parse(sessionStorage.getItem(HELD_KEY) || "null");
+  } catch {
+    return null;
+  }
+}
+
+function rememberHeld(app, sessionId) {
+  const socket = app.signaling && app.signaling.id;
+  if (!socket || (held && held.session_id === sessionId && held.socket === socket)) return;
+  held = { session_id: sessionId, socket };
+  sessionStorage.setItem(HELD_KEY, JSON.stringify(held));
+}
+
+/** The socket id this tab held the call with, if it held this call. */
+function heldBefore(sessionId) {
+  return held && held.session_id === sessionId ? held.socket : null;
+}
+
+/** A reload or reconnect of the tab that held the call: take it back from our own old socket
+ * (the server may not have seen it close yet). Refused when another tab holds it meanwhile. */
+async function takeBack(app, matched, previous) {
+  app.matched = matched; // so the countdown that follows the catch-up is kept
+  try {
+    await app.signaling.request("session:take", { session_id: matched.session_id, replaces: previous });
+  } catch (failure) {
+    if (failure.code === "call_elsewhere") showElsewhere(app, matched);
+    else if (failure.code !== "not_in_session") notice(failure.message, { error: true });
+    return;
+  }
+  if (app.matched !== matched) return; // ended meanwhile
+  rememberHeld(app, matched.session_id);
+  enterHere(app, { ...matched, held_elsewhere: false });
+}
+
+/** Enter (or keep) the call in this tab, keeping a countdown that already started. */
+function enterHere(app, matched) {
+  const started = app.started && app.started.session_id === matched.session_id ? app.started : null;
+  enterCall(app, matched);
+  if (started && !app.started) callStarted(app, started);
+}
+
+/** Another tab holds this call: close our connection, turn the camera off, and say so. */
+function showElsewhere(app, matched) {
+  if (!matched) return;
+  const already = app.elsewhere === matched.session_id;
+  const started = app.started && app.started.session_id === matched.session_id ? app.started : null;
+  leaveCall(app);
+  app.matched = matched;
+  app.started = started;
+  app.elsewhere = matched.session_id;
+  app.media.release();
+  $("#elsewhere-peer").textContent = `You're in a call with ${matched.peer.name} in another tab or window.`;
+  $("#elsewhere-question").textContent = matched.question;
+  $("#elsewhere-error").textContent = "";
+  clearInterval(elsewhereTimer);
+  renderTimeLeft(app);
+  elsewhereTimer = setInterval(() => renderTimeLeft(app), 1000);
+  if (!already || currentView() !== "elsewhere") show("elsewhere");
+}
+
+function renderTimeLeft(app) {
+  if (!app.elsewhere || !app.signaling) return;
+  const started = app.started;
+  const left = started ? Math.max(0, (started.ends_at - app.signaling.now()) / 1000) : null;
+  $("#elsewhere-left").textContent = left === null ? "" : `${formatDuration(left)} left`;
+}
+
+/** The server says another tab of ours now holds the call. */
+export function callMoved(app, moved) {
+  if (!app.matched || moved.session_id !== app.matched.session_id) return;
+  if (heldBefore(moved.session_id)) forgetHeldCall();
+  showElsewhere(app, app.matched);
+}
+
+/** "Use here": the call moves to this tab. The partner's connection rebuilds when our fresh
+ * offer arrives (onSignal), as after a reload: a moment of reconnecting, not a new match. */
+async function useHere(app) {
+  const matched = app.matched;
+  if (!matched || app.elsewhere !== matched.session_id) return;
+  const button = $("#elsewhere-take");
+  button.disabled = true;
+  $("#elsewhere-error").textContent = "";
+  try {
+    await app.signaling.request("session:take", { session_id: matched.session_id });
+  } catch (failure) {
+    $("#elsewhere-error").textContent = failure.message;
+    return;
+  } finally {
+    button.disabled = false;
+  }
+  if (app.matched !== matched) return;
+  rememberHeld(app, matched.session_id);
+  closeElsewhere(app);
+  enterHere(app, { ...matched, resumed: true, held_elsewhere: false, taken: true });
+}
+
+/** Leave the "open in another tab" notice (the call moved here, or ended). */
+export function closeElsewhere(app) {
+  clearInterval(elsewhereTimer);
+  app.elsewhere = null;
+}
+
+/** The call is over: this tab holds nothing any more. */
+export function forgetHeldCall() {
+  held = null;
+  sessionStorage.removeItem(HELD_KEY);
 }
 
 /** Camera off sends no picture (the partner sees a placeholder with our name); on sends it again. */
@@ -214,7 +363,7 @@ export function callStarted(app, started) {
 }
 
 export function callWarning(app, warning) {
-  if (!app.matched || warning.session_id !== app.matched.session_id) return;
+  if (!app.matched || warning.session_id !== app.matched.session_id || app.elsewhere) return;
   const seconds = warning.remaining_s;
   const text = seconds >= 60
     ? `${Math.round(seconds / 60)} minute${seconds >= 120 ? "s" : ""} left`

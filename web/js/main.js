@@ -2,7 +2,9 @@
 import { openAccount, wireAccount } from "./account.js";
 import { alertPerson } from "./alerts.js";
 import { ApiError, api, login, retrying } from "./api.js";
-import { callStarted, callWarning, enterCall, leaveCall, onSignal, wireCall } from "./call.js";
+import {
+  callMoved, callStarted, callWarning, closeElsewhere, enterCall, forgetHeldCall, leaveCall, onSignal, wireCall,
+} from "./call.js";
 import { catchUp, onChatMessage, wireChat } from "./chat.js";
 import { openDirectory, wireDirectory } from "./directory.js";
 import { $, currentView, notice, show } from "./dom.js";
@@ -39,6 +41,7 @@ const app = {
   matched: null,
   started: null,
   call: null,
+  elsewhere: null, // the session id of a call another tab of ours holds (call.js)
   countdown: null,
   rating: null,
   notice,
@@ -120,6 +123,7 @@ function wireServerEvents() {
   s.on("notes:update", (message) => onNotesUpdate(message));
   s.on("session:extend_requested", (request) => onExtendRequested(request));
   s.on("signal", (message) => onSignal(app, message));
+  s.on("session:moved", (moved) => callMoved(app, moved));
   s.on("session:started", (started) => callStarted(app, started));
   s.on("session:warning", (warning) => callWarning(app, warning));
   s.on("session:ended", (ended) => sessionEnded(ended));
@@ -140,6 +144,8 @@ function sessionEnded(ended) {
   if (!matched || ended.session_id !== matched.session_id) return;
   const wasLive = app.started !== null;
   leaveCall(app);
+  closeElsewhere(app);
+  forgetHeldCall();
   app.matched = null;
   if (matched.event_id) {
     if (ended.reason === "left" && app.event && app.event.state === "round") {
@@ -228,6 +234,7 @@ function signedOut(message, { error = true, ms = 8000 } = {}) {
   $("#login-name").value = "";
   app.me = null;
   coolDown(app);
+  closeElsewhere(app);
   app.signaling?.close();
   app.signaling = null;
   scheduleRenewal(app);

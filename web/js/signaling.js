@@ -31,6 +31,9 @@ export class Signaling {
 
   on(event, handler) { this.socket.on(event, handler); }
 
+  /** This connection's socket id (a new one after every reconnect). */
+  get id() { return this.socket.id; }
+
   /** Emit and wait for the ack; an {ok: false} ack throws ProtocolError. */
   async request(event, payload = {}, timeoutMs = 8000) {
     let ack;
