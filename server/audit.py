@@ -1,16 +1,17 @@
 """The invariants our promises rest on, checked against what Redis holds now.
 
 Read-only: :meth:`Auditor.audit` lists violations, each named after the repair in
-``server/lua/repair.lua`` that mends it. The judging is in ``server/lua/judges.lua``: each
-entity is read and judged in one atomic step, so a state the normal flow passes through between
-two reads is never reported, and a repair re-runs the same judge before it acts. A crash, a lost second of AOF or a bug can leave any of
+``server/lua/repair.lua`` that mends it. A crash, a lost second of AOF or a bug can leave any of
 these behind; the reconciler (``server/reconciler.py``) and ``mentorburst doctor`` run this.
+The judging is in ``server/lua/judges.lua``: each entity is read and judged in one atomic step,
+so a state between two reads is never reported, and a repair re-runs the same judge first.
 
 - nobody is in a matched or live session that is not theirs (``orphan_session``), and
   ``live:<user>`` always points at a matched or live session (``stale_live``);
 - a live session has its end deadline, a matched one its connect deadline;
 - a busy mentor is in a session; an idle one waits in every idle pool of its skills; one in
-  cooldown has the deadline that wakes it; any mentor online has the deadline ending its burst;
+  cooldown has the deadline that wakes it; any mentor online has the deadline ending its burst
+  (unless, its burst over, it is finishing a call);
 - a waiting mentee is in no session and in its queue, and every queue entry has its ticket;
 - a node that stopped heartbeating has been swept; an event running has its round/break deadline;
   nobody stays in an event that ended.
