@@ -46,28 +46,15 @@ class Violation:
         return f"{self.kind:22} {self.subject:28} {self.detail}"
 
 
-@dataclass
-class _Found:
-    """The ids of what Redis holds now, family by family, from one pass over the keyspace."""
-
-    live: list[str]
-    mentors: list[str]
-    mentees: list[str]
-    queues: list[str]
-    nodes: list[str]
-    events: list[str]
-    user_events: list[str]
-
-
-# key family -> the _Found list its ids go to (an event's own keys have more after its id)
+# key family -> what its ids are judged as (a queue's entries are judged one by one, as "queued")
 _FAMILIES = {
     "live:": "live",
-    "mentor:": "mentors",
-    "mentee:": "mentees",
-    "queue:": "queues",
-    "node-users:": "nodes",
-    "event:": "events",
-    "user-event:": "user_events",
+    "mentor:": "mentor",
+    "mentee:": "mentee",
+    "queue:": "queue",
+    "node-users:": "node",
+    "event:": "event",
+    "user-event:": "user_event",
 }
 
 
@@ -82,29 +69,27 @@ class Auditor:
 
     async def audit(self) -> list[Violation]:
         found = await self._scan()
-        pointers = await self._pointers(found.live)
-        sessions = sorted(set(await self._redis.smembers(keys.ACTIVE)) | set(pointers))
+        pointers = await self._pointers(found["live"])
+        sessions = sorted(set(await self._redis.smembers(keys.ACTIVE)) | pointers)
         out: list[Violation] = []
         out += await self._judge("session", sessions)
-        out += await self._judge("live", found.live)
-        out += await self._judge("mentor", found.mentors)
-        out += await self._judge("mentee", found.mentees)
-        out += await self._judge("queued", [e async for e in self._queue_entries(found.queues)])
-        out += await self._judge("node", found.nodes)
-        out += await self._judge("event", found.events)
-        out += await self._judge("user_event", found.user_events)
+        for family in ("live", "mentor", "mentee"):
+            out += await self._judge(family, found[family])
+        out += await self._judge("queued", [e async for e in self._queue_entries(found["queue"])])
+        for family in ("node", "event", "user_event"):
+            out += await self._judge(family, found[family])
         return out
 
-    async def _scan(self) -> _Found:
-        """One pass over the keyspace (not one per family)."""
-        found = _Found([], [], [], [], [], [], [])
+    async def _scan(self) -> dict[str, list[str]]:
+        """The ids of each family, from one pass over the keyspace (not one per family)."""
+        found: dict[str, list[str]] = {family: [] for family in _FAMILIES.values()}
         async for key in self._redis.scan_iter(match=f"{keys.PREFIX}*", count=1000):
             rest = key[len(keys.PREFIX) :]
-            for family, into in _FAMILIES.items():
-                if rest.startswith(family):
-                    subject = rest[len(family) :]
-                    if family != "event:" or ":" not in subject:
-                        getattr(found, into).append(subject)
+            for prefix, family in _FAMILIES.items():
+                if rest.startswith(prefix):
+                    subject = rest[len(prefix) :]
+                    if family != "event" or ":" not in subject:  # an event's people, rounds...
+                        found[family].append(subject)
                     break
         return found
 
