@@ -34,6 +34,7 @@ from bench.harness import (
     server_process,
     skills_file,
 )
+from bench.invariants import RECONCILE, AuditWatch, Tally
 from bench.plots import Plot
 from bench.wire import WireClient, bounded, http_session, must, signed_in, spawn
 from server import keys
@@ -341,7 +342,7 @@ async def nodes(count: int, redis_url: str, catalog: str) -> Any:
         urls = []
         for _ in range(count):
             node = await stack.enter_async_context(
-                server_process("--skills-file", catalog, redis_url=redis_url)
+                server_process("--skills-file", catalog, *RECONCILE, redis_url=redis_url)
             )
             urls.append(node.url)
         yield urls
@@ -354,8 +355,9 @@ async def run(quick: bool = False, out: str | None = None) -> list[str]:
         catalog, slugs = skills_file(scratch, scale.skills)
         async with bench_redis() as redis_url:
             raw = await run_raw_scripts(redis_url, scale, slugs)
-            async with nodes(1, redis_url, catalog) as urls:
+            async with nodes(1, redis_url, catalog) as urls, AuditWatch(redis_url) as watch:
                 throughput, by_rate = await run_end_to_end(urls, scale, slugs, redis_url)
+                audit = await watch.final(urls)
             booked = await double_booked(redis_url)
             await flush(redis_url)
     label = f"{scale.mentees} mentees over {scale.skills} skills, {scale.mentors} mentors"
@@ -364,10 +366,10 @@ async def run(quick: bool = False, out: str | None = None) -> list[str]:
             "match_throughput",
             throughput,
             "matches/s",
-            f"{label}; double-booked users: {booked}",
+            f"{label}; double-booked users: {booked}; {audit.note(watch.every)}",
             baseline=raw,
             baseline_label="raw Lua (mentor_ready + end_session) via redis-py",
-            target=">= 0.15x raw",
+            target=">= 0.15x raw; 0 violations, 0 repairs",
         )
     )
     for offered, (latencies, achieved) in by_rate.items():
@@ -405,12 +407,14 @@ async def run_two_nodes(quick: bool = False, out: str | None = None) -> list[str
     scale = Scale(**{**scale.__dict__, "rates": ()})
     per_nodes: dict[int, list[float]] = {}
     booked: dict[int, int] = {}
+    audits: dict[int, Tally] = {}
     with tempfile.TemporaryDirectory(prefix="mb-two-") as scratch:
         catalog, slugs = skills_file(scratch, scale.skills)
         async with bench_redis() as redis_url:
             for count in (1, 2):
-                async with nodes(count, redis_url, catalog) as urls:
+                async with nodes(count, redis_url, catalog) as urls, AuditWatch(redis_url) as watch:
                     per_nodes[count], _ = await run_end_to_end(urls, scale, slugs, redis_url)
+                    audits[count] = await watch.final(urls)
                 booked[count] = await double_booked(redis_url)
                 await flush(redis_url)
     return [
@@ -418,9 +422,10 @@ async def run_two_nodes(quick: bool = False, out: str | None = None) -> list[str
             "two_nodes_throughput",
             per_nodes[2],
             "matches/s",
-            f"double-booked users: {booked[2]} (one node: {booked[1]})",
+            f"double-booked users: {booked[2]} (one node: {booked[1]}); two nodes: "
+            f"{audits[2].note(watch.every)}; one node: {audits[1].note(watch.every)}",
             baseline=per_nodes[1],
             baseline_label="one node",
-            target="0 double-booked",
+            target="0 double-booked; 0 violations, 0 repairs",
         )
     ]

@@ -225,20 +225,28 @@ class QueueBroadcaster(Worker):
     async def _mark_declined(
         self, bursts: dict[str, dict[str, str]], payloads: dict[str, dict[str, Any]]
     ) -> None:
-        """Flag the waiting questions a mentor declined in this burst (it is not offered them
-        again), so its list says why they wait; then drop the mentee ids."""
+        """Flag the waiting questions a mentor passed on in this burst, so its list says why they
+        wait: ``declined`` that question (by ticket: a new question from the same person is not
+        flagged), ``connect_failed`` with the person asking. Then drop the ids."""
         asked = [m for m, p in payloads.items() if p["questions"]]
         async with self._redis.pipeline(transaction=False) as pipe:
             for m in asked:
-                ids = [q["mentee"] for q in payloads[m]["questions"]]
-                pipe.smismember(keys.declined(m, bursts[m].get("burst", "")), ids)
+                burst = bursts[m].get("burst", "")
+                questions = payloads[m]["questions"]
+                pipe.smismember(keys.declined(m, burst), [q["ticket"] or "" for q in questions])
+                pipe.smismember(keys.unreachable(m, burst), [q["mentee"] for q in questions])
             found = await pipe.execute() if asked else []
-        for m, flags in zip(asked, found, strict=True):
-            for question, declined in zip(payloads[m]["questions"], flags, strict=True):
+        for i, m in enumerate(asked):
+            flags = zip(found[2 * i], found[2 * i + 1], strict=True)
+            for question, (declined, unreachable) in zip(
+                payloads[m]["questions"], flags, strict=True
+            ):
                 question["declined"] = bool(declined)
+                question["connect_failed"] = bool(unreachable)
         for payload in payloads.values():
             payload["questions"] = [
-                {k: v for k, v in q.items() if k != "mentee"} for q in payload["questions"]
+                {k: v for k, v in q.items() if k not in ("mentee", "ticket")}
+                for q in payload["questions"]
             ]
 
     def _mentor_payload(

@@ -70,7 +70,8 @@ async def doctor(
     async with _redis_url(redis_url, data_dir) as url, running_redis(url, data_dir) as redis:
         clock = ClusterClock()
         await clock.sync(redis)
-        auditor = Auditor(redis, clock)
+        lua = Lua(redis, clock, await redis.get(SETTINGS_KEY))
+        auditor = Auditor(redis, lua)
         found: list[Violation] = await auditor.audit()
         if history:
             found += await auditor.overlaps()
@@ -78,7 +79,6 @@ async def doctor(
         for violation in found:
             say(f"  {violation}")
         if fix and found:
-            lua = Lua(redis, clock, await redis.get(SETTINGS_KEY))
             mended = [v for v in found if await repair(lua, v)]
             say(f"repaired {len(mended)} of {len(found)}")
         return 1 if found else 0

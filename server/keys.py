@@ -39,8 +39,15 @@ def online(skill: str) -> str:
 
 
 def declined(mentor_uid: str, burst: str) -> str:
-    """SET of mentee ids a mentor must not be offered again in this burst."""
+    """SET of ticket ids (questions) a mentor declined in this burst: never offered it again in
+    it. A new question from the same person is a new ticket."""
     return f"{PREFIX}declined:{mentor_uid}:{burst}"
+
+
+def unreachable(mentor_uid: str, burst: str) -> str:
+    """SET of mentee ids a mentor failed to connect with in this burst (both showed, media never
+    flowed): that pair is not matched again in it, whatever the question."""
+    return f"{PREFIX}unreachable:{mentor_uid}:{burst}"
 
 
 def blocked(uid: str) -> str:

@@ -99,6 +99,17 @@ RECONCILER_REPAIRS = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+RECONCILER_PASSES = Counter(
+    "mentorburst_reconciler_passes",
+    "Audit and repair passes this node's reconciler made (one node at a time holds the lock).",
+    registry=REGISTRY,
+)
+AUDIT_VIOLATIONS = Counter(
+    "mentorburst_audit_violations",
+    "Violations the reconciler's audits found, by kind (each then repaired, or gone already).",
+    ["kind"],
+    registry=REGISTRY,
+)
 RATE_LIMITED = Counter(
     "mentorburst_rate_limited",
     "Requests refused with rate_limited, by action.",

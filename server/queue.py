@@ -281,8 +281,8 @@ class SkillQueue:
 
     async def questions(self, skills: list[str], limit: int) -> dict[str, list[dict[str, Any]]]:
         """skill -> its first ``limit`` waiting questions as ``{"skill", "question", "since",
-        "mentee"}``; callers show mentors all but ``mentee`` (no names, no ids). For a personal
-        request queue, ``skill`` is the skill the request is about."""
+        "mentee", "ticket"}``; callers show mentors all but ``mentee`` and ``ticket`` (no names,
+        no ids). For a personal request queue, ``skill`` is the skill the request is about."""
         async with self._redis.pipeline(transaction=False) as pipe:
             for skill in skills:
                 pipe.zrange(keys.queue(skill), 0, limit - 1)
@@ -290,7 +290,7 @@ class SkillQueue:
         async with self._redis.pipeline(transaction=False) as pipe:
             for members in heads:
                 for member in members:
-                    pipe.hmget(keys.mentee(member), "question", "joined_at", "topic")
+                    pipe.hmget(keys.mentee(member), "question", "joined_at", "topic", "ticket_id")
             tickets = iter(await pipe.execute())
         out: dict[str, list[dict[str, Any]]] = {}
         for skill, members in zip(skills, heads, strict=True):
@@ -301,8 +301,9 @@ class SkillQueue:
                     "question": question,
                     "since": int(joined_at),
                     "mentee": member,
+                    "ticket": ticket,
                 }
-                for member, (question, joined_at, topic) in zip(members, found, strict=True)
+                for member, (question, joined_at, topic, ticket) in zip(members, found, strict=True)
                 if question is not None and joined_at
             ]
         return out

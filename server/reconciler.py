@@ -1,7 +1,9 @@
 """Self-healing: one node at a time audits the invariants and repairs what it finds.
 
-Each repair is a branch of ``server/lua/repair.lua`` that re-checks its violation before acting,
-so a repair racing the normal flow changes nothing. Every repair is logged and counted.
+Each repair is a branch of ``server/lua/repair.lua`` that re-runs the audit's own judge of its
+subject (``server/lua/judges.lua``) in the same step and acts only while it still finds the
+violation, so a repair racing the normal flow changes nothing. Every pass, violation found and
+repair is counted; every repair is logged.
 """
 
 from __future__ import annotations
@@ -57,7 +59,10 @@ class Reconciler(Worker):
         if not await self._redis.set(LOCK, self._node_id, nx=True, px=lock_ms):
             return []
         repaired = []
-        for violation in await self._auditor.audit():
+        found = await self._auditor.audit()
+        metrics.RECONCILER_PASSES.inc()
+        for violation in found:
+            metrics.AUDIT_VIOLATIONS.labels(violation.kind).inc()
             if await repair(self._lua, violation):
                 log.warning("reconciler repaired %s", violation)
                 self.repairs[violation.kind] += 1

@@ -1,9 +1,9 @@
 """The Lua scripts in ``server/lua``, registered once at start-up.
 
-Every script but the two standalone timer ones gets ``lib.lua`` prepended and the same first
-three arguments: the key prefix, the cluster's now (so every node stamps state and deadlines
-from one clock), and the settings the scripts share (durations, warning marks), encoded once.
-A script's own arguments follow.
+Every script but the two standalone timer ones gets ``lib.lua`` prepended (the audit and the
+repairs also ``judges.lua``) and the same first three arguments: the key prefix, the cluster's
+now (so every node stamps state and deadlines from one clock), and the settings the scripts
+share (durations, warning marks), encoded once. A script's own arguments follow.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from server.clock import Clock
 from server.config import Config
 
 _STANDALONE = {"claim_timers", "complete_timer"}
+# Scripts that share more than lib.lua: the invariants' judges serve the audit and its repairs.
+_PRELUDES = {"audit": ("judges",), "repair": ("judges",)}
 
 # A deadline's "settle" follow-up (notifications, matching the freed people) runs inline right
 # after the state change; this is how long another node waits before taking it over.
@@ -107,6 +109,7 @@ class Scripts:
     event_begin_round: AsyncScript
     event_book_call: AsyncScript
     event_end_round: AsyncScript
+    audit: AsyncScript
     repair: AsyncScript
     token_bucket: AsyncScript
     claim_timers: AsyncScript
@@ -125,10 +128,10 @@ class Lua:
         lib = _source("lib")
         loaded: dict[str, AsyncScript] = {}
         for field in fields(Scripts):
-            body = _source(field.name)
-            loaded[field.name] = redis.register_script(
-                body if field.name in _STANDALONE else f"{lib}\n{body}"
-            )
+            parts = [_source(name) for name in (*_PRELUDES.get(field.name, ()), field.name)]
+            if field.name not in _STANDALONE:
+                parts.insert(0, lib)
+            loaded[field.name] = redis.register_script("\n".join(parts))
         self.scripts = Scripts(**loaded)
         self._clock = clock
         self.settings = settings_json or settings(Config())

@@ -372,8 +372,11 @@ async def test_mentors_online_see_the_questions_waiting_in_their_skills(
         "How do I test a form with screen readers?",
         "When is a dataclass better than a dict?",
     ]
-    assert all(set(q) == {"skill", "question", "since", "declined"} for q in update["questions"])
-    assert not any(q["declined"] for q in update["questions"])
+    assert all(
+        set(q) == {"skill", "question", "since", "declined", "connect_failed"}
+        for q in update["questions"]
+    )
+    assert not any(q["declined"] or q["connect_failed"] for q in update["questions"])
     assert [q["skill"] for q in update["questions"]] == ["python", "ux-design", "python"]
     since = [q["since"] for q in update["questions"]]
     assert since == sorted(since)

@@ -31,6 +31,7 @@ from server import keys
 from server.audit import Auditor
 from server.clock import ClusterClock
 from server.embedded_redis import EmbeddedRedis, free_port
+from server.scripts import SETTINGS_KEY, Lua
 from tests.conftest import ARTIFACTS
 
 SKILLS = ["python", "career", "devops"]
@@ -310,7 +311,7 @@ async def test_hundreds_of_people_in_random_order_with_crashes_leave_no_violatio
     redis = Redis.from_url(redis_server.url, decode_responses=True)
     clock = ClusterClock()
     await clock.sync(redis)
-    auditor = Auditor(redis, clock)
+    auditor = Auditor(redis, Lua(redis, clock, await redis.get(SETTINGS_KEY)))
     found = await auditor.audit()
     for _ in range(30):
         if not found:

@@ -5,17 +5,26 @@ end a call early, and the reconciler mends what a crash or a lost AOF second lef
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import random
 import sys
+import time
+from collections import Counter
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ReadOnlyError
 
+from bench.wire import WireClient, WireError, http_session, must, signed_in, spawn
 from server import keys
+from server.audit import Violation
 from server.clock import ClusterClock, ManualClock, SkewedClock
 from server.peer.client import MentorburstClient
 from tests.conftest import ClientFactory, RunningServer, ServerFactory
 from tests.helpers import ask, go_online, matched_pair, start_call
+
+SKILLS = ["python", "career", "devops"]
 
 
 async def timer(redis: Redis, member: str) -> float | None:
@@ -223,3 +232,164 @@ async def test_doctor_reports_violations_and_repairs_them(
     assert status == 0 and "0 violation(s)" in out
     ended = await mentee.next("session:ended", timeout=5)  # the repaired deadline fired
     assert ended["reason"] == "no_connection"
+
+
+class Drop:
+    """Drop-in load: mentees ask again and again; each match is declined, left at once, or run
+    to its end (then rated, which wakes the mentor); some mentors go offline and back."""
+
+    def __init__(self, url: str, seed: int) -> None:
+        self.url, self.rng = url, random.Random(seed)
+        self.http = http_session()
+        self.mentors: list[WireClient] = []
+        self.mentees: list[WireClient] = []
+        self.matches = 0
+        self.refused: Counter[str] = Counter()
+        self.asking = True
+
+    async def start(self, mentors: int, mentees: int) -> None:
+        self.mentors = [
+            await signed_in(self.http, self.url, f"Mentor {i}", self.mentor_heard)
+            for i in range(mentors)
+        ]
+        self.mentees = [
+            await signed_in(self.http, self.url, f"Mentee {i}", self.mentee_heard)
+            for i in range(mentees)
+        ]
+        for i, mentor in enumerate(self.mentors):
+            mentor.tag = SKILLS[i % len(SKILLS)]
+            await must(mentor, "mentor:online", {"skills": [mentor.tag], "minutes": 30})
+        for mentee in self.mentees:
+            spawn(self.ask(mentee))
+
+    async def ask(self, mentee: WireClient) -> None:
+        await asyncio.sleep(self.rng.random() * 0.3)
+        if not self.asking:
+            return
+        skill = self.rng.choice(SKILLS)
+        await self.send(mentee, "mentee:join", {"skill": skill, "question": "How do I ...?"})
+
+    async def send(self, client: WireClient, event: str, payload: dict[str, Any]) -> None:
+        with contextlib.suppress(WireError):  # closed at the end of the test
+            ack = await client.call(event, payload)
+            if not ack.get("ok"):
+                self.refused[ack["error"]["code"]] += 1
+
+    def mentor_heard(self, mentor: WireClient, event: str, data: Any, _: float) -> None:
+        if event == "session:matched":
+            self.matches += 1
+            roll = self.rng.random()
+            if roll < 0.2:
+                spawn(self.send(mentor, "session:decline", {"session_id": data["session_id"]}))
+            elif roll < 0.5:
+                spawn(self.send(mentor, "session:connected", {"session_id": data["session_id"]}))
+        elif event == "session:ended" and data["reason"] == "time_up":
+            spawn(self.send(mentor, "rate", {"session_id": data["session_id"], "stars": 5}))
+        elif event == "mentor:update" and data.get("state") == "idle" and self.rng.random() < 0.1:
+            if not self.asking:
+                return
+            spawn(self.come_back(mentor))
+
+    async def come_back(self, mentor: WireClient) -> None:
+        await self.send(mentor, "mentor:offline", {})
+        await self.send(mentor, "mentor:online", {"skills": [mentor.tag], "minutes": 30})
+
+    def mentee_heard(self, mentee: WireClient, event: str, data: Any, _: float) -> None:
+        if event == "session:matched":
+            sid = data["session_id"]
+            if self.rng.random() < 0.5:
+                spawn(self.send(mentee, "session:leave", {"session_id": sid}))
+            else:
+                spawn(self.send(mentee, "session:connected", {"session_id": sid}))
+        elif event == "session:ended" and data["reason"] != "declined":
+            spawn(self.ask(mentee))
+
+    async def close(self) -> None:
+        for client in self.mentors + self.mentees:
+            await client.close()
+        await self.http.close()
+
+
+async def test_the_audit_sees_no_violation_in_a_busy_flow_and_still_mends_a_real_one(
+    start_server: ServerFactory, redis: Redis
+) -> None:
+    server = await start_server(session_seconds=1, connect_grace_seconds=1, decline_seconds=2)
+    reconciler = server.services.reconciler
+    auditor = reconciler._auditor
+    load = Drop(server.url, seed=21)
+    violations: list[Violation] = []
+    repairs: list[Violation] = []
+    passes = 0
+    try:
+        await load.start(mentors=12, mentees=48)
+        until = time.monotonic() + 12
+        while time.monotonic() < until:
+            # Matches, ends and settles run concurrently with every audit and repair pass.
+            violations += await auditor.audit()
+            await redis.delete(keys.PREFIX + "reconciler-lock")
+            repairs += await reconciler.run_once()
+            passes += 1
+        assert load.matches > 150 and passes > 20, (load.matches, passes)
+        assert violations == [] and repairs == [], (violations, repairs)
+
+        # A real one, once the load is over: an idle mentor taken out of its idle pool behind
+        # the flow's back.
+        load.asking = False
+        for mentee in load.mentees:
+            await load.send(mentee, "mentee:leave", {})
+        for _ in range(100):  # the calls still running end (a call lasts a second)
+            states = [await redis.hget(keys.mentor(m.user_id), "state") for m in load.mentors]
+            if "idle" in states and not await redis.scard(keys.ACTIVE):
+                break
+            await asyncio.sleep(0.1)
+        idle = load.mentors[states.index("idle")]
+        await redis.zrem(keys.idle(idle.tag), idle.user_id)
+        found = await auditor.audit()
+        assert [(v.kind, v.subject) for v in found] == [("idle_outside_pools", idle.user_id)]
+        await redis.delete(keys.PREFIX + "reconciler-lock")
+        assert [(v.kind, v.subject) for v in await reconciler.run_once()] == [
+            ("idle_outside_pools", idle.user_id)
+        ]
+        assert await redis.zscore(keys.idle(idle.tag), idle.user_id) is not None
+        assert await auditor.audit() == []
+    finally:
+        await load.close()
+
+
+async def test_a_mentor_going_online_waits_in_its_idle_pools_from_that_same_step(
+    server: RunningServer, make_client: ClientFactory, redis: Redis
+) -> None:
+    mentor = await make_client("Grace")
+    queue, clock = server.services.queue, server.services.clock
+    # The burst script alone, as a node runs it before it looks for work for the mentor: a
+    # reconciler pass in between must find nothing to mend, also when the skills change.
+    for skills in (["python"], ["career", "devops"]):
+        await queue.mentor_online(mentor.user_id, skills, clock.now_ms() + 600_000, None)
+        assert await server.services.reconciler._auditor.audit() == []
+        assert await redis.zrange(keys.idle(skills[-1]), 0, -1) == [mentor.user_id]
+    assert await redis.zrange(keys.idle("python"), 0, -1) == []
+
+
+async def test_a_mentor_whose_burst_ends_during_a_call_is_left_to_finish_it(
+    start_server: ServerFactory, make_client: ClientFactory, redis: Redis
+) -> None:
+    server = await start_server(session_seconds=3)
+    mentor, mentee = await make_client("Grace"), await make_client("Ada")
+    to_mentor, _ = await matched_pair(mentor, mentee)
+    sid = to_mentor["session_id"]
+    await start_call(mentor, mentee, sid)
+    # Its burst runs out now, mid-call: the burst deadline fires and has done its work (the
+    # mentor goes offline when the call ends), so no pass re-arms it.
+    now = server.services.clock.now_ms()
+    await redis.hset(keys.mentor(mentor.user_id), "burst_ends_at", now)
+    await redis.zadd(keys.TIMERS, {f"burst|{mentor.user_id}": now})
+    for _ in range(50):
+        if await timer(redis, f"burst|{mentor.user_id}") is None:
+            break
+        await asyncio.sleep(0.05)
+    assert await redis.hget(keys.mentor(mentor.user_id), "leaving") == "1"
+    assert await server.services.reconciler._auditor.audit() == []
+    await mentor.next("session:ended", timeout=5)
+    assert (await mentor.next("mentor:update", where=lambda u: u["state"] == "offline"))[
+        "sessions_done"
+    ] == 1

@@ -20,7 +20,9 @@ local function k_online(skill) return P .. 'online:' .. skill end
 local function k_live(id) return P .. 'live:' .. id end
 local function k_session(id) return P .. 'session:' .. id end
 local function k_blocked(id) return P .. 'blocked:' .. id end
+-- Declines are about a question (ticket ids); a failed connection is about a pair (mentee ids).
 local function k_declined(mentor, burst) return P .. 'declined:' .. mentor .. ':' .. burst end
+local function k_unreachable(mentor, burst) return P .. 'unreachable:' .. mentor .. ':' .. burst end
 local function k_history(id) return P .. 'history:' .. id end
 local function k_sockets(id) return P .. 'sockets:' .. id end
 local function k_noshows(id) return P .. 'noshows:' .. id end
@@ -121,7 +123,16 @@ end
 
 -- Mentors ---------------------------------------------------------------------------------------
 
--- May this mentor take this mentee now? Burst rules, blocks, declines, events, no self-match.
+-- Has this mentor passed on this waiting mentee in its burst: declined its question (this
+-- ticket), or failed to connect with this person?
+local function passed_on(mentor, burst, mentee)
+  local ticket = redis.call('HGET', k_mentee(mentee), 'ticket_id') or ''
+  return redis.call('SISMEMBER', k_declined(mentor, burst), ticket) == 1
+    or redis.call('SISMEMBER', k_unreachable(mentor, burst), mentee) == 1
+end
+
+-- May this mentor take this waiting mentee now? Burst rules, blocks, declines, events, no
+-- self-match.
 local function mentor_can_take(mentor, mentee, now, session_ms)
   if mentor == mentee then return false end
   local m = redis.call('HMGET', k_mentor(mentor), 'state', 'burst_ends_at', 'max_sessions', 'sessions_done', 'burst')
@@ -131,7 +142,7 @@ local function mentor_can_take(mentor, mentee, now, session_ms)
   if max_sessions > 0 and (tonumber(m[4]) or 0) >= max_sessions then return false end
   if redis.call('EXISTS', k_live(mentor)) == 1 or redis.call('EXISTS', k_live(mentee)) == 1 then return false end
   if redis.call('SISMEMBER', k_blocked(mentor), mentee) == 1 then return false end
-  if redis.call('SISMEMBER', k_declined(mentor, m[5] or ''), mentee) == 1 then return false end
+  if passed_on(mentor, m[5] or '', mentee) then return false end
   return true
 end
 
@@ -338,11 +349,13 @@ local function end_call(sid, reason, actor, expect)
   local mentor_state = redis.call('HGET', mkey, 'state')
   if mentor_state == 'busy' and event_id == '' and mentor_here then
     if (failed_start or mentor_bailed) and not mentee_absent then
-      -- not offered again in this burst (a no-show mentee may be, and is counted instead);
-      -- the set goes when the burst does
-      local declined = k_declined(mentor, s[9] or '')
-      redis.call('SADD', declined, mentee)
-      redis.call('PEXPIREAT', declined, (tonumber(redis.call('HGET', mkey, 'burst_ends_at')) or NOW) + 60000)
+      -- Not offered again in this burst (a no-show mentee may be, and is counted instead): a
+      -- decline is about the question, so that ticket; a failed connection is about the pair,
+      -- so that person, whatever it asks next. The set goes when the burst does.
+      local passed, member = k_declined(mentor, s[9] or ''), s[6] or ''
+      if reason == 'no_connection' then passed, member = k_unreachable(mentor, s[9] or ''), mentee end
+      redis.call('SADD', passed, member)
+      redis.call('PEXPIREAT', passed, (tonumber(redis.call('HGET', mkey, 'burst_ends_at')) or NOW) + 60000)
     end
     if (actor == mentor and reason == 'disconnected') or mentor_absent then
       mentor_state = 'offline'

@@ -22,6 +22,9 @@ redis.call('HSET', key, 'skills', skills_csv, 'burst_ends_at', ends_at, 'max_ses
 for _, skill in ipairs(split(skills_csv)) do
   redis.call('SADD', k_online(skill), mentor)
 end
+-- An idle mentor waits in the idle pools of its (new) skills from this step on: never idle
+-- outside them, not even until the node's mentor_ready call that looks for work for it.
+if state == 'idle' then join_idle_pools(mentor) end
 at('burst', mentor, ends_at)
 -- The directory lists everyone who mentored or describes what they can help with (read-side
 -- cleaning drops accounts that are gone).

@@ -52,10 +52,12 @@ export function updateMentor(app, update) {
   const since = questions.map(() => el("span", { class: "since" }));
   $("#burst-questions").replaceChildren(...questions.map((q, i) => {
     const skill = app.skills.find((s) => s.slug === q.skill);
-    return el("li", { class: [q.declined ? "declined" : "", q.personal ? "personal" : ""].join(" ").trim() || null }, [
+    const passed = q.declined || q.connect_failed;
+    return el("li", { class: [passed ? "declined" : "", q.personal ? "personal" : ""].join(" ").trim() || null }, [
       q.personal ? el("span", { class: "chip personal", text: "Asked for you" }) : null,
       el("span", { class: "chip", text: skill ? skill.name : q.skill }), since[i],
       q.declined ? el("span", { class: "since", text: "· you declined it" }) : null,
+      !q.declined && q.connect_failed ? el("span", { class: "since", text: "· your call with them couldn't connect" }) : null,
       el("q", { text: q.question }),
     ]);
   }));
