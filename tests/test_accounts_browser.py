@@ -70,7 +70,12 @@ async def test_every_open_tab_keeps_its_connection_when_one_tab_renews_the_token
     await other.goto(server.services.config.origin)
     await expect(other.locator("#whoami")).to_have_text("Signed in as Ada")
     user = str(await page.evaluate("JSON.parse(localStorage.getItem('mentorburst.user')).id"))
-    sockets = await redis.smembers(keys.sockets(user))
+    # The page shows the name from storage before its socket is up: wait for both sockets.
+    for _ in range(50):
+        sockets = await redis.smembers(keys.sockets(user))
+        if len(sockets) == 2:
+            break
+        await asyncio.sleep(0.1)
     assert len(sockets) == 2
     await asyncio.sleep(5)  # past the first token's expiry: one tab renewed it at half-life
     assert await redis.smembers(keys.sockets(user)) == sockets  # neither socket was closed
