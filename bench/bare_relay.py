@@ -12,7 +12,7 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from server.serve import tune_gc, use_uvloop
+from server.app.serve import tune_gc, use_uvloop
 
 
 def build() -> web.Application:

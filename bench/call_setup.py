@@ -12,9 +12,9 @@ import time
 from aiortc import MediaStreamTrack, RTCPeerConnection
 
 from bench.harness import figure, server_process
-from server.peer.bot import Bot, BotOptions
-from server.peer.call import rtc_configuration
-from server.peer.media import open_media
+from peer.bot import Bot, BotOptions
+from peer.call import rtc_configuration
+from peer.media import open_media
 
 
 def quiet(_: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from bench.harness import figure, server_process
-from server.peer.client import MentorburstClient
+from peer.client import MentorburstClient
 
 
 def now_ms() -> float:

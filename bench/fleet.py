@@ -83,7 +83,7 @@ def _child(
 ) -> None:
     if cpus:
         os.sched_setaffinity(0, cpus)
-    # As the server does (server/serve.py): a load process holding 10,000 clients would otherwise
+    # As the server does (server/app/serve.py): a load process holding 10,000 clients would otherwise
     # pause for full collections mid-measurement, and its pauses would read as server latency.
     gc.set_threshold(50_000, 20, 10)
     worker_class = getattr(importlib.import_module(module), qualname)

@@ -19,7 +19,7 @@ from typing import Any
 
 import aiohttp
 
-from server.embedded_redis import EmbeddedRedis, free_port
+from server.store.embedded import EmbeddedRedis, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

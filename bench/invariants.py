@@ -1,6 +1,6 @@
 """The invariants audit beside a benchmark's load, so its figures say the load left nothing wrong.
 
-Two audits run during the load and after it: the bench's own (read-only, ``server/audit.py``,
+Two audits run during the load and after it: the bench's own (read-only, ``server/domain/audit/invariants.py``,
 every ``every`` seconds), and each server's reconciler (``RECONCILE``: passes every 10 s, a
 third of the default interval and as often as its lock allows), which repairs what it finds.
 At the end the bench waits for one more reconciler pass, then reads every node's ``/metrics``:
@@ -20,9 +20,9 @@ import aiohttp
 from redis.asyncio import Redis
 
 from bench.harness import progress
-from server.audit import Auditor
-from server.clock import ClusterClock
-from server.scripts import SETTINGS_KEY, Lua
+from server.domain.audit.invariants import Auditor
+from server.runtime.clock import ClusterClock
+from server.store.scripts import SETTINGS_KEY, Lua
 
 RECONCILE = ("--reconcile-seconds", "10")
 _METRIC = re.compile(

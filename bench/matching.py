@@ -37,13 +37,13 @@ from bench.harness import (
 from bench.invariants import RECONCILE, AuditWatch, Tally
 from bench.plots import Plot
 from bench.wire import WireClient, bounded, http_session, must, signed_in, spawn
-from server import keys
-from server.clock import SystemClock
-from server.config import Config
+from server.app.config import Config
+from server.domain.calls.sessions import SessionStore
 from server.queue import Match, SkillQueue
-from server.redis_conn import redis_pool
-from server.scripts import Lua, settings
-from server.sessions import SessionStore
+from server.runtime.clock import SystemClock
+from server.store import keys
+from server.store.connection import redis_pool
+from server.store.scripts import Lua, settings
 
 
 @dataclass

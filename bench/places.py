@@ -26,7 +26,7 @@ from redis.asyncio import Redis
 from bench.fleet import Fleet
 from bench.harness import bench_redis, figure, progress, server_process, skills_file
 from bench.wire import WireClient, bounded, http_session, must, signed_in, spawn
-from server import keys
+from server.store import keys
 
 SNAPSHOT_S = 0.1
 SAMPLE_S = 0.25

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from server.embedded_redis import free_port
+from server.store.embedded import free_port
 
 SERVICE = "mymaster"
 # How long the sentinels wait before they call the primary down. Production keeps a few

@@ -14,8 +14,8 @@ from pathlib import Path
 import aiohttp
 
 from bench.harness import figure, server_process
-from server.embedded_redis import EmbeddedRedis
-from server.peer.client import MentorburstClient
+from peer.client import MentorburstClient
+from server.store.embedded import EmbeddedRedis
 
 
 async def _until_ok(http: aiohttp.ClientSession, url: str) -> tuple[float, int]:

@@ -9,8 +9,8 @@ import random
 import time
 
 from bench.harness import figure, server_process
-from server.events.rounds import Person, pair_round
-from server.peer.client import MentorburstClient
+from peer.client import MentorburstClient
+from server.domain.speed.rounds import Person, pair_round
 
 
 def pairing_times(people: int, rounds: int) -> list[float]:

@@ -31,11 +31,11 @@ page = os.sysconf("SC_PAGE_SIZE")
 def rss():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * page
-import server.app
+import server.app.factory
 before = rss()
-from server.matching.embeddings import Embedder
-from server.matching.skillmodel import SkillModel
-from server.skills import SkillCatalog
+from server.domain.matching.embeddings import Embedder
+from server.domain.matching.skillmodel import SkillModel
+from server.domain.matching.catalog import SkillCatalog
 embedder = Embedder()
 model = SkillModel(SkillCatalog.load(None), embedder)
 asyncio.run(embedder.load(model.build))

@@ -12,9 +12,9 @@ from aiortc import MediaStreamTrack
 
 from bench.harness import figure, progress, server_process
 from bench.turn import binary, coturn
-from server.peer.call import CallPeer
-from server.peer.client import MentorburstClient
-from server.peer.media import open_media
+from peer.call import CallPeer
+from peer.client import MentorburstClient
+from peer.media import open_media
 
 
 async def first_video_frame(peer: CallPeer) -> None:

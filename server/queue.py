@@ -16,11 +16,11 @@ from typing import Any
 import msgspec
 from redis.asyncio import Redis
 
-from server import keys
-from server.config import Config
-from server.errors import Conflict
-from server.scripts import Lua
-from server.users import new_id
+from server.app.config import Config
+from server.domain.accounts.users import new_id
+from server.protocol.errors import Conflict
+from server.store import keys
+from server.store.scripts import Lua
 
 
 @dataclass(frozen=True)

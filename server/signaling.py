@@ -12,15 +12,16 @@ from typing import Any
 import socketio
 from msgspec import Struct
 
-from server import logs, metrics, proxies
-from server import payloads as p
-from server.accounts.guard import SocketGuard
-from server.accounts.tokens import Tokens
-from server.calls import Calls
-from server.chat import Chat
-from server.clock import Clock
-from server.dropin import DropIn
-from server.errors import (
+from server.domain.accounts.tokens import Tokens
+from server.domain.calls.chat import Chat
+from server.domain.calls.extra_time import ExtraTime
+from server.domain.calls.lifecycle import Calls
+from server.domain.calls.notes import Notes
+from server.domain.dropin.flow import DropIn
+from server.domain.presence import Presence
+from server.domain.speed import SpeedEvents
+from server.protocol import inbound as p
+from server.protocol.errors import (
     REDIS_OUTAGE,
     InvalidPayload,
     MentorburstError,
@@ -29,14 +30,14 @@ from server.errors import (
     internal_error,
     redis_unavailable,
 )
-from server.events import SpeedEvents
-from server.extensions import Extensions
-from server.notes import Notes
-from server.notifier import user_room
-from server.presence import Presence
-from server.ratelimit import RateLimits
-from server.sio import RESERVED
-from server.wirejson import MALFORMED
+from server.runtime import logs, metrics
+from server.runtime.clock import Clock
+from server.transport import proxies
+from server.transport.notifier import user_room
+from server.transport.ratelimit import RateLimits
+from server.transport.sio import RESERVED
+from server.transport.socket_guard import SocketGuard
+from server.transport.wirejson import MALFORMED
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         clock: Clock,
         chat: Chat,
         notes: Notes,
-        extensions: Extensions,
+        extensions: ExtraTime,
     ) -> None:
         super().__init__("/")
         self.chat = chat
@@ -106,7 +107,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         # Only python-socketio itself calls these two: a client's event of either name arrives
-        # renamed to RESERVED (server/sio.py's WirePacket) and is refused in dispatch.
+        # renamed to RESERVED (server/transport/sio.py's WirePacket) and is refused in dispatch.
         if event == "connect":
             await self.on_connect(*args)
             metrics.SOCKETS.inc()
@@ -163,7 +164,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         counted on its own, so joining and leaving cannot eat each other's budget."""
         budgets = self.limits.budgets
         if event == "signal":
-            return  # counted per node by the relay, its hot path (server/relay.py)
+            return  # counted per node by the relay, its hot path (server/domain/calls/relay.py)
         if event.startswith(("chat:", "notes:")):
             await self.limits.spend(budgets.chat, user_id)
         else:

@@ -2,7 +2,7 @@
 
 Every deadline is a member ``"<kind>|<arg>"`` of one Redis ZSET scored by its due time, so any
 node can fire it. The scripts that change state write the deadlines they imply in the same step
-(``server/lua/lib.lua``). A node claims due members atomically (``claim_timers.lua``) by moving
+(``server/store/lua/lib.lua``). A node claims due members atomically (``claim_timers.lua``) by moving
 them to ``now + lease``; it removes them once handled. If a node dies mid-way, or a handler
 fails for any reason (Redis away, read-only during a failover, out of memory, a bug), the
 deadline stays and fires again after its lease: handlers are idempotent (every transition is
@@ -17,18 +17,19 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from redis.asyncio import Redis
 
-from server import keys, metrics
-from server.clock import Clock
-from server.errors import log_failure
-from server.scripts import Scripts
-from server.worker import Worker
+from server.protocol.errors import log_failure
+from server.runtime import metrics
+from server.runtime.clock import Clock
+from server.runtime.loops import BackgroundLoop
+from server.store import keys
+from server.store.scripts import Scripts
 
 log = logging.getLogger(__name__)
 
 TimerHandler = Callable[[str], Awaitable[None]]
 
 
-class Timers(Worker):
+class Timers(BackgroundLoop):
     name = "timers"
 
     def __init__(

@@ -16,12 +16,12 @@ import pytest
 from aiohttp import web
 from redis.asyncio import Redis
 
-from server.app import create_app
-from server.clock import Clock
-from server.config import Config
-from server.embedded_redis import EmbeddedRedis, free_port
-from server.peer.client import MentorburstClient
-from server.services import SERVICES, Services
+from peer.client import MentorburstClient
+from server.app.config import Config
+from server.app.factory import create_app
+from server.app.services import SERVICES, Services
+from server.runtime.clock import Clock
+from server.store.embedded import EmbeddedRedis, free_port
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 

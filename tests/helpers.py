@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.peer.client import MentorburstClient
+from peer.client import MentorburstClient
 
 
 async def go_online(

@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 from joserfc.jwk import RSAKey
 
-from server.embedded_redis import free_port
+from server.store.embedded import free_port
 
 FOLDER = Path(__file__).resolve().parent / "oidc"
 CLIENT_ID = "mentorburst"

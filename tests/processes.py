@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bench.harness import wait_port as wait_port  # re-exported for the tests
-from server.embedded_redis import free_port
+from server.store.embedded import free_port
 
 
 def require(binary: str, package: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 import socketio
 from redis.asyncio import Redis
 
-from server.peer.client import MentorburstClient
+from peer.client import MentorburstClient
 from tests.conftest import ClientFactory, RunningServer, ServerFactory
 from tests.helpers import finished_call, go_online
 

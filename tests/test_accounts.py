@@ -12,9 +12,9 @@ import pytest
 import socketio
 from redis.asyncio import Redis
 
-from server import keys
-from server.peer.client import MentorburstClient
-from server.peer.token_file import TokenFile, TokenFileError
+from peer.client import MentorburstClient
+from peer.token_file import TokenFile, TokenFileError
+from server.store import keys
 from tests.accounts_helpers import api
 from tests.conftest import ClientFactory, RunningServer, ServerFactory
 from tests.helpers import ask, finished_call

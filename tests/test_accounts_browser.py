@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 from redis.asyncio import Redis
 
-from server import keys
+from server.store import keys
 from tests.accounts_helpers import api
 from tests.browser import launch, screenshot
 from tests.conftest import RunningServer, ServerFactory

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.clock import ManualClock
+from server.runtime.clock import ManualClock
 from tests.conftest import ClientFactory, ServerFactory
 from tests.helpers import ask, go_online, matched_pair, start_call
 

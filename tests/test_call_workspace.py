@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from server.app import SIO
-from server.notifier import user_room
+from server.app.factory import SIO
+from server.transport.notifier import user_room
 from tests.browser import launch, screenshot
 from tests.conftest import ClientFactory, RunningServer, ServerFactory
 from tests.helpers import ask as ask_over_socket

@@ -11,8 +11,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from redis.asyncio import Redis
 
-from server import keys
-from server.peer.client import MentorburstClient
+from peer.client import MentorburstClient
+from server.store import keys
 from tests.conftest import ClientFactory, ServerFactory
 from tests.helpers import ask, go_online, matched_pair, start_call
 

@@ -6,8 +6,8 @@ import asyncio
 
 from redis.asyncio import Redis
 
-from server.clock import ManualClock
-from server.scripts import Lua, Scripts
+from server.runtime.clock import ManualClock
+from server.store.scripts import Lua, Scripts
 from server.timer import Timers
 from tests.conftest import ClientFactory
 from tests.helpers import matched_pair, start_call

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from server.csvsafe import cell, table
+from server.protocol.csvsafe import cell, table
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from server.peer.client import MentorburstClient
+from peer.client import MentorburstClient
 from tests.conftest import ClientFactory
 from tests.helpers import ask, go_online, start_call
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from server.peer.client import MentorburstClient, ProtocolError
+from peer.client import MentorburstClient, ProtocolError
 from tests.conftest import ClientFactory, RunningServer, ServerFactory
 from tests.helpers import ask, finished_call, go_online, matched_pair, start_call
 

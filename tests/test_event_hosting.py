@@ -14,8 +14,8 @@ from typing import Any
 import aiohttp
 from redis.asyncio import Redis
 
-from server import keys
-from server.peer.client import MentorburstClient
+from peer.client import MentorburstClient
+from server.store import keys
 from tests.conftest import ClientFactory, ServerFactory
 
 

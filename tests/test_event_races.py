@@ -9,8 +9,8 @@ from collections import Counter
 
 from redis.asyncio import Redis
 
-from server import keys
-from server.users import new_id
+from server.domain.accounts.users import new_id
+from server.store import keys
 from tests.conftest import ClientFactory, RunningServer, ServerFactory
 from tests.helpers import ask, go_online, start_call
 from tests.test_speed_rounds import host_event, join

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, expect
 
-from server.peer.client import MentorburstClient
+from peer.client import MentorburstClient
 from tests.browser import launch, screenshot
 from tests.conftest import ClientFactory, RunningServer, ServerFactory
 from tests.test_web_journeys import wait_for_video

@@ -27,11 +27,11 @@ import pytest
 from redis.asyncio import Redis
 
 from bench.wire import WireClient, http_session, login, spawn
-from server import keys
-from server.audit import Auditor
-from server.clock import ClusterClock
-from server.embedded_redis import EmbeddedRedis, free_port
-from server.scripts import SETTINGS_KEY, Lua
+from server.domain.audit.invariants import Auditor
+from server.runtime.clock import ClusterClock
+from server.store import keys
+from server.store.embedded import EmbeddedRedis, free_port
+from server.store.scripts import SETTINGS_KEY, Lua
 from tests.conftest import ARTIFACTS
 
 SKILLS = ["python", "career", "devops"]

@@ -14,10 +14,10 @@ import socketio
 from engineio import async_server, async_socket
 from socketio import base_manager, packet
 
-from server import lean_socket
-from server.app import SIO
-from server.room_index import IndexedRooms
-from server.sio import MentorburstServer, ResilientRedisManager, WirePacket
+from server.app.factory import SIO
+from server.transport import lean_socket
+from server.transport.room_index import IndexedRooms
+from server.transport.sio import MentorburstServer, ResilientRedisManager, WirePacket
 from tests.conftest import ClientFactory, RunningServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +72,7 @@ def test_engineio_creates_its_sockets_through_the_attribute_we_replace() -> None
 
 def test_the_lean_queue_has_every_method_engineio_calls_on_a_socket_queue() -> None:
     used = set(re.findall(r"self\.queue\.(\w+)", inspect.getsource(async_socket)))
-    assert used, "upstream no longer uses self.queue: re-read server/lean_socket.py"
+    assert used, "upstream no longer uses self.queue: re-read server/transport/lean_socket.py"
     missing = {name for name in used if not hasattr(lean_socket.LeanQueue, name)}
     assert not missing, f"LeanQueue lacks {sorted(missing)}"
 

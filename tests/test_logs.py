@@ -8,7 +8,7 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from server.peer.client import MentorburstClient
+from peer.client import MentorburstClient
 from tests.helpers import ask, go_online
 from tests.processes import serve
 

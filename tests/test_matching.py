@@ -9,9 +9,9 @@ import time
 
 from redis.asyncio import Redis
 
-from server.clock import ManualClock
-from server.matching.ranking import Candidate, rank_in_skill, rank_open
-from server.peer.client import MentorburstClient
+from peer.client import MentorburstClient
+from server.domain.matching.ranking import Candidate, rank_in_skill, rank_open
+from server.runtime.clock import ManualClock
 from tests.conftest import ClientFactory, ServerFactory
 from tests.helpers import ask, go_online, start_call
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from server.clock import ManualClock
-from server.program.admin import admin_command
+from server.domain.program.admin import admin_command
+from server.runtime.clock import ManualClock
 from tests.browser import launch, screenshot
 from tests.conftest import ClientFactory, RunningServer, ServerFactory
 from tests.helpers import ask, go_online, start_call

@@ -1,4 +1,4 @@
-"""The ranking's per-node copy of mentors' facts (server/matching/facts.py): read once, kept for
+"""The ranking's per-node copy of mentors' facts (server/domain/matching/facts.py): read once, kept for
 a few seconds, dropped when told, and never kept from a read that a change overlapped."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import asyncio
 
 from redis.asyncio import Redis
 
-from server import keys
-from server.matching.facts import TTL_S, MentorFacts
+from server.domain.matching.facts import TTL_S, MentorFacts
+from server.store import keys
 
 
 class Clock:

@@ -11,7 +11,7 @@ import aiohttp
 from icalendar import Calendar
 from redis.asyncio import Redis
 
-from server import keys
+from server.store import keys
 from tests.accounts_helpers import api, software_passkey
 from tests.conftest import ClientFactory, RunningServer
 

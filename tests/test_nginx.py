@@ -16,9 +16,9 @@ import aiohttp
 import pytest
 import socketio
 
-from server import keys
-from server.embedded_redis import free_port
-from server.peer.client import MentorburstClient
+from peer.client import MentorburstClient
+from server.store import keys
+from server.store.embedded import free_port
 from tests.conftest import RunningServer, ServerFactory
 from tests.helpers import start_call
 from tests.processes import Daemon, require, wait_port

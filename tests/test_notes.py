@@ -11,9 +11,9 @@ import aiohttp
 import pycrdt
 from redis.asyncio import Redis
 
-from server import keys
-from server.notes import COMPACT_AT, MAX_BYTES
-from server.peer.client import MentorburstClient
+from peer.client import MentorburstClient
+from server.domain.calls.notes import COMPACT_AT, MAX_BYTES
+from server.store import keys
 from tests.conftest import ClientFactory, ServerFactory
 from tests.helpers import ask, go_online, start_call
 

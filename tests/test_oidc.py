@@ -16,10 +16,10 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client
 from playwright.async_api import Browser, expect
 from redis.asyncio import Redis
 
-from server import keys
-from server.accounts.oidc import OidcRefused, verify_id_token
-from server.clock import ManualClock
-from server.embedded_redis import free_port
+from server.domain.accounts.oidc import OidcRefused, verify_id_token
+from server.runtime.clock import ManualClock
+from server.store import keys
+from server.store.embedded import free_port
 from tests.accounts_helpers import api
 from tests.browser import launch, screenshot
 from tests.conftest import RunningServer, ServerFactory

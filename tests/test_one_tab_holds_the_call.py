@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from server.peer.client import MentorburstClient
+from peer.client import MentorburstClient
 from tests.conftest import ClientFactory, ServerFactory, Tracebacks
 from tests.helpers import matched_pair, start_call
 

@@ -15,8 +15,8 @@ import schemathesis
 from aiohttp import web
 
 from bench.fuzz_rest import fuzz_rest
-from server.openapi import document
-from server.program.admin import admin_command
+from server.domain.program.admin import admin_command
+from server.rest.openapi import document
 from tests.conftest import ClientFactory, RunningServer, Tracebacks
 from tests.helpers import ask, go_online, matched_pair, start_call
 

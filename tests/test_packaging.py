@@ -17,7 +17,7 @@ WARNING = re.compile(r"warning|deprecat|!!", re.IGNORECASE)
 # The installed package carries its Lua scripts and catalog (package data).
 PROBE = (
     "from importlib import resources; s = resources.files('server'); "
-    "print(s.joinpath('lua/lib.lua').read_text()[:2], s.joinpath('skills.json').is_file())"
+    "print(s.joinpath('store/lua/lib.lua').read_text()[:2], s.joinpath('domain/matching/skills.json').is_file())"
 )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, BrowserContext, CDPSession, Page, expect
 
-from server.peer.client import MentorburstClient
+from peer.client import MentorburstClient
 from tests.accounts_helpers import api
 from tests.browser import launch, screenshot
 from tests.conftest import RunningServer, ServerFactory, Tracebacks

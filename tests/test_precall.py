@@ -15,9 +15,9 @@ from typing import Any
 import aiohttp
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-from server.candidates import Reach, filter_offer
-from server.peer.client import MentorburstClient
-from server.peer.media import open_media
+from peer.client import MentorburstClient
+from peer.media import open_media
+from server.domain.calls.candidates import Reach, filter_offer
 from tests.conftest import ClientFactory, ServerFactory
 
 ELSEWHERE = "127.0.0.2"  # another host, as far as a requester on 127.0.0.1 is concerned

@@ -10,8 +10,8 @@ import socketio
 from redis.asyncio import Redis
 
 from bench import wire
-from server import keys
-from server.peer.client import MentorburstClient
+from peer.client import MentorburstClient
+from server.store import keys
 from tests.conftest import ClientFactory, RunningServer, ServerFactory
 from tests.helpers import ask, go_online, matched_pair, start_call
 

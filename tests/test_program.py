@@ -13,10 +13,10 @@ import aiohttp
 from icalendar import Calendar
 from redis.asyncio import Redis
 
-from server import keys
-from server.clock import ManualClock
-from server.matching.directory import BROWSE_READS
-from server.program.admin import admin_command
+from server.domain.matching.directory import BROWSE_READS
+from server.domain.program.admin import admin_command
+from server.runtime.clock import ManualClock
+from server.store import keys
 from tests.accounts_helpers import api
 from tests.conftest import ClientFactory, ServerFactory
 from tests.helpers import ask, go_online, start_call

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from server.config import _FLAGS
+from server.app.config import _FLAGS
 from server.signaling import ROUTES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +29,7 @@ def test_every_error_code_the_code_raises_is_documented() -> None:
         re.findall(r"\{'err', '([a-z_]+)'\}", source)
     )
     for cls_code in re.findall(
-        r'^    code = "([a-z_]+)"', (ROOT / "server" / "errors.py").read_text(), re.M
+        r'^    code = "([a-z_]+)"', (ROOT / "server" / "protocol" / "errors.py").read_text(), re.M
     ):
         codes.add(cls_code)
     codes -= {

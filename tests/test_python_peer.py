@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from server.peer.bot import Bot, BotOptions
-from server.peer.call import precall_check
-from server.peer.client import MentorburstClient, ProtocolError
-from server.peer.media import open_media
+from peer.bot import Bot, BotOptions
+from peer.call import precall_check
+from peer.client import MentorburstClient, ProtocolError
+from peer.media import open_media
 from tests.conftest import ClientFactory, RunningServer, ServerFactory
 
 

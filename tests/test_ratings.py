@@ -7,10 +7,10 @@ import json
 
 from redis.asyncio import Redis
 
-from server import keys
-from server.peer.client import MentorburstClient
-from server.ratings import bayesian
-from server.scripts import REPORTS_MAX
+from peer.client import MentorburstClient
+from server.domain.calls.ratings import bayesian
+from server.store import keys
+from server.store.scripts import REPORTS_MAX
 from tests.conftest import ClientFactory, ServerFactory
 from tests.helpers import ask, finished_call, go_online, matched_pair
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from server.embedded_redis import EmbeddedRedis
+from server.store.embedded import EmbeddedRedis
 from tests.conftest import ClientFactory, ServerFactory, Tracebacks
 from tests.helpers import ask, go_online
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from server.events.rounds import Person, pair_round
+from server.domain.speed.rounds import Person, pair_round
 
 
 def play(

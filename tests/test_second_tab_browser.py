@@ -13,8 +13,8 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 from redis.asyncio import Redis
 
-from server import keys
-from server.peer.bot import Bot, BotOptions
+from peer.bot import Bot, BotOptions
+from server.store import keys
 from tests.browser import launch, screenshot
 from tests.conftest import ServerFactory
 from tests.test_web_journeys import (

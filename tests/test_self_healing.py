@@ -17,10 +17,10 @@ from redis.asyncio import Redis
 from redis.exceptions import ReadOnlyError
 
 from bench.wire import WireClient, WireError, http_session, must, signed_in, spawn
-from server import keys
-from server.audit import Violation
-from server.clock import ClusterClock, ManualClock, SkewedClock
-from server.peer.client import MentorburstClient
+from peer.client import MentorburstClient
+from server.domain.audit.invariants import Violation
+from server.runtime.clock import ClusterClock, ManualClock, SkewedClock
+from server.store import keys
 from tests.conftest import ClientFactory, RunningServer, ServerFactory
 from tests.helpers import ask, go_online, matched_pair, start_call
 

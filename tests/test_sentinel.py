@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 
 from bench.redis_ha import RedisHA, binaries, redis_ha
-from server.peer.client import MentorburstClient
-from server.redis_conn import parse_sentinel_url
+from peer.client import MentorburstClient
+from server.store.connection import parse_sentinel_url
 from tests.helpers import ask, go_online, start_call
 from tests.processes import serve
 

@@ -9,9 +9,9 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
-from server import keys
-from server.peer.client import MentorburstClient
-from server.sio import RESERVED_EVENTS
+from peer.client import MentorburstClient
+from server.store import keys
+from server.transport.sio import RESERVED_EVENTS
 from tests.accounts_helpers import api
 from tests.conftest import ClientFactory, RunningServer, ServerFactory, Tracebacks
 

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from server.peer.client import MentorburstClient, ProtocolError
+from peer.client import MentorburstClient, ProtocolError
 from tests.conftest import ClientFactory, RunningServer, ServerFactory
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from server.matching.embeddings import Embedder
-from server.matching.skillmodel import SkillModel
-from server.skills import SkillCatalog
+from server.domain.matching.catalog import SkillCatalog
+from server.domain.matching.embeddings import Embedder
+from server.domain.matching.skillmodel import SkillModel
 from tests.accounts_helpers import api
 from tests.conftest import ClientFactory
 

@@ -14,9 +14,9 @@ from aioice.turn import create_turn_endpoint
 from aiortc import AudioStreamTrack, VideoStreamTrack
 
 from bench.turn import CONFIG, Coturn, binary, coturn
-from server.config import Config
-from server.ice import ice_servers
-from server.peer.call import CallPeer
+from peer.call import CallPeer
+from server.app.config import Config
+from server.domain.calls.ice import ice_servers
 from tests.conftest import ClientFactory, ServerFactory
 from tests.helpers import matched_pair
 from tests.test_webrtc_call import frames

@@ -13,7 +13,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bench.harness import Node, server_process
-from server.peer.client import MentorburstClient
+from peer.client import MentorburstClient
 
 NodeFactory = Callable[..., Awaitable[Node]]
 

@@ -14,8 +14,8 @@ from aiortc import AudioStreamTrack, VideoStreamTrack
 from av import VideoFrame
 from playwright.async_api import Browser, Page, expect
 
-from server.peer.call import CallPeer
-from server.peer.client import MentorburstClient
+from peer.call import CallPeer
+from peer.client import MentorburstClient
 from tests.browser import launch
 from tests.conftest import ClientFactory, ServerFactory
 from tests.helpers import go_online

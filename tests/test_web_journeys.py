@@ -9,9 +9,9 @@ import aiohttp
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from server.app import SIO
-from server.notifier import user_room
-from server.peer.bot import Bot, BotOptions
+from peer.bot import Bot, BotOptions
+from server.app.factory import SIO
+from server.transport.notifier import user_room
 from tests.browser import launch, screenshot
 from tests.conftest import RunningServer, ServerFactory
 

@@ -6,7 +6,7 @@ import asyncio
 
 from aiortc import AudioStreamTrack, MediaStreamTrack, VideoStreamTrack
 
-from server.peer.call import CallPeer
+from peer.call import CallPeer
 from tests.conftest import ClientFactory, ServerFactory
 from tests.helpers import matched_pair
 

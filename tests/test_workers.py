@@ -12,8 +12,8 @@ from pathlib import Path
 import aiohttp
 from redis.asyncio import Redis
 
-from server import keys
-from server.peer.client import MentorburstClient
+from peer.client import MentorburstClient
+from server.store import keys
 from tests.helpers import ask, go_online, start_call
 from tests.processes import serve
 

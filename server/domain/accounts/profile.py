@@ -1,0 +1,103 @@
+"""The profile a person keeps (name, headline, expertise, skills) and how others see it.
+
+The matching issue's directory reads ``headline`` and ``expertise``; ``skills`` here are the ones
+a person says they can help with, used where no burst says otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from msgspec import Meta, Struct
+
+from server.domain.accounts.store import Account, AccountStore
+from server.domain.calls.ratings import Ratings
+from server.domain.matching.catalog import SkillCatalog
+from server.protocol.errors import InvalidPayload, NotFound
+from server.protocol.inbound import Slug, person_line
+from server.queue import SkillQueue
+from server.runtime.clock import Clock
+
+
+class ProfileUpdate(Struct, forbid_unknown_fields=True):
+    headline: Annotated[str, Meta(max_length=120)] = ""
+    expertise: Annotated[str, Meta(max_length=1000)] = ""
+    skills: Annotated[list[Slug], Meta(max_length=20)] = []
+    name: Annotated[str, Meta(max_length=200)] | None = None
+    # (ext) boundaries: what this mentor won't cover (shown before and during a call)
+    wont_cover: Annotated[str, Meta(max_length=300)] | None = None
+
+
+def profile_of(account: Account) -> dict[str, Any]:
+    """The contract's profile; (ext) ``wont_cover`` only once the person wrote one."""
+    profile: dict[str, Any] = {
+        "id": account.id,
+        "name": account.name,
+        "headline": account.headline,
+        "expertise": account.expertise,
+        "skills": account.skills,
+    }
+    if account.wont_cover:
+        profile["wont_cover"] = account.wont_cover
+    return profile
+
+
+class Profiles:
+    def __init__(
+        self,
+        store: AccountStore,
+        catalog: SkillCatalog,
+        queue: SkillQueue,
+        ratings: Ratings,
+        clock: Clock,
+        on_change: Callable[[str, bool], Awaitable[None]] | None = None,
+    ) -> None:
+        self._store = store
+        self._catalog = catalog
+        self._queue = queue
+        self._ratings = ratings
+        self._clock = clock
+        # Told (user id, whether the profile now says what they can help with): the matcher
+        # re-embeds their expertise, the directory lists them.
+        self._on_change = on_change
+
+    async def update(self, account: Account, msg: ProfileUpdate) -> dict[str, Any]:
+        unknown = [s for s in msg.skills if s not in self._catalog.slugs]
+        if unknown:
+            raise InvalidPayload(f"skills: unknown skill {unknown[0]!r}", code="unknown_skill")
+        values = {
+            "headline": person_line(msg.headline, "headline", 0, 120),
+            "expertise": msg.expertise.strip(),
+            "profile_skills": ",".join(dict.fromkeys(msg.skills)),
+            "updated_at": str(self._clock.now_ms()),
+        }
+        if msg.name is not None:
+            values["name"] = person_line(msg.name, "name", 1, 60)
+        if msg.wont_cover is not None:
+            values["wont_cover"] = person_line(msg.wont_cover, "wont_cover", 0, 300)
+        await self._store.update_profile(account.id, values)
+        if self._on_change is not None:
+            describes = bool(values["headline"] or values["expertise"] or values["profile_skills"])
+            await self._on_change(account.id, describes)
+        updated = await self._store.get(account.id)
+        if updated is None:
+            raise NotFound("No such account.")
+        return profile_of(updated)
+
+    async def public(self, user_id: str) -> dict[str, Any]:
+        """``GET /api/users/{id}``: what anyone may see of a person."""
+        account = await self._store.get(user_id)
+        if account is None:
+            raise NotFound("No such user.")
+        burst = await self._queue.mentor(user_id)
+        burst_skills = [x for x in burst.get("skills", "").split(",") if x]
+        return {
+            "id": user_id,
+            "name": account.name,
+            "headline": account.headline,
+            "expertise": account.expertise,
+            "skills": account.skills or burst_skills,
+            "rating": (await self._ratings.reputation(user_id)).as_dict(),
+            "sessions": await self._ratings.sessions_count(user_id),
+        } | ({"wont_cover": account.wont_cover} if account.wont_cover else {})

@@ -1,0 +1,236 @@
+"""Validated payloads of every client->server message, typed at the edge.
+
+``parse(Type, data)`` turns anything a client sends into a typed struct or raises
+:class:`InvalidPayload` with a sentence saying which field is wrong. Before the typed check,
+:func:`check_values` walks the whole payload (free-form parts such as a signal's ``data``
+included, since they are relayed and stored): numbers outside the 64-bit range, non-finite
+floats, text that is not valid Unicode and absurd nesting are refused there.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from typing import Annotated, Any, Literal, TypeVar
+
+import msgspec
+from msgspec import Meta, Struct
+
+from server.protocol.errors import InvalidPayload
+
+Slug = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+Id = Annotated[str, Meta(min_length=1, max_length=64)]
+Tag = Annotated[str, Meta(min_length=1, max_length=32)]
+
+T = TypeVar("T", bound=Struct)
+
+
+INT_MIN, INT_MAX = -(2**63), 2**64 - 1
+MAX_DEPTH = 32
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_values(data: Any) -> None:
+    """Refuse what no field may hold, naming where it was found."""
+    found = _first_bad(data, 0)
+    if found is not None:
+        where, problem = found
+        raise InvalidPayload(f"{where or 'payload'}: {problem}")
+
+
+def _first_bad(data: Any, depth: int) -> tuple[str, str] | None:
+    """(path, problem) of the first value no field may hold; the path is built only then, so a
+    good payload (every message) costs a plain walk."""
+    kind = type(data)
+    if kind is str:
+        return ("", "text must be valid Unicode") if _SURROGATE.search(data) else None
+    if kind is int:
+        return (
+            None if INT_MIN <= data <= INT_MAX else ("", "numbers must be within the 64-bit range")
+        )
+    if kind is float:
+        return None if math.isfinite(data) else ("", "numbers must be finite")
+    if depth > MAX_DEPTH and kind in (dict, list):
+        return ("", "nested too deeply")
+    if kind is dict:
+        for key, value in data.items():
+            found = _first_bad(key, depth + 1) or _first_bad(value, depth + 1)
+            if found is not None:
+                inner = found[0]
+                joint = "" if not inner or inner.startswith("[") else "."
+                return (f"{key}{joint}{inner}", found[1])
+    elif kind is list:
+        for index, value in enumerate(data):
+            found = _first_bad(value, depth + 1)
+            if found is not None:
+                return (f"[{index}]{'.' + found[0] if found[0] else ''}", found[1])
+    return None
+
+
+def parse(kind: type[T], data: Any) -> T:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InvalidPayload("The payload must be a JSON object.")
+    check_values(data)
+    try:
+        return msgspec.convert(data, kind, strict=True)
+    except msgspec.ValidationError as exc:
+        raise InvalidPayload(_sentence(str(exc))) from None
+
+
+def _sentence(detail: str) -> str:
+    # msgspec says "Expected `int` >= 1 - at `$.stars`"; lead with the field a person can fix.
+    message, _, where = detail.partition(" - at `$.")
+    if where:
+        return f"{where.rstrip('`')}: {message}"
+    return detail
+
+
+# Not in a name, a title or a label: C0 and C1 controls (a CR or LF writes lines of its own into a
+# calendar feed or a Markdown record) and the bidi embeddings, overrides and isolates (U+202A to
+# U+202E, U+2066 to U+2069), which make a name read in another order than it is stored.
+_UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_SPACE_RUN = re.compile(r"\s+")
+
+
+def clean_line(text: str) -> str:
+    """Person-written one-line text made safe to show anywhere: NFC, every run of whitespace
+    (line breaks included) one space, no control or bidi-override characters, trimmed."""
+    text = _SPACE_RUN.sub(" ", unicodedata.normalize("NFC", text))
+    return _UNSHOWN.sub("", text).strip()
+
+
+def person_line(value: str, field: str, low: int, high: int) -> str:
+    """A name, title, label or intro at the edge: :func:`clean_line`, then ``low..high``
+    characters (a name that cleans to nothing is refused)."""
+    text = clean_line(value)
+    if not low <= len(text) <= high:
+        raise InvalidPayload(f"{field}: must be {low} to {high} characters after cleaning")
+    return text
+
+
+def trimmed(value: str, field: str, low: int, high: int) -> str:
+    text = value.strip()
+    if not low <= len(text) <= high:
+        raise InvalidPayload(f"{field}: must be {low} to {high} characters after trimming")
+    return text
+
+
+class Login(Struct):
+    name: Annotated[str, Meta(max_length=200)]
+
+
+class AuthRenew(Struct):
+    token: Annotated[str, Meta(min_length=1, max_length=1024)]
+
+
+class ClockSync(Struct):
+    t0: Annotated[int, Meta(ge=-(2**53), le=2**53)] | Annotated[float, Meta(ge=-(2**53), le=2**53)]
+
+
+class MentorOnline(Struct):
+    skills: Annotated[list[Slug], Meta(min_length=1, max_length=20)]
+    minutes: Annotated[int, Meta(ge=5, le=240)]
+    max_sessions: Annotated[int, Meta(ge=1, le=100)] | None = None
+
+
+class Empty(Struct):
+    pass
+
+
+class MenteeJoin(Struct):
+    skill: Slug
+    question: Annotated[str, Meta(max_length=2000)]
+    # (ext) a personal request: only this mentor takes it ("Ask Jamie", "Ask again").
+    mentor_id: Id | None = None
+
+
+class MenteeWiden(Struct):
+    skill: Slug
+
+
+class SessionRef(Struct):
+    session_id: Id
+
+
+class SessionTake(Struct):
+    session_id: Id
+    replaces: Id | None = None  # this tab's socket id before a reload or reconnect
+
+
+class Signal(Struct):
+    session_id: Id
+    type: Literal["offer", "answer", "candidate"]
+    data: dict[str, Any]
+
+
+class ChatSend(Struct):
+    session_id: Id
+    text: Annotated[str, Meta(min_length=1, max_length=4000)]
+
+
+class SessionExtend(Struct):
+    session_id: Id
+    minutes: Annotated[int, Meta(ge=1, le=10)]
+
+
+class NotesSync(Struct):
+    session_id: Id
+    state_vector: Annotated[str, Meta(max_length=8192)] = ""
+
+
+class NotesUpdate(Struct):
+    session_id: Id
+    update: Annotated[str, Meta(min_length=1, max_length=48_000)]
+
+
+class Rate(Struct):
+    session_id: Id
+    stars: Annotated[int, Meta(ge=1, le=5)]
+    tags: Annotated[list[Tag], Meta(max_length=10)] = []
+    note: Annotated[str, Meta(max_length=1000)] = ""
+    follow_up: bool = False
+    reflection: Annotated[str, Meta(max_length=1000)] = ""
+
+
+class Offer(Struct):
+    sdp: Annotated[str, Meta(min_length=1, max_length=60_000)]
+    type: Literal["offer"]
+
+
+class Report(Struct):
+    session_id: Id
+    reason: Annotated[str, Meta(min_length=1, max_length=1000)]
+
+
+class EventCreate(Struct):
+    title: Annotated[str, Meta(max_length=300)]
+    round_seconds: Annotated[int, Meta(ge=1, le=3600)]
+    rounds: Annotated[int, Meta(ge=1, le=50)]
+    break_seconds: Annotated[int, Meta(ge=0, le=1800)]
+    skills: Annotated[list[Slug], Meta(max_length=20)] = []
+
+
+class EventJoin(Struct):
+    code: Annotated[str, Meta(min_length=4, max_length=12)]
+    role: Literal["mentor", "mentee"]
+    # None (absent): the person's profile skills / headline; [] or "": none.
+    skills: Annotated[list[Slug], Meta(max_length=20)] | None = None
+    intro: Annotated[str, Meta(max_length=400)] | None = None
+
+
+class EventRef(Struct):
+    event_id: Id
+
+
+class EventAnnounce(Struct):
+    event_id: Id
+    text: Annotated[str, Meta(max_length=280)]
+
+
+class EventPrompt(Struct):
+    event_id: Id
+    round: Annotated[int, Meta(ge=1, le=50)]
+    text: Annotated[str, Meta(max_length=400)]

@@ -1,0 +1,203 @@
+"""REST for accounts: token renewal, the account page, passkeys, organisation sign-in.
+
+``bearer_identity`` checks a request's token once (signature, expiry, epoch) before any handler
+runs, so ``authenticated(request)`` stays a plain function for every REST module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from aiohttp import web
+from msgspec import Meta, Struct
+
+from server.app.services import SERVICES
+from server.domain.accounts.profile import ProfileUpdate
+from server.domain.accounts.service import Accounts
+from server.domain.accounts.signer import Identity
+from server.protocol import inbound as p
+from server.protocol.errors import InvalidPayload, MentorburstError, Unauthorized
+from server.transport import wirejson
+
+routes = web.RouteTableDef()
+IDENTITY = web.RequestKey("identity", object)
+
+
+@web.middleware
+def bearer_identity(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> Awaitable[web.StreamResponse]:
+    # Not a coroutine unless it must check a token: a WebSocket keeps no frame of it alive.
+    header = request.headers.get("Authorization")
+    if header is not None and request.path.startswith("/api/"):
+        return _with_identity(request, handler, header)
+    return handler(request)
+
+
+async def _with_identity(
+    request: web.Request,
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    header: str,
+) -> web.StreamResponse:
+    try:
+        request[IDENTITY] = await request.app[SERVICES].accounts.tokens.bearer(header)
+    except Unauthorized as exc:
+        request[IDENTITY] = exc
+    return await handler(request)
+
+
+def authenticated(request: web.Request) -> Identity:
+    """The caller, or 401: no token, a bad one, an expired one or a revoked one."""
+    found = request.get(IDENTITY)
+    if isinstance(found, Identity):
+        return found
+    if isinstance(found, MentorburstError):
+        raise found
+    raise Unauthorized("Send 'Authorization: Bearer <token>'.")
+
+
+def accounts(request: web.Request) -> Accounts:
+    return request.app[SERVICES].accounts
+
+
+async def body(request: web.Request) -> Any:
+    """A REST body: hostile JSON (lone surrogates, huge numbers) is refused cleanly, and so is
+    ``null``, which ``payloads.parse`` would read as ``{}`` (an empty profile, for a PUT)."""
+    try:
+        data = wirejson.decode(await request.read())
+    except wirejson.Malformed as exc:
+        raise InvalidPayload(f"The body must be JSON: {exc}.") from None
+    if data is None:
+        raise InvalidPayload("The body must be a JSON object, not null.")
+    return data
+
+
+class Ceremony(Struct):
+    ceremony_id: Annotated[str, Meta(min_length=1, max_length=64)]
+    credential: dict[str, Any]
+    label: Annotated[str, Meta(max_length=200)] = ""
+
+
+class OidcFinish(Struct):
+    state: Annotated[str, Meta(min_length=1, max_length=128)]
+    code: Annotated[str, Meta(min_length=1, max_length=2048)]
+    binding: Annotated[str, Meta(min_length=1, max_length=128)]
+
+
+@routes.get("/api/auth/config")
+async def auth_config(request: web.Request) -> web.Response:
+    return web.json_response(accounts(request).auth_config())
+
+
+@routes.post("/api/token/refresh")
+async def refresh(request: web.Request) -> web.Response:
+    issued = await accounts(request).refresh(authenticated(request))
+    return web.json_response(issued.as_dict())
+
+
+@routes.get("/api/me")
+async def me(request: web.Request) -> web.Response:
+    a = accounts(request)
+    return web.json_response(await a.me(await a.account(authenticated(request))))
+
+
+@routes.put("/api/me/profile")
+async def update_profile(request: web.Request) -> web.Response:
+    a = accounts(request)
+    account = await a.account(authenticated(request))
+    msg = p.parse(ProfileUpdate, await body(request))
+    return web.json_response(await a.profiles.update(account, msg))
+
+
+@routes.post("/api/me/signout")
+async def sign_out(request: web.Request) -> web.Response:
+    """This browser only; for a guest (who has no other way back in) that is everywhere."""
+    identity = authenticated(request)
+    a = accounts(request)
+    account = await a.account(identity)
+    if account.kind == "guest":
+        await a.tokens.revoke_all(identity.user_id)
+    else:
+        await a.tokens.sign_out(identity)
+    return web.json_response({"ok": True})
+
+
+@routes.post("/api/me/signout-all")
+async def sign_out_everywhere(request: web.Request) -> web.Response:
+    await accounts(request).tokens.revoke_all(authenticated(request).user_id)
+    return web.json_response({"ok": True})
+
+
+@routes.delete("/api/me")
+async def delete_account(request: web.Request) -> web.Response:
+    a = accounts(request)
+    return web.json_response(await a.delete(await a.account(authenticated(request))))
+
+
+# -- passkeys ----------------------------------------------------------------------------------
+
+
+@routes.post("/api/passkeys/register/options")
+async def passkey_register_options(request: web.Request) -> web.Response:
+    a = accounts(request)
+    a.require_guests_allowed()
+    account = await a.account(authenticated(request))
+    return web.json_response(await a.passkeys.registration_options(account))
+
+
+@routes.post("/api/passkeys/register")
+async def passkey_register(request: web.Request) -> web.Response:
+    a = accounts(request)
+    a.require_guests_allowed()
+    account = await a.account(authenticated(request))
+    msg = p.parse(Ceremony, await body(request))
+    label = p.person_line(msg.label, "label", 0, 60)
+    passkey, kind = await a.passkeys.register(account, msg.ceremony_id, msg.credential, label)
+    return web.json_response({"passkey": passkey.public(), "kind": kind}, status=201)
+
+
+@routes.delete("/api/me/passkeys/{credential_id}")
+async def passkey_remove(request: web.Request) -> web.Response:
+    a = accounts(request)
+    account = await a.account(authenticated(request))
+    await a.store.remove_passkey(account.id, request.match_info["credential_id"])
+    return web.json_response({"passkeys": [k.public() for k in await a.store.passkeys(account.id)]})
+
+
+@routes.post("/api/passkeys/signin/options")
+async def passkey_signin_options(request: web.Request) -> web.Response:
+    a = accounts(request)
+    a.require_guests_allowed()
+    return web.json_response(await a.passkeys.signin_options())
+
+
+@routes.post("/api/passkeys/signin")
+async def passkey_signin(request: web.Request) -> web.Response:
+    a = accounts(request)
+    a.require_guests_allowed()
+    msg = p.parse(Ceremony, await body(request))
+    user_id = await a.passkeys.signin(msg.ceremony_id, msg.credential)
+    return web.json_response((await a.tokens.issue(user_id)).as_dict())
+
+
+# -- organisation sign-in ----------------------------------------------------------------------
+
+
+@routes.post("/api/oidc/start")
+async def oidc_start(request: web.Request) -> web.Response:
+    """With a Bearer token the organisation identity is linked to that account (keep it)."""
+    a = accounts(request)
+    sso = a.require_sso()
+    link = authenticated(request).user_id if "Authorization" in request.headers else None
+    return web.json_response(await sso.start(link))
+
+
+@routes.post("/api/oidc/finish")
+async def oidc_finish(request: web.Request) -> web.Response:
+    a = accounts(request)
+    sso = a.require_sso()
+    msg = p.parse(OidcFinish, await body(request))
+    signed_in = await sso.finish(msg.state, msg.code, msg.binding)
+    issued = await a.tokens.issue(signed_in.user_id)
+    return web.json_response({**issued.as_dict(), "outcome": signed_in.outcome})
