@@ -323,7 +323,7 @@ def _services_ctx(
         )
         store = AccountStore(redis, AccountScripts(redis, lua))
         tokens = Tokens(signer, store, now)
-        guard = SocketGuard(sio, redis, tokens, now)
+        guard = SocketGuard(notifier, redis, tokens, now)
 
         def internal(message: dict[str, Any]) -> None:
             """Node-to-node news from the pub/sub channel, in order."""
@@ -375,8 +375,9 @@ def _services_ctx(
             program=program,
         )
         namespace = SignalingNamespace(
-            calls, dropin, events, presence, tokens, guard, limits, now, chat, notes, extensions
-        )
+            calls, dropin, events, presence, tokens, guard, limits, now, chat, notes, extensions,
+            notifier,
+        )  # fmt: skip
         sio.register_namespace(namespace)
 
         async def resubscribed(deaf_seconds: float) -> None:

@@ -13,7 +13,6 @@ from aiohttp import web
 from msgspec import Meta, Struct
 
 from server.app.services import SERVICES
-from server.domain.accounts.profile import ProfileUpdate
 from server.domain.accounts.service import Accounts
 from server.domain.accounts.signer import Identity
 from server.protocol import inbound as p
@@ -76,7 +75,10 @@ async def body(request: web.Request) -> Any:
 class Ceremony(Struct):
     ceremony_id: Annotated[str, Meta(min_length=1, max_length=64)]
     credential: dict[str, Any]
-    label: Annotated[str, Meta(max_length=200)] = ""
+    label: Annotated[p.Cleaned, Meta(description="at most 60 characters after cleaning")] = ""
+
+    def __post_init__(self) -> None:
+        self.label = p.cleaned(self.label, "label", 0, 60)
 
 
 class OidcFinish(Struct):
@@ -106,8 +108,11 @@ async def me(request: web.Request) -> web.Response:
 async def update_profile(request: web.Request) -> web.Response:
     a = accounts(request)
     account = await a.account(authenticated(request))
-    msg = p.parse(ProfileUpdate, await body(request))
-    return web.json_response(await a.profiles.update(account, msg))
+    msg = p.parse(p.ProfileUpdate, await body(request))
+    profile = await a.profiles.update(
+        account, msg.headline, msg.expertise, msg.skills, name=msg.name, wont_cover=msg.wont_cover
+    )
+    return web.json_response(profile)
 
 
 @routes.post("/api/me/signout")
@@ -152,8 +157,7 @@ async def passkey_register(request: web.Request) -> web.Response:
     a.require_guests_allowed()
     account = await a.account(authenticated(request))
     msg = p.parse(Ceremony, await body(request))
-    label = p.person_line(msg.label, "label", 0, 60)
-    passkey, kind = await a.passkeys.register(account, msg.ceremony_id, msg.credential, label)
+    passkey, kind = await a.passkeys.register(account, msg.ceremony_id, msg.credential, msg.label)
     return web.json_response({"passkey": passkey.public(), "kind": kind}, status=201)
 
 

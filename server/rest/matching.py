@@ -3,10 +3,9 @@ directory, and pointers while waiting."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from aiohttp import web
-from msgspec import Meta, Struct
 
 from server.app.services import SERVICES, Services
 from server.domain.matching.directory import LIMIT, BadCursor, Cursor, Query
@@ -20,10 +19,6 @@ SUGGESTIONS = 5
 PAST_SIMILAR = 0.35
 
 
-class SuggestRequest(Struct):
-    question: Annotated[str, Meta(max_length=2000)]
-
-
 def services(request: web.Request) -> Services:
     return request.app[SERVICES]
 
@@ -35,7 +30,7 @@ async def suggest(request: web.Request) -> web.Response:
     budget of its own per address, and is not counted as a change."""
     s = services(request)
     await s.limits.spend(s.limits.budgets.suggest, request.remote or "")
-    question = p.trimmed(p.parse(SuggestRequest, await body(request)).question, "question", 1, 500)
+    question = p.parse(p.SuggestRequest, await body(request)).question
     ranked = await s.matcher.suggest(question)
     preparation = await s.preparer.check(question)
     return web.json_response(

@@ -12,6 +12,7 @@ from aiohttp import web
 from server.app.services import SERVICES, Services
 from server.domain.accounts.signer import Identity
 from server.domain.calls.ice import ice_servers
+from server.domain.calls.ratings import GivenRating
 from server.domain.speed.reports import CSV_TABLES
 from server.protocol import inbound as p
 from server.protocol.errors import (
@@ -116,8 +117,7 @@ async def login(request: web.Request) -> web.Response:
     s = services(request)
     await s.limits.take(s.limits.budgets.login, request.remote or "")
     await s.limits.spend(s.limits.budgets.login_window, request.remote or "")
-    msg = p.parse(p.Login, await body(request))
-    name = p.person_line(msg.name, "name", 1, 60)
+    name = p.parse(p.Login, await body(request)).name
     return web.json_response(await s.accounts.guest_login(name, s.clock.now_ms()))
 
 
@@ -191,7 +191,17 @@ async def rate(request: web.Request) -> web.Response:
         raise InvalidPayload("The payload must be a JSON object.")
     rating = p.parse(p.Rate, {**data, "session_id": path_id(request, "session_id", "session")})
     try:
-        await s.dropin.rate(identity.user_id, rating)
+        await s.dropin.rate(
+            identity.user_id,
+            GivenRating(
+                rating.session_id,
+                rating.stars,
+                rating.tags,
+                rating.note,
+                rating.follow_up,
+                rating.reflection,
+            ),
+        )
     except Forbidden as exc:
         if exc.code != "not_in_session":
             raise
@@ -215,7 +225,10 @@ async def create_event(request: web.Request) -> web.Response:
     s = services(request)
     identity = caller(request)
     await s.limits.spend(s.limits.budgets.event_create, request.remote or "")
-    created = await s.events.create(identity.user_id, p.parse(p.EventCreate, await body(request)))
+    msg = p.parse(p.EventCreate, await body(request))
+    created = await s.events.create(
+        identity.user_id, msg.title, msg.round_seconds, msg.rounds, msg.break_seconds, msg.skills
+    )
     return web.json_response(created, status=201)
 
 

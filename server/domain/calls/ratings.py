@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
@@ -12,7 +12,6 @@ from redis.asyncio import Redis
 from server.domain.accounts.users import Users
 from server.domain.calls.sessions import Session, SessionStore
 from server.protocol.errors import Conflict, Forbidden, MentorburstError
-from server.protocol.inbound import Rate
 from server.store import keys
 from server.store.scripts import Lua
 
@@ -43,6 +42,19 @@ _REPORT_MESSAGES = {
     "report_closed": "Reports about a call are taken until its rating window closes.",
     "already_reported": "You have already reported this call; we have your report.",
 }
+
+
+@dataclass(frozen=True)
+class GivenRating:
+    """One person's rating of a call, as they gave it (``note`` and ``reflection`` stay private
+    to them)."""
+
+    session_id: str
+    stars: int
+    tags: list[str] = field(default_factory=list)
+    note: str = ""
+    follow_up: bool = False
+    reflection: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,7 +89,7 @@ class Ratings:
         # Called with a mentor's id when a mentee's stars changed its reputation.
         self.reputation_listeners: list[Callable[[str], Awaitable[None]]] = []
 
-    async def rate(self, rater: str, rating: Rate) -> str:
+    async def rate(self, rater: str, rating: GivenRating) -> str:
         """Stored before this returns; returns the rater's role. A mentee's stars move the
         mentor's reputation only if the call's media connected (``rate.lua``)."""
         record = {

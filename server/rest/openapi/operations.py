@@ -16,13 +16,11 @@ from typing import Any, Literal
 
 from msgspec import Struct
 
-from server.domain.accounts.profile import ProfileUpdate
 from server.domain.program.analytics import CSV_TABLES as PROGRAM_TABLES
 from server.domain.program.office_hours import HoursUpdate
 from server.domain.speed.reports import CSV_TABLES as EVENT_TABLES
 from server.protocol import inbound as p
 from server.rest.accounts import Ceremony, OidcFinish
-from server.rest.matching import SuggestRequest
 from server.rest.openapi import answers as a
 from server.rest.program import AppliedRequest, WatchRequest
 
@@ -177,7 +175,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "PUT", "/api/me/profile", "update_profile", "accounts", "Edit the profile",
-        answer=a.Profile, auth="bearer", body=ProfileUpdate,
+        answer=a.Profile, auth="bearer", body=p.ProfileUpdate,
         errors={400: "invalid_payload, unknown_skill", 404: GONE},
     ),
     Operation(
@@ -240,7 +238,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST", "/api/skills/suggest", "suggest", "matching",
         "The skills a question belongs to, and what it lacks", answer=a.Suggestions,
-        body=SuggestRequest,
+        body=p.SuggestRequest,
         errors={400: "invalid_payload (question: 1-500 characters after trimming)",
                 429: "rate_limited (--limit-suggest, per address)"},
     ),
