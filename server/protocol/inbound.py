@@ -336,3 +336,37 @@ class ProfileUpdate(Struct, forbid_unknown_fields=True):
             self.name = cleaned(self.name, "name", 1, 60)
         if self.wont_cover is not None:
             self.wont_cover = cleaned(self.wont_cover, "wont_cover", 0, 300)
+
+
+class Ceremony(Struct):
+    """A passkey ceremony's answer (``POST /api/passkeys/register``, ``.../signin``)."""
+
+    ceremony_id: Annotated[str, Meta(min_length=1, max_length=64)]
+    credential: dict[str, Any]
+    label: Annotated[Cleaned, Meta(description="at most 60 characters after cleaning")] = ""
+
+    def __post_init__(self) -> None:
+        self.label = cleaned(self.label, "label", 0, 60)
+
+
+class OidcFinish(Struct):
+    state: Annotated[str, Meta(min_length=1, max_length=128)]
+    code: Annotated[str, Meta(min_length=1, max_length=2048)]
+    binding: Annotated[str, Meta(min_length=1, max_length=128)]
+
+
+class WatchRequest(Struct, forbid_unknown_fields=True):
+    mentor_id: Id | None = None
+    skill: Slug | None = None
+
+
+class AppliedRequest(Struct, forbid_unknown_fields=True):
+    """How the mentee applied a call's advice (trimmed), or ``skip``."""
+
+    note: Annotated[str, Meta(max_length=1000)] = ""
+    skip: bool = False
+
+    def __post_init__(self) -> None:
+        self.note = self.note.strip()
+        if not self.skip and not self.note:
+            raise ValueError("note: say how you applied it, or skip")

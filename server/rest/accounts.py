@@ -7,10 +7,9 @@ runs, so ``authenticated(request)`` stays a plain function for every REST module
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Any
 
 from aiohttp import web
-from msgspec import Meta, Struct
 
 from server.app.services import SERVICES
 from server.domain.accounts.service import Accounts
@@ -70,21 +69,6 @@ async def body(request: web.Request) -> Any:
     if data is None:
         raise InvalidPayload("The body must be a JSON object, not null.")
     return data
-
-
-class Ceremony(Struct):
-    ceremony_id: Annotated[str, Meta(min_length=1, max_length=64)]
-    credential: dict[str, Any]
-    label: Annotated[p.Cleaned, Meta(description="at most 60 characters after cleaning")] = ""
-
-    def __post_init__(self) -> None:
-        self.label = p.cleaned(self.label, "label", 0, 60)
-
-
-class OidcFinish(Struct):
-    state: Annotated[str, Meta(min_length=1, max_length=128)]
-    code: Annotated[str, Meta(min_length=1, max_length=2048)]
-    binding: Annotated[str, Meta(min_length=1, max_length=128)]
 
 
 @routes.get("/api/auth/config")
@@ -156,7 +140,7 @@ async def passkey_register(request: web.Request) -> web.Response:
     a = accounts(request)
     a.require_guests_allowed()
     account = await a.account(authenticated(request))
-    msg = p.parse(Ceremony, await body(request))
+    msg = p.parse(p.Ceremony, await body(request))
     passkey, kind = await a.passkeys.register(account, msg.ceremony_id, msg.credential, msg.label)
     return web.json_response({"passkey": passkey.public(), "kind": kind}, status=201)
 
@@ -180,7 +164,7 @@ async def passkey_signin_options(request: web.Request) -> web.Response:
 async def passkey_signin(request: web.Request) -> web.Response:
     a = accounts(request)
     a.require_guests_allowed()
-    msg = p.parse(Ceremony, await body(request))
+    msg = p.parse(p.Ceremony, await body(request))
     user_id = await a.passkeys.signin(msg.ceremony_id, msg.credential)
     return web.json_response((await a.tokens.issue(user_id)).as_dict())
 
@@ -201,7 +185,7 @@ async def oidc_start(request: web.Request) -> web.Response:
 async def oidc_finish(request: web.Request) -> web.Response:
     a = accounts(request)
     sso = a.require_sso()
-    msg = p.parse(OidcFinish, await body(request))
+    msg = p.parse(p.OidcFinish, await body(request))
     signed_in = await sso.finish(msg.state, msg.code, msg.binding)
     issued = await a.tokens.issue(signed_in.user_id)
     return web.json_response({**issued.as_dict(), "outcome": signed_in.outcome})

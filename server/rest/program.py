@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aiohttp import web
-from msgspec import Meta, Struct
 
 from server.app.services import SERVICES, Services
 from server.domain.program.analytics import CSV_TABLES, Analytics
@@ -16,16 +13,6 @@ from server.rest.accounts import authenticated, body
 from server.rest.routes import path_id
 
 routes = web.RouteTableDef()
-
-
-class WatchRequest(Struct, forbid_unknown_fields=True):
-    mentor_id: p.Id | None = None
-    skill: p.Slug | None = None
-
-
-class AppliedRequest(Struct, forbid_unknown_fields=True):
-    note: Annotated[str, Meta(max_length=1000)] = ""
-    skip: bool = False
 
 
 def services(request: web.Request) -> Services:
@@ -94,7 +81,7 @@ async def list_watches(request: web.Request) -> web.Response:
 @routes.post("/api/me/watches")
 async def add_watch(request: web.Request) -> web.Response:
     s = services(request)
-    msg = p.parse(WatchRequest, await body(request))
+    msg = p.parse(p.WatchRequest, await body(request))
     watches = await s.program.watches.add(authenticated(request).user_id, msg.mentor_id, msg.skill)
     return web.json_response({"watches": watches}, status=201)
 
@@ -102,7 +89,7 @@ async def add_watch(request: web.Request) -> web.Response:
 @routes.post("/api/me/watches/remove")
 async def remove_watch(request: web.Request) -> web.Response:
     s = services(request)
-    msg = p.parse(WatchRequest, await body(request))
+    msg = p.parse(p.WatchRequest, await body(request))
     watches = await s.program.watches.remove(
         authenticated(request).user_id, msg.mentor_id, msg.skill
     )
@@ -121,7 +108,7 @@ async def followups(request: web.Request) -> web.Response:
 @routes.post("/api/sessions/{session_id}/applied")
 async def applied(request: web.Request) -> web.Response:
     s = services(request)
-    msg = p.parse(AppliedRequest, await body(request))
+    msg = p.parse(p.AppliedRequest, await body(request))
     await s.program.followups.answer(
         authenticated(request).user_id,
         path_id(request, "session_id", "session"),
