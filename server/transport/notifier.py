@@ -3,8 +3,9 @@ Socket.IO; this module adapts it. Events go to a per-user room, so every socket 
 every node receives them (via python-socketio's Redis manager).
 
 A message is an :class:`~server.protocol.outbound.Outbound` struct, which names its event. It is
-encoded once, here, into JSON that every copy (each local socket, the pub/sub message) embeds
-as it is."""
+encoded once: a message with one copy to send (one socket on this node) as its packet is
+written; one with more (several sockets, or a local pass and a pub/sub message, as every
+publish is) first into JSON that each copy embeds as it is."""
 
 from __future__ import annotations
 
@@ -31,9 +32,12 @@ _encode = msgspec.json.Encoder().encode
 
 
 def encoded(message: Outbound) -> msgspec.Raw:
-    """The message's JSON, which python-socketio's packets (``server/transport/wirejson.py``)
-    embed without encoding it again."""
+    """The message's JSON, which python-socketio's packets and pub/sub messages
+    (``server/transport/wirejson.py``) embed without encoding it again."""
     return msgspec.Raw(_encode(message))
+
+
+Data = Outbound | msgspec.Raw  # what python-socketio is handed: a struct, or its JSON
 
 
 class Notifier(Protocol):
@@ -76,13 +80,20 @@ class SocketNotifier:
         node that holds every one of them deliver directly, skipping the Redis pub/sub round trip
         (the signal relay's hot path). Otherwise, or if any socket is elsewhere, publish.
         ``skip`` ("<node>|<sid>") is left out, on whichever node it is."""
-        await self._to_user(user_id, message.EVENT, encoded(message), sockets, skip)
+        one_copy = (
+            sockets is not None
+            and len(sockets) == 1
+            and sockets[0] != skip
+            and sockets[0].startswith(self._local_prefix)
+        )
+        data = message if one_copy else encoded(message)
+        await self._to_user(user_id, message.EVENT, data, sockets, skip)
 
     async def _to_user(
         self,
         user_id: str,
         event: str,
-        data: msgspec.Raw,
+        data: Data,
         sockets: list[str] | None = None,
         skip: str | None = None,
     ) -> None:
@@ -104,12 +115,12 @@ class SocketNotifier:
         """One socket ("<node>|<sid>") only: directly when it is on this node, else through
         pub/sub to the node that holds it."""
         if socket.startswith(self._local_prefix):
-            await self._emit_local(socket, message.EVENT, encoded(message))
+            await self._emit_local(socket, message.EVENT, message)
         else:
             sid = socket.split("|", 1)[1]
             await self._sio.emit(message.EVENT, encoded(message), to=sid, namespace="/")
 
-    async def _emit_local(self, socket: str, event: str, data: msgspec.Raw) -> None:
+    async def _emit_local(self, socket: str, event: str, data: Data) -> None:
         sid = socket[len(self._local_prefix) :]
         await self._sio.emit(event, data, to=sid, namespace="/", ignore_queue=True)
 
