@@ -108,12 +108,10 @@ async def followups(request: web.Request) -> web.Response:
 @routes.post("/api/sessions/{session_id}/applied")
 async def applied(request: web.Request) -> web.Response:
     s = services(request)
+    user_id = authenticated(request).user_id  # before the body: its note rule is a 400
     msg = p.parse(p.AppliedRequest, await body(request))
     await s.program.followups.answer(
-        authenticated(request).user_id,
-        path_id(request, "session_id", "session"),
-        msg.note,
-        msg.skip,
+        user_id, path_id(request, "session_id", "session"), msg.note, msg.skip
     )
     return web.json_response({"ok": True})
 
