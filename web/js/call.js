@@ -13,7 +13,7 @@ import { login } from "./api.js";
 import { showCallContext } from "./call-context.js";
 import { catchUp, openChat, setUnread } from "./chat.js";
 import { Countdown, chime } from "./countdown.js";
-import { currentView, formatDuration, notice, parts, show, viewSection } from "./dom.js";
+import { formatDuration, notice, parts, show, viewSection } from "./dom.js";
 import { offerMoreTime, onEndMoved, resetExtend } from "./extend.js";
 import { media } from "./media.js";
 import { closeNotes, openNotes, resyncNotes } from "./notes.js";
@@ -287,7 +287,7 @@ function showElsewhere(matched) {
   clearInterval(elsewhereTimer);
   renderTimeLeft();
   elsewhereTimer = setInterval(() => renderTimeLeft(), 1000);
-  if (!already || currentView() !== "elsewhere") show("elsewhere");
+  if (!already || state.view !== "elsewhere") show("elsewhere");
 }
 
 function renderTimeLeft() {

@@ -1,4 +1,5 @@
 // DOM helpers. Text from users always goes in through textContent, never as HTML.
+import { state, viewShown } from "./state.js";
 
 const $ = (selector, root = document) => root.querySelector(selector);
 
@@ -29,12 +30,10 @@ export function parts(root, ids) {
   return Object.freeze(found);
 }
 
-let current = null;
-
 /** Show one view, hide the others, and move focus to its heading for screen readers. */
 export function show(name) {
   for (const view of document.querySelectorAll(".view")) view.hidden = view.id !== `view-${name}`;
-  current = name;
+  viewShown(name);
   const view = viewSection(name);
   const heading = view && $("h1", view);
   if (!heading) return;
@@ -42,11 +41,9 @@ export function show(name) {
   // held a page just matched for 15 ms before it could send its offer. A caller that focused
   // something in the view meanwhile (a dialog's button) keeps it.
   requestAnimationFrame(() => {
-    if (current === name && !view.contains(document.activeElement)) heading.focus({ preventScroll: false });
+    if (state.view === name && !view.contains(document.activeElement)) heading.focus({ preventScroll: false });
   });
 }
-
-export const currentView = () => current;
 
 let noticeTimer = null;
 

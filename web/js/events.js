@@ -3,7 +3,7 @@
 // call screen; the break holds a one-question rating.
 import { api, login, request } from "./api.js";
 import { updateRoundPrompt } from "./call-context.js";
-import { currentView, el, notice, parts, show, viewSection } from "./dom.js";
+import { el, notice, parts, show, viewSection } from "./dom.js";
 import { eventClock } from "./event-clock.js";
 import { openHost, renderHost } from "./host.js";
 import { media } from "./media.js";
@@ -158,7 +158,7 @@ export function onEventUpdate(event) {
   if (login.user && event.host_id === login.user.id) {
     if (!state.hosting || state.hosting.event_id === event.event_id) {
       hostingEvent(event);
-      if (currentView() === "landing" || !currentView()) openHost(event);
+      if (state.view === "landing" || !state.view) openHost(event);
       else renderHost(); // not openHost: that would take the focus from what the host types
     }
     return;
@@ -166,11 +166,11 @@ export function onEventUpdate(event) {
   const fresh = !state.event || state.event.event_id !== event.event_id;
   eventUpdated(event);
   updateRoundPrompt(event);
-  if (event.state === "ended" && currentView() === "event-lobby") {
+  if (event.state === "ended" && state.view === "event-lobby") {
     openResults(); // from the call or its rating, "Back to the event" leads here instead
-  } else if (fresh && ["landing", "event-join", null].includes(currentView())) {
+  } else if (fresh && ["landing", "event-join", null].includes(state.view)) {
     openLobby();
-  } else if (currentView() === "event-lobby") {
+  } else if (state.view === "event-lobby") {
     renderLobby();
   }
 }

@@ -5,7 +5,7 @@
 import { login } from "./api.js";
 import { drawRounds } from "./chart.js";
 import { confirmer } from "./confirm.js";
-import { currentView, el, parts, show, viewSection } from "./dom.js";
+import { el, parts, show, viewSection } from "./dom.js";
 import { eventClock } from "./event-clock.js";
 import { loadResults } from "./host-results.js";
 import * as server from "./server.js";
@@ -118,7 +118,7 @@ export function onConsole(view) {
   consoles.set(view.event_id, view);
   if (!state.hosting || state.hosting.event_id !== view.event_id) return;
   renderConsole(view);
-  if (view.state === "ended" && currentView() === "event-host") loadResults(view.event_id); // late ratings
+  if (view.state === "ended" && state.view === "event-host") loadResults(view.event_id); // late ratings
 }
 
 function renderConsole(view) {

@@ -8,7 +8,7 @@ import { enterCall, onCallMoved, onCallStarted, onCallWarning, onSignal, wireCal
 import { onSessionEnded } from "./call-end.js";
 import { onChatMessage, wireChat } from "./chat.js";
 import { openDirectory, wireDirectory } from "./directory.js";
-import { currentView, notice, parts, show, viewSection } from "./dom.js";
+import { notice, parts, show, viewSection } from "./dom.js";
 import { onEventRound, onEventUpdate, openCreate, openJoin, wireEvents } from "./events.js";
 import { onExtendRequested, wireExtend } from "./extend.js";
 import { onNotify, wireFollowups } from "./followups.js";
@@ -43,11 +43,11 @@ const eventLinks = parts(viewSection("landing"), {
 server.listen({
   "queue:update": (update) => {
     queueUpdated(update);
-    if (currentView() !== "waiting") showWaiting(update);
+    if (state.view !== "waiting") showWaiting(update);
     else updateWaiting(update);
   },
   "mentor:update": (update) => {
-    const idleView = ["landing", "setup", null].includes(currentView()) && update.state !== "offline";
+    const idleView = ["landing", "setup", null].includes(state.view) && update.state !== "offline";
     burstUpdated(update);
     if (idleView) showMentor();
     else updateMentor();

@@ -1,6 +1,6 @@
 // "Back" from a side page (My sessions, Account) returns to where the person came from: the
 // queue, the burst, the call, the event, rather than always to the start.
-import { currentView, show } from "./dom.js";
+import { show } from "./dom.js";
 import { backToEvent } from "./events.js";
 import { openHost } from "./host.js";
 import { showMentor } from "./mentor.js";
@@ -13,7 +13,7 @@ let cameFrom = null; // the view a side page was opened from
 
 /** Call before opening a side page. */
 export function rememberOrigin() {
-  const from = currentView();
+  const from = state.view;
   if (from && !SIDE_PAGES.has(from)) cameFrom = from;
 }
 

@@ -1,14 +1,16 @@
-// What this page knows: who is signed in, the skill catalogue, and where the person is in the
-// product (asking, in line, mentoring, in a call, rating, at an event, hosting one). Views read
-// it through `state` (getters only: an assignment throws) and the derived facts below. It
-// changes only through the named transitions, each called where its cause arrives: main.js for
-// the server's events, a view for what the person did there.
+// What this page knows: who is signed in, the skill catalogue, which view is on screen, and
+// where the person is in the product (asking, in line, mentoring, in a call, rating, at an
+// event, hosting one). Views read it through `state` (getters only: an assignment throws) and
+// the derived facts below. It changes only through the named transitions, each called where its
+// cause arrives: main.js for the server's events, a view for what the person did there.
 //
-// Every fact a page or its address would depend on is here (the match's session, the event,
-// the hosted event, the call being rated), so a router can derive "which view, which URL" from
-// this module alone.
+// Every fact a screen or its address depends on is here (the view, the match's session, the
+// event, the hosted event, the call being rated), so a router can derive "which view, which
+// URL" from this module alone. It would add a subscribe here to hear of changes; nothing
+// needs one yet.
 
 const current = {
+  view: null, // the view on screen (dom.js show): "landing", "setup", "waiting", "call", ...
   me: null, // the account as GET /api/me last described it, or null until fetched
   skills: [], // the skill catalogue with live counts (GET /api/skills)
   settings: { session_seconds: 900 }, // GET /api/settings
@@ -50,6 +52,11 @@ export const callInRound = (event) => {
   const call = current.matched;
   return Boolean(call) && call.event_id === event.event_id && event.state === "round" && event.round === call.round;
 };
+
+// -- the screen ------------------------------------------------------------------------------
+
+/** dom.js show(): `name` is the view on screen now. */
+export function viewShown(name) { current.view = name; }
 
 // -- sign-in and the catalogue ----------------------------------------------------------------
 

@@ -5,7 +5,6 @@
 // does a network change: its candidates and TURN credentials are never much older than a match's
 // own (a call keeps within --turn-ttl-seconds less about three minutes).
 import { iceServers } from "./api.js";
-import { currentView } from "./dom.js";
 import { media } from "./media.js";
 import { CallConnection } from "./rtc.js";
 import { inCall, inLine, state } from "./state.js";
@@ -40,7 +39,7 @@ export async function warmUp() {
 
 /** On the question form, or in line (whatever page they read meanwhile). */
 function onFormOrInLine() {
-  return inLine() || (state.role === "mentee" && (currentView() === "setup" || currentView() === "waiting"));
+  return inLine() || (state.role === "mentee" && (state.view === "setup" || state.view === "waiting"));
 }
 
 function rebuild() {
