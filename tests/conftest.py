@@ -153,3 +153,15 @@ def tracebacks() -> Iterator[Tracebacks]:
     root.addHandler(handler)
     yield handler
     root.removeHandler(handler)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that drives Chromium ``browser``: those that take a ``browser`` fixture
+    or launch one themselves (tests/browser.py's ``launch``)."""
+    import inspect
+
+    for item in items:
+        function = getattr(item, "function", None)
+        launches = function is not None and "launch(" in inspect.getsource(function)
+        if "browser" in getattr(item, "fixturenames", ()) or launches:
+            item.add_marker(pytest.mark.browser)

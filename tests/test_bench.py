@@ -78,6 +78,7 @@ WITH_BASELINE = {
 
 
 @pytest.mark.timeout(600)
+@pytest.mark.slow
 def test_every_benchmark_runs_small_prints_its_figures_and_writes_results(
     tmp_path: Path,
 ) -> None:

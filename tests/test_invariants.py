@@ -267,6 +267,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[tuple[EmbeddedRedis, list[Nod
     await redis.stop()
 
 
+@pytest.mark.slow
 async def test_hundreds_of_people_in_random_order_with_crashes_leave_no_violation(
     cluster: tuple[EmbeddedRedis, list[Node]], tmp_path: Path
 ) -> None:

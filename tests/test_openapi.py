@@ -85,6 +85,7 @@ async def test_the_document_is_served_as_valid_openapi_3_1_with_bearer_where_nee
 
 
 @pytest.mark.timeout(240)  # about 20 s alone, twice that on a busy 2-core machine
+@pytest.mark.slow
 async def test_schemathesis_finds_no_5xx_schema_violation_or_traceback(
     server: RunningServer, tracebacks: Tracebacks
 ) -> None:

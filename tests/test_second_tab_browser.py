@@ -201,6 +201,7 @@ async def test_a_reloaded_tab_takes_its_call_back_from_its_own_lingering_socket(
     await stays_connected(ada, 1)
 
 
+@pytest.mark.slow
 async def test_a_python_bot_keeps_the_call_when_its_partner_moves_it_to_another_tab(
     start_server: ServerFactory, browser: Browser
 ) -> None:

@@ -310,6 +310,7 @@ class Drop:
         await self.http.close()
 
 
+@pytest.mark.slow
 async def test_the_audit_sees_no_violation_in_a_busy_flow_and_still_mends_a_real_one(
     start_server: ServerFactory, redis: Redis
 ) -> None:

@@ -47,6 +47,7 @@ async def healthy(url: str) -> bool:
         return False
 
 
+@pytest.mark.slow
 async def test_a_call_outlives_a_primary_failover_and_new_matches_follow(
     ha: RedisHA, tmp_path: Path
 ) -> None:

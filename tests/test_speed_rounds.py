@@ -40,6 +40,7 @@ async def join(
     return client
 
 
+@pytest.mark.slow
 async def test_seven_mentors_and_eleven_mentees_through_four_rounds(
     make_client: ClientFactory,
 ) -> None:

@@ -10,6 +10,7 @@ import signal
 from pathlib import Path
 
 import aiohttp
+import pytest
 from redis.asyncio import Redis
 
 from peer.client import MentorburstClient
@@ -38,6 +39,7 @@ async def scrape_text(url: str) -> str:
         return await response.text()
 
 
+@pytest.mark.slow
 async def test_two_workers_share_a_port_and_serve_one_story(
     redis: Redis, redis_url: str, tmp_path: Path
 ) -> None:
