@@ -164,7 +164,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         counted on its own, so joining and leaving cannot eat each other's budget."""
         budgets = self.limits.budgets
         if event == "signal":
-            return  # counted per node by the relay, its hot path (server/domain/calls/relay.py)
+            return  # counted per node in its handler, the relay's hot path (spend_signal)
         if event.startswith(("chat:", "notes:")):
             await self.limits.spend(budgets.chat, user_id)
         else:
@@ -268,6 +268,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     @route("signal", p.Signal, per_socket=True)
     async def signal(self, user_id: str, msg: p.Signal, sid: str) -> None:
+        self.limits.spend_signal(user_id)
         await self.calls.relay_signal(
             user_id, self._socket(sid), msg.session_id, msg.type, msg.data
         )

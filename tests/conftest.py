@@ -17,10 +17,10 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from peer.client import MentorburstClient
-from server.app.config import Config
 from server.app.factory import create_app
 from server.app.services import SERVICES, Services
 from server.runtime.clock import Clock
+from server.runtime.config import Config
 from server.store.embedded import EmbeddedRedis, free_port
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

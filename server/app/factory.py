@@ -13,7 +13,6 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from server.app.config import Config
 from server.app.services import SERVICES, Services
 from server.domain.accounts.oidc import OidcClient
 from server.domain.accounts.passkeys import Passkeys
@@ -65,6 +64,7 @@ from server.rest.program import routes as program_routes
 from server.rest.routes import json_errors, routes
 from server.runtime import logs
 from server.runtime.clock import Clock, ClusterClock
+from server.runtime.config import Config
 from server.runtime.offload import Offload
 from server.signaling import SignalingNamespace
 from server.store import connection as redis_conn
@@ -227,7 +227,7 @@ def _services_ctx(
             redis, queue, notifier, now, matcher=matcher, slugs=catalog.slugs
         )
         limits = RateLimits(redis.connection_pool, config, lua)
-        relay = SignalRelay(sessions, notifier, limits)
+        relay = SignalRelay(sessions, notifier)
         calls = Calls(
             config=config,
             clock=now,

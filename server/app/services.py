@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from aiohttp import web
 from redis.asyncio import Redis
 
-from server.app.config import Config
 from server.domain.accounts.service import Accounts
 from server.domain.accounts.signer import TokenSigner
 from server.domain.accounts.users import Users
@@ -28,6 +27,7 @@ from server.domain.program import Program
 from server.domain.speed import SpeedEvents
 from server.queue import SkillQueue
 from server.runtime.clock import Clock
+from server.runtime.config import Config
 from server.store.scripts import Lua
 from server.timer import Timers
 from server.transport.ratelimit import RateLimits

@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from server.app.config import Config
 from server.app.services import SERVICES
 from server.rest.accounts import IDENTITY
+from server.runtime.config import Config
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 WRITES = ("POST", "PUT", "PATCH", "DELETE")

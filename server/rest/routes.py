@@ -20,11 +20,11 @@ from server.protocol.errors import (
     InvalidPayload,
     MentorburstError,
     NotFound,
+    RateLimited,
     internal_error,
     redis_unavailable,
 )
 from server.rest.accounts import IDENTITY, authenticated, body
-from server.transport.ratelimit import RateLimited
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()

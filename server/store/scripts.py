@@ -16,8 +16,8 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
-from server.app.config import Config
 from server.runtime.clock import Clock
+from server.runtime.config import Config
 from server.store import keys
 
 _STANDALONE = {"claim_timers", "complete_timer"}

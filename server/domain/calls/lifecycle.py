@@ -16,18 +16,18 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from server.app.config import Config
 from server.domain.accounts.users import DELETED_NAME, Users
 from server.domain.calls.ice import ice_servers
 from server.domain.calls.ratings import Ratings, bayesian, prior_mean
 from server.domain.calls.relay import SignalRelay
 from server.domain.calls.sessions import Closed, Session, SessionStore
 from server.protocol.errors import Conflict, Forbidden, log_failure
+from server.protocol.notifier import Notifier
 from server.queue import Match
 from server.runtime import metrics
 from server.runtime.clock import Clock
+from server.runtime.config import Config
 from server.timer import Timers
-from server.transport.notifier import Notifier
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from server.app.config import Config
 from server.domain.calls.lifecycle import Calls
 from server.domain.calls.ratings import Ratings
 from server.domain.calls.sessions import Session
@@ -22,6 +21,7 @@ from server.protocol.errors import Conflict, InvalidPayload, NotFound
 from server.protocol.inbound import Rate, Report
 from server.queue import Match, SkillQueue, Ticket
 from server.runtime.clock import Clock
+from server.runtime.config import Config
 from server.store import keys
 from server.timer import Timers
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from server.app.config import Config
 from server.domain.matching.catalog import SkillCatalog
 from server.domain.matching.embeddings import Embedder
 from server.domain.matching.expertise import Expertise
@@ -21,6 +20,7 @@ from server.domain.matching.facts import MentorFacts
 from server.domain.matching.ranking import Candidate, rank_in_skill, rank_open
 from server.domain.matching.skillmodel import SkillModel, Suggestion
 from server.runtime.clock import Clock
+from server.runtime.config import Config
 from server.store import keys
 
 # Candidates passed to a claim; the script falls back to the pool's own order after them.

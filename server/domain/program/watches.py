@@ -15,9 +15,9 @@ from redis.asyncio import Redis
 from server.domain.accounts.users import Users
 from server.domain.matching.catalog import SkillCatalog
 from server.protocol.errors import InvalidPayload, NotFound
+from server.protocol.notifier import Notifier
 from server.store import keys
 from server.store.scripts import Lua
-from server.transport.notifier import Notifier
 
 WATCH_TTL_S = 30 * 86400
 MAX_WATCHES = 50
