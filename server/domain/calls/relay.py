@@ -32,7 +32,7 @@ from typing import Any
 
 from server.domain.calls.sessions import Session, SessionStore
 from server.protocol.errors import Forbidden
-from server.protocol.notifier import Notifier
+from server.protocol.notifier import Invalidation, Notifier
 
 MARKED = ("offer", "answer")
 
@@ -112,6 +112,17 @@ class SignalRelay:
                 self._reach[uid] = (sockets[uid], False)
 
     # -- invalidation (from the pub/sub channel, in order) -----------------------------------
+
+    async def sockets_moved(self, users: list[str]) -> None:
+        """The sockets of these people (each in a call) changed: every node, this one too
+        through the channel, forgets where their side of the call is heard."""
+        for user in users:
+            await self._notifier.invalidate("sockets", user)
+
+    async def heard(self, news: Invalidation) -> None:
+        """Node-to-node news, in channel order: a session ended or someone's sockets changed."""
+        if news.kind in ("session", "sockets"):
+            self.invalidate(news.kind, news.key)
 
     def invalidate(self, kind: str, key: str) -> None:
         """``("session", sid)`` when a session ended; ``("sockets", user)`` when the sockets of
