@@ -12,17 +12,17 @@ from pathlib import Path
 import socketio
 from aiohttp import web
 
+from server import rest
 from server.app import wiring
 from server.app.services import SERVICES
 from server.domain.matching.catalog import SkillCatalog
-from server.rest import metrics as scrape
-from server.rest import openapi
-from server.rest.accounts import bearer_identity
-from server.rest.accounts import routes as account_routes
-from server.rest.matching import routes as matching_routes
-from server.rest.middleware import origins, rest_write_budget, security_headers
-from server.rest.program import routes as program_routes
-from server.rest.routes import json_errors, routes
+from server.rest.middleware import (
+    bearer_identity,
+    json_errors,
+    origins,
+    rest_write_budget,
+    security_headers,
+)
 from server.runtime import logs
 from server.runtime.clock import Clock
 from server.runtime.config import Config
@@ -76,12 +76,7 @@ def create_app(config: Config, *, clock: Clock | None = None) -> web.Application
     )
     sio.attach(app)
     app[SIO] = sio
-    app.add_routes(routes)
-    app.add_routes(account_routes)
-    app.add_routes(matching_routes)
-    app.add_routes(program_routes)
-    scrape.add_routes(app)
-    openapi.add_routes(app)
+    rest.add_routes(app)
     web_dir = config.web_dir or WEB_DIR
     if (web_dir / "index.html").exists():
         app.router.add_get("/", _file(web_dir / "index.html"))
