@@ -43,3 +43,14 @@ def test_the_domain_store_runtime_and_protocol_never_import_the_edge() -> None:
         if any(name == up or name.startswith(up + ".") for up in UPPER)
     ]
     assert upward == []
+
+
+def test_the_store_never_imports_the_domain() -> None:
+    domain = ("server.domain", "server.queue", "server.timer")
+    upward = [
+        f"{path.relative_to(SERVER.parent)}:{line} imports {name}"
+        for path in sorted((SERVER / "store").rglob("*.py"))
+        for line, name in imported(path)
+        if any(name == d or name.startswith(d + ".") for d in domain)
+    ]
+    assert upward == []
