@@ -2,7 +2,9 @@
 
 Each kind of deadline is a member of :class:`Deadline`; ``server/app/wiring.py`` gives
 :meth:`Timers.route` one table from every kind to its handler, and the timers refuse to start
-while a kind has none. Every deadline is a member ``"<kind>|<arg>"`` of one Redis ZSET scored by its due time, so any
+while a kind has none.
+
+Every deadline is a member ``"<kind>|<arg>"`` of one Redis ZSET scored by its due time, so any
 node can fire it. The scripts that change state write the deadlines they imply in the same step
 (``server/store/lua/lib.lua``). A node claims due members atomically (``claim_timers.lua``) by moving
 them to ``now + lease``; it removes them once handled. If a node dies mid-way, or a handler

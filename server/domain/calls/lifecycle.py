@@ -5,8 +5,8 @@ Every state change is one Lua script that also writes the deadlines it implies; 
 turns the outcomes into notifications. Ending is split in two: the script ends the session and
 settles both people atomically, and leaves a ``settle`` deadline; :meth:`Calls.settle` then does
 the follow-ups (``session:ended``, then :attr:`Calls.settled`: matching the freed mentor or
-requeued mentee, re-pairing in an event) inline and clears it. If this node dies or Redis fails in between, the deadline fires on
-any node and the follow-ups run again: each is safe to repeat.
+requeued mentee, re-pairing in an event) inline and clears it. If this node dies or Redis fails
+in between, the deadline fires on any node and the follow-ups run again: each is safe to repeat.
 """
 
 from __future__ import annotations
@@ -62,16 +62,16 @@ class Calls:
         relay: SignalRelay,
         event_context: EventContext,
     ) -> None:
-        self._config = config
-        self._relay = relay
-        self._clock = clock
-        self._sessions = sessions
-        self._ratings = ratings
-        self._users = users
-        self._timers = timers
-        self._notifier = notifier
+        self.config = config
+        self.relay = relay
+        self.clock = clock
+        self.sessions = sessions
+        self.ratings = ratings
+        self.users = users
+        self.timers = timers
+        self.notifier = notifier
         # The intros, shared skills and prompt of a round call.
-        self._event_context = event_context
+        self.event_context = event_context
         # A session ended and both people heard it: drop-in matches the freed people, events
         # re-pair the one whose partner left. Each handler must be safe to run twice.
         self.settled: Hook[Session] = Hook("calls.settled")
@@ -87,8 +87,8 @@ class Calls:
 
     async def cards(self, people: list[str]) -> dict[str, dict[str, Any]]:
         """How others see these people, in two reads however many."""
-        cards = await self._users.cards(people)
-        reputations = await self._ratings.reputations(people)
+        cards = await self.users.cards(people)
+        reputations = await self.ratings.reputations(people)
         return {
             uid: {
                 "id": uid,
@@ -108,7 +108,7 @@ class Calls:
         """The ``session:matched`` payload as ``user_id`` sees it."""
         role = session.role_of(user_id)
         cards = cards or await self.peer_cards(session)
-        now = self._clock.now_ms()
+        now = self.clock.now_ms()
         payload: dict[str, Any] = {
             "session_id": session.id,
             "role": role,
@@ -117,19 +117,19 @@ class Calls:
             "question": session.question,
             "duration_s": seconds(session.duration_ms),
             "offerer": role == "mentee",
-            "ice_servers": ice_servers(self._config, user_id, now),
+            "ice_servers": ice_servers(self.config, user_id, now),
             "server_now": now,
         }
         if session.event_id:
             payload["event_id"] = session.event_id
             if context is None:
-                context = await self._event_context(session)
+                context = await self.event_context(session)
             extra = dict((context or {}).get(user_id, {}))
             payload["peer"] = {**payload["peer"], **extra.pop("peer", {})}
             payload.update(extra)
         else:
             payload["decline_until"] = session.matched_at + round(
-                self._config.decline_seconds * 1000
+                self.config.decline_seconds * 1000
             )
         return payload
 
@@ -149,7 +149,7 @@ class Calls:
             "session_id": session_id,
             "started_at": started_at,
             "ends_at": ends_at,
-            "server_now": self._clock.now_ms(),
+            "server_now": self.clock.now_ms(),
         }
 
     # -- matched ---------------------------------------------------------------------------
@@ -183,7 +183,7 @@ class Calls:
         metrics.matched(session.joined_at, session.matched_at)
         for uid in session.people:
             sockets = claim["sockets"].get(uid)
-            await self._notifier.to_user(
+            await self.notifier.to_user(
                 uid,
                 "session:matched",
                 await self.matched_payload(session, uid, cards),
@@ -193,7 +193,7 @@ class Calls:
 
     async def announce(self, session_id: str) -> Session | None:
         """Tell both people they are matched (the connect deadline was set with the claim)."""
-        session = await self._sessions.get(session_id)
+        session = await self.sessions.get(session_id)
         if session is None:
             return None
         metrics.matched(session.joined_at, session.matched_at)
@@ -205,15 +205,15 @@ class Calls:
         cards = await self.peer_cards(session)
         context = None
         if session.event_id:
-            context = await self._event_context(session)
+            context = await self.event_context(session)
         for user_id in session.people:
-            await self._notifier.to_user(
+            await self.notifier.to_user(
                 user_id,
                 "session:matched",
                 await self.matched_payload(session, user_id, cards, context),
             )
             if started and session.started_at and session.ends_at:
-                await self._notifier.to_user(
+                await self.notifier.to_user(
                     user_id,
                     "session:started",
                     self.started_payload(session.id, session.started_at, session.ends_at),
@@ -226,29 +226,29 @@ class Calls:
         ``event:round``), then every call its ``session:matched`` and ``session:started``. The
         reads are batched (cards, context, where everyone's sockets are), delivery is direct for
         sockets on this node, and the relay learns every pair before the first offer."""
-        seen = self._relay.invalidations
-        sockets = await self._sessions.sockets_of(sorted(first))
+        seen = self.relay.invalidations
+        sockets = await self.sessions.sockets_of(sorted(first))
         await asyncio.gather(
             *(
-                self._notifier.to_user(uid, event, payload, sockets=sockets.get(uid))
+                self.notifier.to_user(uid, event, payload, sockets=sockets.get(uid))
                 for uid, (event, payload) in first.items()
             )
         )
         for session in sessions:
-            self._relay.prime(session, sockets, seen)
+            self.relay.prime(session, sockets, seen)
         cards = await self.cards(sorted({uid for s in sessions for uid in s.people}))
-        contexts = await self._event_context.many(sessions)
+        contexts = await self.event_context.many(sessions)
 
         async def send(session: Session) -> None:
             context = contexts.get(session.id, {})
             for uid in session.people:
                 payload = await self.matched_payload(session, uid, cards, context)
-                await self._notifier.to_user(
+                await self.notifier.to_user(
                     uid, "session:matched", payload, sockets=sockets.get(uid)
                 )
                 if session.started_at and session.ends_at:
                     started = self.started_payload(session.id, session.started_at, session.ends_at)
-                    await self._notifier.to_user(
+                    await self.notifier.to_user(
                         uid, "session:started", started, sockets=sockets.get(uid)
                     )
 
@@ -256,14 +256,14 @@ class Calls:
 
     async def participant(self, user_id: str, session_id: str) -> Session:
         """The session, if ``user_id`` is in it; an unknown id reads the same as someone else's."""
-        session = await self._sessions.get(session_id)
+        session = await self.sessions.get(session_id)
         if session is None or session.role_of(user_id) is None:
             raise Forbidden("You are not in that session.", code="not_in_session")
         return session
 
     async def connected(self, user_id: str, session_id: str) -> None:
         await self.participant(user_id, session_id)
-        reply = await self._sessions.mark_connected(session_id, user_id)
+        reply = await self.sessions.mark_connected(session_id, user_id)
         if reply[0] == "err":
             raise Conflict("That session is over.", code="session_over")
         if reply[0] == "started":
@@ -273,40 +273,40 @@ class Calls:
 
     async def connect_due(self, session_id: str) -> None:
         """``Deadline.CONNECT``: media flowed by now, or the call ends as ``no_connection``."""
-        reply = await self._sessions.mark_connected(session_id, "", force=True)
+        reply = await self.sessions.mark_connected(session_id, "", force=True)
         if reply[0] == "started":
             await self._started(session_id, int(reply[1]), int(reply[2]))
         elif reply[0] == "waiting":
             await self.end(session_id, "no_connection", expect="matched")
 
     async def _started(self, session_id: str, started_at: int, ends_at: int) -> None:
-        session = await self._sessions.get(session_id)
+        session = await self.sessions.get(session_id)
         if session is None:
             return
         payload = self.started_payload(session_id, started_at, ends_at)
         for user_id in session.people:
-            await self._notifier.to_user(user_id, "session:started", payload)
+            await self.notifier.to_user(user_id, "session:started", payload)
 
     # -- live ------------------------------------------------------------------------------
 
     async def warning_due(self, arg: str) -> None:
         """``Deadline.WARN``: tell both how long is left ("<session id>:<ms left>")."""
         session_id, _, remaining_ms = arg.rpartition(":")
-        session = await self._sessions.get(session_id)
+        session = await self.sessions.get(session_id)
         if session is None or session.state != "live":
             return
         payload = {
             "session_id": session_id,
             "remaining_s": seconds(int(remaining_ms)),
-            "server_now": self._clock.now_ms(),
+            "server_now": self.clock.now_ms(),
         }
         for user_id in session.people:
-            await self._notifier.to_user(user_id, "session:warning", payload)
+            await self.notifier.to_user(user_id, "session:warning", payload)
 
     async def time_up(self, session_id: str) -> None:
         """``Deadline.END``: the countdown ran out (unless the call was made longer since)."""
-        session = await self._sessions.get(session_id)
-        if session is not None and session.ends_at and session.ends_at > self._clock.now_ms():
+        session = await self.sessions.get(session_id)
+        if session is not None and session.ends_at and session.ends_at > self.clock.now_ms():
             return  # extended or credited after this deadline was claimed: its new one ends it
         if session is not None:
             reason = "event_round_over" if session.event_id else "time_up"
@@ -315,14 +315,14 @@ class Calls:
     async def relay_signal(
         self, sender: str, socket: str, session_id: str, kind: str, data: dict[str, Any]
     ) -> None:
-        await self._relay.relay(sender, socket, session_id, kind, data)
+        await self.relay.relay(sender, socket, session_id, kind, data)
 
     async def take(self, user_id: str, session_id: str, socket: str, replaces: str = "") -> None:
         """Hold the user's side of the call on this socket ("<node>|<sid>"): another tab of
         theirs, or a page that came back. The partner's signals go here from now on; the socket
         that held it hears ``session:moved``."""
-        if await self._sessions.take(session_id, user_id, socket, replaces):
-            await self._relay.moved(user_id, session_id, socket)
+        if await self.sessions.take(session_id, user_id, socket, replaces):
+            await self.relay.moved(user_id, session_id, socket)
 
     async def decline(self, mentor_id: str, session_id: str) -> None:
         session = await self.participant(mentor_id, session_id)
@@ -334,7 +334,7 @@ class Calls:
             )
         if session.state == "ended":
             raise Conflict("That session is over.", code="session_over")
-        if self._clock.now_ms() > session.matched_at + round(self._config.decline_seconds * 1000):
+        if self.clock.now_ms() > session.matched_at + round(self.config.decline_seconds * 1000):
             raise Conflict(
                 "The time to decline has passed; you can leave the call.", code="decline_closed"
             )
@@ -356,7 +356,7 @@ class Calls:
         participant: bool = False,
     ) -> bool:
         """End a session once and settle both people; False when it had already ended."""
-        closed = await self._sessions.end(
+        closed = await self.sessions.end(
             session_id, reason, actor=actor, expect=expect, participant=participant
         )
         if closed is None:
@@ -380,15 +380,15 @@ class Calls:
         """Everything after an end that is not state: tell both, then :attr:`settled`. Right
         after the end script, ``closed`` carries what it read; a retry (``Deadline.SETTLE``)
         reads it again."""
-        session = closed.session if closed else await self._sessions.get(session_id)
+        session = closed.session if closed else await self.sessions.get(session_id)
         if session is not None and session.state == "ended":
             if session.relayed or session.event_id:
                 # Before anyone hears the end: no node relays for this session any more.
-                await self._notifier.invalidate("session", session_id)
+                await self.notifier.invalidate("session", session_id)
             payload = self.ended_payload(session)
             metrics.session_ended(payload)
             for user_id in session.people:
                 sockets = closed.sockets_of(user_id) if closed else None
-                await self._notifier.to_user(user_id, "session:ended", payload, sockets=sockets)
+                await self.notifier.to_user(user_id, "session:ended", payload, sockets=sockets)
             await self.settled(session)
-        await self._timers.cancel(Deadline.SETTLE, session_id)
+        await self.timers.cancel(Deadline.SETTLE, session_id)
