@@ -71,7 +71,7 @@ from server.store.scripts import SETTINGS_KEY, Lua, settings
 from server.timer import Deadline, Timers
 from server.transport.notifier import SocketNotifier
 from server.transport.ratelimit import RateLimits
-from server.transport.sio import MentorburstServer
+from server.transport.sio import MentorburstServer, ResilientRedisManager
 from server.transport.socket_guard import SocketGuard
 
 log = logging.getLogger(__name__)
@@ -257,7 +257,7 @@ async def build(
         extensions=extra_time,
     )
     sio.register_namespace(namespace)
-    manager = sio.manager
+    manager: ResilientRedisManager = sio.manager
 
     # -- hooks: who reacts to what, in the order each runs ---------------------------------------
     calls.settled.connect(dropin.after_call)  # the freed mentor and a requeued mentee match
