@@ -9,7 +9,6 @@ no other module calls ``Hook.connect`` or ``Timers.route``. The aiohttp app and 
 
 from __future__ import annotations
 
-import logging
 import secrets
 from dataclasses import dataclass
 
@@ -73,8 +72,6 @@ from server.transport.notifier import SocketNotifier
 from server.transport.ratelimit import RateLimits
 from server.transport.sio import MentorburstServer, ResilientRedisManager
 from server.transport.socket_guard import SocketGuard
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
