@@ -11,7 +11,7 @@ from playwright.async_api import Response
 from tests.browser import launch
 from tests.conftest import RunningServer
 
-WEB = Path(__file__).resolve().parents[2] / "web"
+WEB = Path(__file__).resolve().parent.parent / "web"
 
 
 def web_files(suffix: str) -> list[Path]:
