@@ -159,6 +159,8 @@ async def test_chat_with_code_and_links_both_ways_and_after_a_reload(
         "<img src=x onerror=alert(1)> is that it?"
     )
     await mentee.get_by_role("button", name="Send").click()
+    # The mentor answers what it has read: both of the mentee's messages are in before it types.
+    await expect(mentor.locator("#chat-log li")).to_have_count(2)
     await mentor.get_by_label("Message", exact=True).fill(f"Try debug mode: {LINK}.")
     await mentor.get_by_label("Message", exact=True).press("Enter")
 

@@ -13,13 +13,18 @@ import { login } from "./api.js";
 import { showCallContext } from "./call-context.js";
 import { catchUp, openChat, setUnread } from "./chat.js";
 import { Countdown, chime } from "./countdown.js";
-import { $, currentView, formatDuration, notice, show } from "./dom.js";
+import { formatDuration, notice, parts, show, viewSection } from "./dom.js";
 import { offerMoreTime, onEndMoved, resetExtend } from "./extend.js";
+import { media } from "./media.js";
 import { closeNotes, openNotes, resyncNotes } from "./notes.js";
 import { cancelOffer, needsTaking, offer } from "./offer.js";
 import { CallConnection } from "./rtc.js";
+import * as server from "./server.js";
 import { attachShare, stopShare } from "./share.js";
-import { partnerAnswered, partnerReading, resetStage, showTrack, updateStage } from "./stage.js";
+import { clearRemote, partnerAnswered, partnerReading, resetStage, showTrack, updateStage } from "./stage.js";
+import {
+  callEntered, callHeldElsewhere, callHeldHere, callReclaimed, callResumed, callStarted, state,
+} from "./state.js";
 import { adoptWarm } from "./warm.js";
 
 const STATE_LABEL = {
@@ -34,157 +39,184 @@ const STATE_LABEL = {
 const SETTLE_MS = 1000;
 const HELD_KEY = "mentorburst.held";
 
+const section = viewSection("call");
+const ui = parts(section, {
+  ringProgress: "ring-progress", timerLabel: "timer-label", timerCaption: "timer-caption",
+  callMic: "call-mic", callCam: "call-cam", hangup: "hangup", hangupNo: "hangup-no",
+  hangupConfirm: "hangup-confirm", hangupYes: "hangup-yes", chimeToggle: "chime-toggle",
+  callState: "call-state", callWarning: "call-warning", localVideo: "local-video",
+});
+const tabs = [...section.querySelectorAll("[role=tab]")];
+const away = parts(viewSection("elsewhere"), {
+  elsewhereTake: "elsewhere-take", elsewherePeer: "elsewhere-peer", elsewhereQuestion: "elsewhere-question",
+  elsewhereError: "elsewhere-error", elsewhereLeft: "elsewhere-left",
+});
+
+const countdown = new Countdown({
+  ring: ui.ringProgress, label: ui.timerLabel, caption: ui.timerCaption,
+  box: section.querySelector(".timer"), now: () => server.now(),
+});
+
+let connection = null; // the call's CallConnection while this tab holds a call
 let statsTimer = null;
 let warningTimer = null;
 let settleTimer = null;
 let elsewhereTimer = null;
 
-export function wireCall(app) {
-  app.countdown = new Countdown({
-    ring: $("#ring-progress"), label: $("#timer-label"), caption: $("#timer-caption"),
-    box: $(".timer"), now: () => app.signaling.now(),
-  });
-  $("#call-mic").addEventListener("click", () => app.media.setMicMuted(!app.media.micMuted));
-  $("#call-cam").addEventListener("click", () => app.media.setCameraOff(!app.media.cameraOff));
-  app.media.onChange(() => syncCamera(app));
-  $("#hangup").addEventListener("click", () => confirmHangup(true));
-  $("#hangup-no").addEventListener("click", () => confirmHangup(false));
-  $("#hangup-confirm").addEventListener("keydown", (event) => { if (event.key === "Escape") confirmHangup(false); });
-  $("#hangup-yes").addEventListener("click", () => hangUp(app));
-  for (const tab of document.querySelectorAll("#view-call [role=tab]")) {
+/** The call's peer connection in this tab, or null (share.js adds the screen to it). */
+export const callConnection = () => connection;
+
+export function wireCall() {
+  ui.callMic.addEventListener("click", () => media.setMicMuted(!media.micMuted));
+  ui.callCam.addEventListener("click", () => media.setCameraOff(!media.cameraOff));
+  media.onChange(() => { renderMediaButtons(); syncCamera(); });
+  ui.hangup.addEventListener("click", () => confirmHangup(true));
+  ui.hangupNo.addEventListener("click", () => confirmHangup(false));
+  ui.hangupConfirm.addEventListener("keydown", (event) => { if (event.key === "Escape") confirmHangup(false); });
+  ui.hangupYes.addEventListener("click", () => hangUp());
+  for (const tab of tabs) {
     tab.addEventListener("click", () => selectTab(tab.id));
   }
-  $("#elsewhere-take").addEventListener("click", () => useHere(app));
-  const chimeBox = $("#chime-toggle");
+  away.elsewhereTake.addEventListener("click", () => useHere());
+  const chimeBox = ui.chimeToggle;
   chimeBox.checked = chimeOn();
   chimeBox.addEventListener("change", () => setChime(chimeBox.checked));
 }
 
-function confirmHangup(open) {
-  $("#hangup-confirm").hidden = !open;
-  $("#hangup").hidden = open;
-  if (open) $("#hangup-yes").focus();
-  else $("#hangup").focus();
+function renderMediaButtons() {
+  for (const [button, pressed, on, off] of [
+    [ui.callMic, media.micMuted, "Unmute", "Mute"],
+    [ui.callCam, media.cameraOff, "Camera on", "Camera off"],
+  ]) {
+    button.setAttribute("aria-pressed", String(pressed));
+    button.textContent = pressed ? on : off;
+  }
 }
 
-async function hangUp(app) {
-  if (!app.matched) return;
-  $("#hangup-yes").disabled = true;
+function confirmHangup(open) {
+  ui.hangupConfirm.hidden = !open;
+  ui.hangup.hidden = open;
+  if (open) ui.hangupYes.focus();
+  else ui.hangup.focus();
+}
+
+async function hangUp() {
+  if (!state.matched) return;
+  ui.hangupYes.disabled = true;
   try {
-    await app.signaling.request("session:leave", { session_id: app.matched.session_id });
+    await server.request("session:leave", { session_id: state.matched.session_id });
   } catch (failure) {
-    app.notice(failure.message, { error: true });
+    notice(failure.message, { error: true });
   } finally {
-    $("#hangup-yes").disabled = false;
+    ui.hangupYes.disabled = false;
   }
 }
 
 function selectTab(id) {
-  for (const tab of document.querySelectorAll("#view-call [role=tab]")) {
+  for (const tab of tabs) {
     const on = tab.id === id;
     tab.setAttribute("aria-selected", String(on));
     tab.tabIndex = on ? 0 : -1;
-    $(`#${tab.getAttribute("aria-controls")}`).hidden = !on;
+    section.querySelector(`#${tab.getAttribute("aria-controls")}`).hidden = !on;
   }
   if (id === "tab-chat") setUnread(0);
 }
 
 /** Media for the call: the camera started at pre-join, or now (a mentor who just took it). */
-function startMedia(app) {
-  if (!app.media.live && !app.media.error) return app.media.start();
-  return app.media.whenReady();
+function startMedia() {
+  if (!media.live && !media.error) return media.start();
+  return media.whenReady();
 }
 
-export function enterCall(app, matched) {
-  if (matched.resumed && app.elsewhere === matched.session_id) {
-    app.matched = { ...app.matched, ...matched }; // still elsewhere until "Use here"
+export function enterCall(matched) {
+  if (matched.resumed && state.elsewhere === matched.session_id) {
+    callResumed(matched); // still elsewhere until "Use here"
     return;
   }
   if (matched.resumed && matched.held_elsewhere) {
     const mine = heldBefore(matched.session_id);
-    if (mine) takeBack(app, matched, mine);
-    else showElsewhere(app, matched);
+    if (mine) takeBack(matched, mine);
+    else showElsewhere(matched);
     return;
   }
-  const running = app.call && app.matched && app.matched.session_id === matched.session_id;
+  const running = connection && state.matched && state.matched.session_id === matched.session_id;
   if (running && matched.resumed) {
-    app.matched = { ...app.matched, ...matched }; // the socket came back; the call kept going
+    callResumed(matched); // the socket came back; the call kept going
     return;
   }
-  leaveCall(app);
-  app.matched = matched;
-  app.started = null;
+  leaveCall();
+  callEntered(matched);
   // The mentee's warm connection (warm.js) speaks first: its offer leaves before the call screen
   // is built, which would otherwise hold the page's one thread for tens of milliseconds.
-  const warm = adoptWarm(app, matched);
-  if (warm) app.call = newConnection(app, matched, null, warm);
+  const warm = adoptWarm(matched);
+  if (warm) connection = newConnection(matched, null, warm);
   const me = login.user?.id;
-  showCallContext(app, matched);
-  $("#call-state").textContent = STATE_LABEL.new;
-  $("#call-warning").hidden = true;
+  showCallContext(matched);
+  ui.callState.textContent = STATE_LABEL.new;
+  ui.callWarning.hidden = true;
   confirmHangup(false);
-  $("#local-video").srcObject = app.media.stream;
-  const windowOpen = Boolean(matched.decline_until) && matched.decline_until > app.signaling.now();
+  ui.localVideo.srcObject = media.stream;
+  const windowOpen = Boolean(matched.decline_until) && matched.decline_until > server.now();
   resetStage(matched.peer.name, { reading: matched.role === "mentee" && windowOpen && !matched.resumed });
-  app.countdown.reset();
+  countdown.reset();
   resetExtend(matched, me);
   selectTab("tab-chat");
-  const reading = !matched.taken && needsTaking(app, matched);
-  const taken = reading ? offer(app, matched) : Promise.resolve();
+  const reading = !matched.taken && needsTaking(matched);
+  const taken = reading ? offer(matched) : Promise.resolve();
   if (!reading) show("call");
-  taken.then(() => { if (app.matched === matched) show("call"); });
+  taken.then(() => { if (state.matched === matched) show("call"); });
   if (!warm) {
-    app.call = newConnection(app, matched, taken.then(() => startMedia(app)));
+    connection = newConnection(matched, taken.then(() => startMedia()));
     // A fresh page resuming a call offers from either side; the other rebuilds (see onSignal).
-    app.call.start(matched.offerer || matched.resumed);
+    connection.start(matched.offerer || matched.resumed);
   }
-  openChat(app, matched, me);
-  openNotes(app, matched.session_id);
+  openChat(matched, me);
+  openNotes(matched.session_id);
   // The chat record and the notes are fetched a second later: at the match those requests
   // competed with the offer, the answer and the first frame for the server and the page.
   settleTimer = setTimeout(() => {
-    if (app.matched !== matched) return;
+    if (state.matched !== matched) return;
     catchUp();
     resyncNotes();
   }, SETTLE_MS);
-  statsTimer = setInterval(() => updateStats(app), 1000);
+  statsTimer = setInterval(() => updateStats(), 1000);
 }
 
 /** The call's connection: a new one, or the mentee's warm one (warm.js) given this session. */
-function newConnection(app, matched, mediaReady, warm = null) {
+function newConnection(matched, mediaReady, warm = null) {
   const sessionId = matched.session_id;
   let reported = false;
-  let connection = null;
+  let built = null;
   const wiring = {
-    send: (type, data) => app.signaling.request("signal", { session_id: sessionId, type, data })
-      .then(() => rememberHeld(app, sessionId))
+    send: (type, data) => server.request("signal", { session_id: sessionId, type, data })
+      .then(() => rememberHeld(sessionId))
       .catch((failure) => {
         // Another tab of ours holds the call (it spoke first, or took it): step aside.
-        if (failure.code === "call_elsewhere" && app.call === connection) showElsewhere(app, app.matched);
+        if (failure.code === "call_elsewhere" && connection === built) showElsewhere(state.matched);
       }),
     onTrack: (event, pc) => showTrack(pc, event),
-    onState: (state) => {
-      $("#call-state").textContent = STATE_LABEL[state] || state;
-      if (state === "connected") syncCamera(app);
-      if (state === "connected" && !reported) {
+    onState: (connectionState) => {
+      ui.callState.textContent = STATE_LABEL[connectionState] || connectionState;
+      if (connectionState === "connected") syncCamera();
+      if (connectionState === "connected" && !reported) {
         reported = true;
-        app.signaling.request("session:connected", { session_id: sessionId }).catch(() => { reported = false; });
+        server.request("session:connected", { session_id: sessionId }).catch(() => { reported = false; });
       }
     },
   };
   if (warm) {
-    connection = warm;
+    built = warm;
     warm.attach(wiring);
     return warm;
   }
-  connection = new CallConnection({
+  built = new CallConnection({
     ...wiring,
     polite: matched.role === "mentor",
     iceServers: matched.ice_servers,
-    stream: app.media.stream,
+    stream: media.stream,
     streamReady: mediaReady,
   });
-  return connection;
+  return built;
 }
 
 // -- one tab holds the call -----------------------------------------------------------------
@@ -207,8 +239,8 @@ function stored() {
   }
 }
 
-function rememberHeld(app, sessionId) {
-  const socket = app.signaling && app.signaling.id;
+function rememberHeld(sessionId) {
+  const socket = server.socketId();
   if (!socket || (held && held.session_id === sessionId && held.socket === socket)) return;
   held = { session_id: sessionId, socket };
   sessionStorage.setItem(HELD_KEY, JSON.stringify(held));
@@ -221,86 +253,83 @@ function heldBefore(sessionId) {
 
 /** A reload or reconnect of the tab that held the call: take it back from our own old socket
  * (the server may not have seen it close yet). Refused when another tab holds it meanwhile. */
-async function takeBack(app, matched, previous) {
-  app.matched = matched; // so the countdown that follows the catch-up is kept
+async function takeBack(matched, previous) {
+  callReclaimed(matched); // so the countdown that follows the catch-up is kept
   try {
-    await app.signaling.request("session:take", { session_id: matched.session_id, replaces: previous });
+    await server.request("session:take", { session_id: matched.session_id, replaces: previous });
   } catch (failure) {
-    if (failure.code === "call_elsewhere") showElsewhere(app, matched);
+    if (failure.code === "call_elsewhere") showElsewhere(matched);
     else if (failure.code !== "not_in_session") notice(failure.message, { error: true });
     return;
   }
-  if (app.matched !== matched) return; // ended meanwhile
-  rememberHeld(app, matched.session_id);
-  enterHere(app, { ...matched, held_elsewhere: false });
+  if (state.matched !== matched) return; // ended meanwhile
+  rememberHeld(matched.session_id);
+  enterHere({ ...matched, held_elsewhere: false });
 }
 
 /** Enter (or keep) the call in this tab, keeping a countdown that already started. */
-function enterHere(app, matched) {
-  const started = app.started && app.started.session_id === matched.session_id ? app.started : null;
-  enterCall(app, matched);
-  if (started && !app.started) callStarted(app, started);
+function enterHere(matched) {
+  const started = state.started && state.started.session_id === matched.session_id ? state.started : null;
+  enterCall(matched);
+  if (started && !state.started) onCallStarted(started);
 }
 
 /** Another tab holds this call: close our connection, turn the camera off, and say so. */
-function showElsewhere(app, matched) {
+function showElsewhere(matched) {
   if (!matched) return;
-  const already = app.elsewhere === matched.session_id;
-  const started = app.started && app.started.session_id === matched.session_id ? app.started : null;
-  leaveCall(app);
-  app.matched = matched;
-  app.started = started;
-  app.elsewhere = matched.session_id;
-  app.media.release();
-  $("#elsewhere-peer").textContent = `You're in a call with ${matched.peer.name} in another tab or window.`;
-  $("#elsewhere-question").textContent = matched.question;
-  $("#elsewhere-error").textContent = "";
+  const already = state.elsewhere === matched.session_id;
+  leaveCall();
+  callHeldElsewhere(matched);
+  media.release();
+  away.elsewherePeer.textContent = `You're in a call with ${matched.peer.name} in another tab or window.`;
+  away.elsewhereQuestion.textContent = matched.question;
+  away.elsewhereError.textContent = "";
   clearInterval(elsewhereTimer);
-  renderTimeLeft(app);
-  elsewhereTimer = setInterval(() => renderTimeLeft(app), 1000);
-  if (!already || currentView() !== "elsewhere") show("elsewhere");
+  renderTimeLeft();
+  elsewhereTimer = setInterval(() => renderTimeLeft(), 1000);
+  if (!already || state.view !== "elsewhere") show("elsewhere");
 }
 
-function renderTimeLeft(app) {
-  if (!app.elsewhere || !app.signaling) return;
-  const started = app.started;
-  const left = started ? Math.max(0, (started.ends_at - app.signaling.now()) / 1000) : null;
-  $("#elsewhere-left").textContent = left === null ? "" : `${formatDuration(left)} left`;
+function renderTimeLeft() {
+  if (!state.elsewhere || !server.isOpen()) return;
+  const started = state.started;
+  const left = started ? Math.max(0, (started.ends_at - server.now()) / 1000) : null;
+  away.elsewhereLeft.textContent = left === null ? "" : `${formatDuration(left)} left`;
 }
 
-/** The server says another tab of ours now holds the call. */
-export function callMoved(app, moved) {
-  if (!app.matched || moved.session_id !== app.matched.session_id) return;
+/** session:moved: another tab of ours now holds the call. */
+export function onCallMoved(moved) {
+  if (!state.matched || moved.session_id !== state.matched.session_id) return;
   if (heldBefore(moved.session_id)) forgetHeldCall();
-  showElsewhere(app, app.matched);
+  showElsewhere(state.matched);
 }
 
 /** "Use here": the call moves to this tab. The partner's connection rebuilds when our fresh
  * offer arrives (onSignal), as after a reload: a moment of reconnecting, not a new match. */
-async function useHere(app) {
-  const matched = app.matched;
-  if (!matched || app.elsewhere !== matched.session_id) return;
-  const button = $("#elsewhere-take");
+async function useHere() {
+  const matched = state.matched;
+  if (!matched || state.elsewhere !== matched.session_id) return;
+  const button = away.elsewhereTake;
   button.disabled = true;
-  $("#elsewhere-error").textContent = "";
+  away.elsewhereError.textContent = "";
   try {
-    await app.signaling.request("session:take", { session_id: matched.session_id });
+    await server.request("session:take", { session_id: matched.session_id });
   } catch (failure) {
-    $("#elsewhere-error").textContent = failure.message;
+    away.elsewhereError.textContent = failure.message;
     return;
   } finally {
     button.disabled = false;
   }
-  if (app.matched !== matched) return;
-  rememberHeld(app, matched.session_id);
-  closeElsewhere(app);
-  enterHere(app, { ...matched, resumed: true, held_elsewhere: false, taken: true });
+  if (state.matched !== matched) return;
+  rememberHeld(matched.session_id);
+  closeElsewhere();
+  enterHere({ ...matched, resumed: true, held_elsewhere: false, taken: true });
 }
 
 /** Leave the "open in another tab" notice (the call moved here, or ended). */
-export function closeElsewhere(app) {
+export function closeElsewhere() {
   clearInterval(elsewhereTimer);
-  app.elsewhere = null;
+  callHeldHere();
 }
 
 /** The call is over: this tab holds nothing any more. */
@@ -310,10 +339,16 @@ export function forgetHeldCall() {
 }
 
 /** Camera off sends no picture (the partner sees a placeholder with our name); on sends it again. */
-function syncCamera(app) {
-  if (!app.call) return;
-  const track = app.media.cameraOff ? null : app.media.videoTrack;
-  app.call.setCameraSending(track).catch(() => {});
+function syncCamera() {
+  if (!connection) return;
+  const track = media.cameraOff ? null : media.videoTrack;
+  connection.setCameraSending(track).catch(() => {});
+}
+
+/** A camera or microphone switched on the pre-join card: the call sends the new ones. */
+export async function replaceTracks() {
+  if (!connection) return;
+  for (const track of media.stream.getTracks()) await connection.replaceTrack(track);
 }
 
 function fingerprint(sdp) {
@@ -321,54 +356,56 @@ function fingerprint(sdp) {
   return match ? match[1] : null;
 }
 
-export async function onSignal(app, message) {
-  if (!app.matched || message.session_id !== app.matched.session_id || !app.call) return;
-  const remote = app.call.pc.remoteDescription;
+export async function onSignal(message) {
+  if (!state.matched || message.session_id !== state.matched.session_id || !connection) return;
+  const remote = connection.pc.remoteDescription;
   if (message.type === "answer") partnerAnswered();
   // The other side reloaded and offers from a brand-new peer connection: start over with it.
   if (message.type === "offer" && remote && fingerprint(remote.sdp) !== fingerprint(message.data.sdp)) {
-    app.call.close();
-    app.call = newConnection(app, app.matched, startMedia(app));
-    await app.call.handle(message.type, message.data);
-    await attachShare(app);
+    connection.close();
+    connection = newConnection(state.matched, startMedia());
+    await connection.handle(message.type, message.data);
+    await attachShare();
     return;
   }
-  await app.call.handle(message.type, message.data);
+  await connection.handle(message.type, message.data);
 }
 
-async function updateStats(app) {
-  if (!app.call) return;
+async function updateStats() {
+  if (!connection) return;
   try {
-    const stats = await app.call.stats();
-    const connected = app.call.pc.connectionState === "connected";
+    const stats = await connection.stats();
+    const connected = connection.pc.connectionState === "connected";
     updateStage(stats, connected);
     if (!connected && partnerReading()) {
-      $("#call-state").textContent = `${app.matched.peer.name} is reading your question…`;
+      ui.callState.textContent = `${state.matched.peer.name} is reading your question…`;
     } else if (connected && stats.rttMs !== null) {
       const quality = stats.loss > 0.05 || stats.rttMs > 400 ? "weak" : "good";
-      $("#call-state").textContent = `Connected · ${quality} (${stats.rttMs} ms)`;
+      ui.callState.textContent = `Connected · ${quality} (${stats.rttMs} ms)`;
     }
   } catch {
     // The connection closed between ticks.
   }
 }
 
-export function callStarted(app, started) {
-  if (!app.matched || started.session_id !== app.matched.session_id) return;
-  app.started = started;
-  app.countdown.start(started.started_at, started.ends_at);
+/** session:started: the countdown, or its new end. */
+export function onCallStarted(started) {
+  if (!state.matched || started.session_id !== state.matched.session_id) return;
+  callStarted(started);
+  countdown.start(started.started_at, started.ends_at);
   onEndMoved(started);
   // A page (re)loaded in the last minute missed the first warning: offer more time anyway.
-  if (!started.extended_s && started.ends_at - app.signaling.now() <= 60_000) offerMoreTime();
+  if (!started.extended_s && started.ends_at - server.now() <= 60_000) offerMoreTime();
 }
 
-export function callWarning(app, warning) {
-  if (!app.matched || warning.session_id !== app.matched.session_id || app.elsewhere) return;
+/** session:warning: a minute (or seconds) left. */
+export function onCallWarning(warning) {
+  if (!state.matched || warning.session_id !== state.matched.session_id || state.elsewhere) return;
   const seconds = warning.remaining_s;
   const text = seconds >= 60
     ? `${Math.round(seconds / 60)} minute${seconds >= 120 ? "s" : ""} left`
     : `${seconds} seconds left`;
-  const box = $("#call-warning");
+  const box = ui.callWarning;
   box.textContent = text;
   box.hidden = false;
   offerMoreTime();
@@ -377,17 +414,19 @@ export function callWarning(app, warning) {
   warningTimer = setTimeout(() => { box.hidden = true; }, 6000);
 }
 
+/** Media in use by a call in this tab: a mentor's camera stays on while it lasts. */
+export const callHoldsMedia = () => connection !== null;
+
 /** Hang up locally: close the peer connection and stop the timers. The media stays on. */
-export function leaveCall(app) {
+export function leaveCall() {
   clearInterval(statsTimer);
   clearTimeout(warningTimer);
   clearTimeout(settleTimer);
   cancelOffer();
-  stopShare(app);
+  stopShare();
   closeNotes();
-  if (app.countdown) app.countdown.stop();
-  if (app.call) app.call.close();
-  app.call = null;
-  const remote = $("#remote-video");
-  if (remote) remote.srcObject = null;
+  countdown.stop();
+  if (connection) connection.close();
+  connection = null;
+  clearRemote();
 }

@@ -2,41 +2,51 @@
 // rating per skill, next office hours and what they won't cover, with "Ask <name>" (a personal
 // request) and "Tell me when <name> is online".
 import { api, login } from "./api.js";
-import { $, el, show } from "./dom.js";
-import { rememberOrigin } from "./nav.js";
+import { el, notice, parts, show, viewSection } from "./dom.js";
+import { goBack, rememberOrigin } from "./nav.js";
+import { chooseSkill, openSetup } from "./setup.js";
+import { ensureSignedIn } from "./signin.js";
+import { state } from "./state.js";
 import { askDirectly } from "./suggest.js";
 
-export function wireDirectory(app) {
-  $("#directory-form").addEventListener("submit", (event) => { event.preventDefault(); search(app); });
-  $("#directory-online").addEventListener("change", () => search(app));
-  $("#directory-skill").addEventListener("change", () => search(app));
-  $("#directory-back").addEventListener("click", () => app.back());
-  $("#directory-more").addEventListener("click", () => more(app));
-  $("#watch-skill").addEventListener("click", async () => {
-    if (!(await app.ensureSignedIn())) return;
+const ui = parts(viewSection("directory"), {
+  directoryForm: "directory-form", directoryQ: "directory-q", directorySkill: "directory-skill",
+  directoryOnline: "directory-online", directoryEmpty: "directory-empty", directoryWatchSkill: "directory-watch-skill",
+  watchSkill: "watch-skill", directoryList: "directory-list", directoryMore: "directory-more",
+  directoryBack: "directory-back",
+});
+
+export function wireDirectory() {
+  ui.directoryForm.addEventListener("submit", (event) => { event.preventDefault(); search(); });
+  ui.directoryOnline.addEventListener("change", () => search());
+  ui.directorySkill.addEventListener("change", () => search());
+  ui.directoryBack.addEventListener("click", () => goBack());
+  ui.directoryMore.addEventListener("click", () => more());
+  ui.watchSkill.addEventListener("click", async () => {
+    if (!(await ensureSignedIn())) return;
     try {
-      await api.watch({ skill: $("#directory-skill").value });
+      await api.watch({ skill: ui.directorySkill.value });
       if ("Notification" in window && Notification.permission === "default") Notification.requestPermission().catch(() => {});
-      $("#watch-skill").disabled = true;
-      $("#watch-skill").textContent = "We'll tell you";
+      ui.watchSkill.disabled = true;
+      ui.watchSkill.textContent = "We'll tell you";
     } catch (failure) {
-      app.notice(failure.message, { error: true });
+      notice(failure.message, { error: true });
     }
   });
 }
 
-export async function openDirectory(app) {
-  rememberOrigin(app);
-  const select = $("#directory-skill");
+export async function openDirectory() {
+  rememberOrigin();
+  const select = ui.directorySkill;
   const chosen = select.value;
   select.replaceChildren(el("option", { value: "", text: "Any skill" }),
-    ...app.skills.map((s) => el("option", { value: s.slug, text: s.name, selected: s.slug === chosen })));
+    ...state.skills.map((s) => el("option", { value: s.slug, text: s.name, selected: s.slug === chosen })));
   show("directory");
-  await search(app);
+  await search();
 }
 
-function skillName(app, slug) {
-  const skill = app.skills.find((s) => s.slug === slug);
+function skillName(slug) {
+  const skill = state.skills.find((s) => s.slug === slug);
   return skill ? skill.name : slug;
 }
 
@@ -57,49 +67,49 @@ async function look(query, cursor) {
   return { found, cursor };
 }
 
-async function search(app) {
+async function search() {
   const query = {};
-  const q = $("#directory-q").value.trim();
+  const q = ui.directoryQ.value.trim();
   if (q) query.q = q;
-  if ($("#directory-skill").value) query.skill = $("#directory-skill").value;
-  if ($("#directory-online").checked) query.online = "true";
+  if (ui.directorySkill.value) query.skill = ui.directorySkill.value;
+  if (ui.directoryOnline.checked) query.online = "true";
   let found, cursor;
   try {
     ({ found, cursor } = await look(query, null));
   } catch (failure) {
-    app.notice(failure.message, { error: true });
+    notice(failure.message, { error: true });
     return;
   }
   browsing = cursor ? { query, cursor } : null;
-  $("#directory-more").hidden = !browsing;
-  $("#directory-empty").hidden = found.length > 0 || Boolean(browsing);
+  ui.directoryMore.hidden = !browsing;
+  ui.directoryEmpty.hidden = found.length > 0 || Boolean(browsing);
   // A skill with nobody online now: offer to tell the person when someone is.
-  const skill = $("#directory-skill").value;
+  const skill = ui.directorySkill.value;
   const nobodyOnline = skill && !found.some((m) => m.online && (m.online_skills || []).includes(skill));
-  $("#directory-watch-skill").hidden = !nobodyOnline;
-  $("#watch-skill").disabled = false;
-  if (skill) $("#watch-skill").textContent = `Tell me when a mentor of ${skillName(app, skill)} is online`;
-  $("#directory-list").replaceChildren(...found.map((mentor) => card(app, mentor)));
+  ui.directoryWatchSkill.hidden = !nobodyOnline;
+  ui.watchSkill.disabled = false;
+  if (skill) ui.watchSkill.textContent = `Tell me when a mentor of ${skillName(skill)} is online`;
+  ui.directoryList.replaceChildren(...found.map((mentor) => card(mentor)));
 }
 
-async function more(app) {
+async function more() {
   if (!browsing) return;
   const { query } = browsing;
   let found, cursor;
   try {
     ({ found, cursor } = await look(query, browsing.cursor));
   } catch (failure) {
-    app.notice(failure.message, { error: true });
+    notice(failure.message, { error: true });
     return;
   }
   browsing = cursor ? { query, cursor } : null;
-  $("#directory-more").hidden = !browsing;
-  const shown = new Set([...$("#directory-list").children].map((item) => item.dataset.id));
-  $("#directory-list").append(...found.filter((m) => !shown.has(m.id)).map((mentor) => card(app, mentor)));
-  $("#directory-empty").hidden = $("#directory-list").children.length > 0 || Boolean(browsing);
+  ui.directoryMore.hidden = !browsing;
+  const shown = new Set([...ui.directoryList.children].map((item) => item.dataset.id));
+  ui.directoryList.append(...found.filter((m) => !shown.has(m.id)).map((mentor) => card(mentor)));
+  ui.directoryEmpty.hidden = ui.directoryList.children.length > 0 || Boolean(browsing);
 }
 
-function card(app, mentor) {
+function card(mentor) {
   const me = login.user && login.user.id === mentor.id;
   const status = mentor.online
     ? el("span", { class: "badge online", text: mentor.state === "idle" ? "Online now" : "Online, in a call" })
@@ -108,12 +118,12 @@ function card(app, mentor) {
     ? `★ ${mentor.rating.mean} from ${mentor.rating.count} ${mentor.rating.count === 1 ? "rating" : "ratings"}`
     : "No ratings yet";
   const perSkill = Object.entries(mentor.skill_ratings || {}).map(([slug, r]) =>
-    el("li", { text: `${skillName(app, slug)}: ★ ${r.mean} (${r.count})` }));
-  const parts = [
+    el("li", { text: `${skillName(slug)}: ★ ${r.mean} (${r.count})` }));
+  const items = [
     el("div", { class: "mentor-head" }, [el("strong", { text: mentor.name }), status]),
     mentor.headline ? el("p", { class: "headline", text: mentor.headline }) : null,
     mentor.expertise ? el("p", { class: "expertise", text: mentor.expertise }) : null,
-    el("p", { class: "meta", text: [rating, ...mentor.skills.map((s) => skillName(app, s))].join(" · ") }),
+    el("p", { class: "meta", text: [rating, ...mentor.skills.map((s) => skillName(s))].join(" · ") }),
     perSkill.length ? el("ul", { class: "skill-ratings plain" }, perSkill) : null,
     mentor.next_office_hours
       ? el("p", { class: "meta", text: `Next office hours: ${new Date(mentor.next_office_hours.next_at).toLocaleString()} (${mentor.next_office_hours.minutes} min)` })
@@ -124,26 +134,23 @@ function card(app, mentor) {
   if (!me) {
     const askButton = el("button", { type: "button", class: "primary", text: `Ask ${mentor.name}` });
     askButton.addEventListener("click", async () => {
-      if (!(await app.ensureSignedIn())) return;
+      if (!(await ensureSignedIn())) return;
       askDirectly(mentor);
-      await app.openSetup("mentee");
-      if (!$("#mentee-skills input:checked") && mentor.skills[0]) {
-        const input = $(`#mentee-skills input[value="${CSS.escape(mentor.skills[0])}"]`);
-        if (input) input.checked = true;
-      }
+      await openSetup("mentee");
+      if (mentor.skills[0]) chooseSkill(mentor.skills[0], { unlessChosen: true });
     });
     actions.push(askButton);
     if (!mentor.online) {
       const watchButton = el("button", { type: "button", class: "secondary", text: `Tell me when ${mentor.name} is online` });
       watchButton.addEventListener("click", async () => {
-        if (!(await app.ensureSignedIn())) return;
+        if (!(await ensureSignedIn())) return;
         try {
           await api.watch({ mentor_id: mentor.id });
           if ("Notification" in window && Notification.permission === "default") Notification.requestPermission().catch(() => {});
           watchButton.disabled = true;
           watchButton.textContent = "We'll tell you";
         } catch (failure) {
-          app.notice(failure.message, { error: true });
+          notice(failure.message, { error: true });
         }
       });
       actions.push(watchButton);
@@ -152,8 +159,8 @@ function card(app, mentor) {
   if (mentor.next_office_hours) {
     actions.push(el("a", { class: "link-button", href: `/api/users/${encodeURIComponent(mentor.id)}/office-hours.ics`, text: "Add office hours to my calendar" }));
   }
-  parts.push(el("div", { class: "actions" }, actions));
-  const item = el("li", { class: "card mentor-card" }, parts);
+  items.push(el("div", { class: "actions" }, actions));
+  const item = el("li", { class: "card mentor-card" }, items);
   item.dataset.id = mentor.id;
   return item;
 }

@@ -1,6 +1,7 @@
 // DOM helpers. Text from users always goes in through textContent, never as HTML.
+import { state, viewShown } from "./state.js";
 
-export const $ = (selector, root = document) => root.querySelector(selector);
+const $ = (selector, root = document) => root.querySelector(selector);
 
 export function el(tag, props = {}, children = []) {
   const node = document.createElement(tag);
@@ -15,29 +16,34 @@ export function el(tag, props = {}, children = []) {
   return node;
 }
 
-export function setText(selector, text) {
-  const node = $(selector);
-  if (node) node.textContent = text;
-}
+/** The page's section for view `name` (index.html: <section id="view-NAME" class="view">). */
+export const viewSection = (name) => document.getElementById(`view-${name}`);
 
-let current = null;
+/** The elements a module works with, looked up once, by id, under its own part of the page:
+ * `parts(section, { position: "wait-position" }).position`. A missing one fails at start-up. */
+export function parts(root, ids) {
+  const found = {};
+  for (const [name, id] of Object.entries(ids)) {
+    found[name] = root.querySelector(`#${id}`);
+    if (!found[name]) throw new Error(`#${id} is not inside ${root.id ? `#${root.id}` : root.tagName}`);
+  }
+  return Object.freeze(found);
+}
 
 /** Show one view, hide the others, and move focus to its heading for screen readers. */
 export function show(name) {
   for (const view of document.querySelectorAll(".view")) view.hidden = view.id !== `view-${name}`;
-  current = name;
-  const heading = $(`#view-${name} h1`);
+  viewShown(name);
+  const view = viewSection(name);
+  const heading = view && $("h1", view);
   if (!heading) return;
   // Focus at the next frame, not now: focusing forces a layout of the new view at once, which
   // held a page just matched for 15 ms before it could send its offer. A caller that focused
   // something in the view meanwhile (a dialog's button) keeps it.
   requestAnimationFrame(() => {
-    const view = $(`#view-${name}`);
-    if (current === name && !view.contains(document.activeElement)) heading.focus({ preventScroll: false });
+    if (state.view === name && !view.contains(document.activeElement)) heading.focus({ preventScroll: false });
   });
 }
-
-export const currentView = () => current;
 
 let noticeTimer = null;
 

@@ -3,13 +3,23 @@
 // watches comes online.
 import { alertPerson } from "./alerts.js";
 import { api } from "./api.js";
-import { $ } from "./dom.js";
+import { notice, parts, viewSection } from "./dom.js";
+
+const ui = parts(viewSection("landing"), {
+  applyPrompt: "apply-prompt", applyContext: "apply-context", applyNote: "apply-note",
+  applyError: "apply-error", applySend: "apply-send", applySkip: "apply-skip",
+});
 
 let pending = [];
 
-export function wireFollowups(app) {
-  $("#apply-send").addEventListener("click", () => answer(app, false));
-  $("#apply-skip").addEventListener("click", () => answer(app, true));
+export function wireFollowups() {
+  ui.applySend.addEventListener("click", () => answer(false));
+  ui.applySkip.addEventListener("click", () => answer(true));
+}
+
+/** Signed out: nothing to ask about. */
+export function hideFollowups() {
+  ui.applyPrompt.hidden = true;
 }
 
 /** After signing in: ask about the oldest call that is due. */
@@ -24,23 +34,23 @@ export async function checkFollowups() {
 
 function renderPrompt() {
   const next = pending[0];
-  $("#apply-prompt").hidden = !next;
+  ui.applyPrompt.hidden = !next;
   if (!next) return;
-  $("#apply-context").textContent = `Two days ago ${next.peer.name} helped you with: “${next.question.slice(0, 160)}”`;
-  $("#apply-note").value = "";
-  $("#apply-error").textContent = "";
+  ui.applyContext.textContent = `Two days ago ${next.peer.name} helped you with: “${next.question.slice(0, 160)}”`;
+  ui.applyNote.value = "";
+  ui.applyError.textContent = "";
 }
 
-async function answer(app, skip) {
+async function answer(skip) {
   const next = pending[0];
   if (!next) return;
-  const note = $("#apply-note").value.trim();
-  if (!skip && !note) { $("#apply-error").textContent = "Write a line, or choose Not now."; return; }
+  const note = ui.applyNote.value.trim();
+  if (!skip && !note) { ui.applyError.textContent = "Write a line, or choose Not now."; return; }
   try {
     await api.applied(next.session_id, skip ? { skip: true } : { note });
-    if (!skip) app.notice(`Sent to ${next.peer.name}. Thank you for following through.`);
+    if (!skip) notice(`Sent to ${next.peer.name}. Thank you for following through.`);
   } catch (failure) {
-    $("#apply-error").textContent = failure.message;
+    ui.applyError.textContent = failure.message;
     return;
   }
   pending.shift();
@@ -48,10 +58,10 @@ async function answer(app, skip) {
 }
 
 /** `notify` from the server: a watched mentor came online. */
-export function onNotify(app, message) {
+export function onNotify(message) {
   if (message.kind !== "mentor_online") return;
   const skills = message.skills.map((s) => s.name).join(", ");
   const text = `${message.mentor.name} is online now${skills ? ` for ${skills}` : ""}.`;
-  app.notice(text, { ms: 12000 });
+  notice(text, { ms: 12000 });
   alertPerson(`${message.mentor.name} is online`, text);
 }

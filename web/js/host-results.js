@@ -1,20 +1,26 @@
 // An ended event's results on the host's screen: attendance, pairs per round with whether they
 // connected and how they rated, sit-outs, average ratings and mutual follow-ups.
 import { request } from "./api.js";
-import { $, el } from "./dom.js";
+import { el, parts, viewSection } from "./dom.js";
+import { state } from "./state.js";
+
+const ui = parts(viewSection("event-host"), {
+  hostError: "host-error", hostAttendance: "host-attendance", hostAttendanceList: "host-attendance-list",
+  hostRatings: "host-ratings", hostFollowUps: "host-follow-ups", hostRounds: "host-rounds",
+});
 
 const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 let loading = null;
 
 /** Fetch the summary and show it; a newer call (a late rating arrived) wins over an older one. */
-export async function loadResults(app, eventId) {
+export async function loadResults(eventId) {
   const mine = Symbol(eventId);
   loading = mine;
   try {
     const summary = await request("GET", `/api/events/${encodeURIComponent(eventId)}/summary`, undefined, { auth: true });
-    if (loading === mine && app.hosting && app.hosting.event_id === eventId) renderResults(summary);
+    if (loading === mine && state.hosting && state.hosting.event_id === eventId) renderResults(summary);
   } catch (failure) {
-    $("#host-error").textContent = failure.message;
+    ui.hostError.textContent = failure.message;
   }
 }
 
@@ -42,8 +48,8 @@ const ROLE_ORDER = { mentor: 0, mentee: 1 };
 
 export function renderResults(summary) {
   const people = [...summary.attendance].sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.name.localeCompare(b.name));
-  $("#host-attendance").textContent = attendanceLine(people);
-  $("#host-attendance-list").replaceChildren(...people.map((p) => el("tr", {}, [
+  ui.hostAttendance.textContent = attendanceLine(people);
+  ui.hostAttendanceList.replaceChildren(...people.map((p) => el("tr", {}, [
     el("th", { scope: "row", text: p.name }),
     el("td", { text: p.role }),
     el("td", { text: String(p.rounds_played) }),
@@ -51,11 +57,11 @@ export function renderResults(summary) {
     el("td", { text: stayed(p) }),
   ])));
   const { count, mean } = summary.ratings;
-  $("#host-ratings").textContent = count ? `${mean}★ on average from ${plural(count, "rating", "ratings")}.` : "No ratings yet.";
-  $("#host-follow-ups").replaceChildren(...(summary.mutual_follow_ups.length
+  ui.hostRatings.textContent = count ? `${mean}★ on average from ${plural(count, "rating", "ratings")}.` : "No ratings yet.";
+  ui.hostFollowUps.replaceChildren(...(summary.mutual_follow_ups.length
     ? summary.mutual_follow_ups.map((m) => el("li", { text: `${m.mentor.name} and ${m.mentee.name} (round ${m.round})` }))
     : [el("li", { class: "muted", text: "None this time." })]));
-  $("#host-rounds").replaceChildren(...summary.rounds.map((rnd) => {
+  ui.hostRounds.replaceChildren(...summary.rounds.map((rnd) => {
     const connected = rnd.pairs.filter((p) => p.connected).length;
     const pairs = rnd.pairs.map((p) => el("li", {
       text: `${p.mentor.name} with ${p.mentee.name} · ${p.connected ? "connected" : "never connected"} · ${p.mentee.name}: ${starsOf(p.ratings.mentee)} · ${p.mentor.name}: ${starsOf(p.ratings.mentor)}${p.mutual_follow_up ? " · both want to follow up" : ""}`,

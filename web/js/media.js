@@ -14,7 +14,7 @@ export function describeMediaError(error) {
   return "We couldn't start your camera or microphone. Press Try again.";
 }
 
-export class LocalMedia {
+class LocalMedia {
   constructor() {
     this.stream = new MediaStream();
     this.micMuted = false;
@@ -96,3 +96,7 @@ export class LocalMedia {
 
   stop() { for (const track of this.stream.getTracks()) track.stop(); }
 }
+
+/** This page's camera and microphone, shared by the pre-join preview, the call and the warm
+ * connection (warm.js). */
+export const media = new LocalMedia();

@@ -1,7 +1,18 @@
 // The mentor's burst: time left, calls done, who is waiting (counts per skill, and the waiting
 // questions themselves, oldest first, without names), and going offline.
+import { callHoldsMedia } from "./call.js";
 import { callLength } from "./call-length.js";
-import { $, el, formatDuration, show } from "./dom.js";
+import { el, formatDuration, notice, parts, show, viewSection } from "./dom.js";
+import { media } from "./media.js";
+import * as server from "./server.js";
+import { openSetup } from "./setup.js";
+import { state } from "./state.js";
+
+const ui = parts(viewSection("mentor"), {
+  mentorTitle: "mentor-title", burstLeft: "burst-left", burstDone: "burst-done", burstState: "burst-state",
+  burstShort: "burst-short", burstWaiting: "burst-waiting", burstQuestions: "burst-questions",
+  burstQuestionsEmpty: "burst-questions-empty", goOffline: "go-offline",
+});
 
 let tick = null;
 
@@ -12,46 +23,46 @@ const STATE_TEXT = {
   offline: "Offline",
 };
 
-export function wireMentor(app) {
-  $("#go-offline").addEventListener("click", async () => {
-    if (app.burst && app.burst.state === "offline") { app.openSetup("mentor"); return; }
+export function wireMentor() {
+  ui.goOffline.addEventListener("click", async () => {
+    if (state.burst && state.burst.state === "offline") { openSetup("mentor"); return; }
     try {
-      await app.signaling.request("mentor:offline", {});
+      await server.request("mentor:offline", {});
     } catch (failure) {
-      app.notice(failure.message, { error: true });
+      notice(failure.message, { error: true });
     }
   });
 }
 
-export function showMentor(app, update) {
+export function showMentor() {
   // Waiting for calls is not being on camera: media starts when the mentor takes a call.
-  if (!app.call) app.media.release();
+  if (!callHoldsMedia()) media.release();
   show("mentor");
-  updateMentor(app, update);
+  updateMentor();
 }
 
-export function updateMentor(app, update) {
-  if (update) app.burst = { ...(app.burst || {}), ...update };
-  const burst = app.burst;
+/** The burst as state.burst describes it now. */
+export function updateMentor() {
+  const burst = state.burst;
   if (!burst) return;
   const over = burst.state === "offline";
-  $("#mentor-title").textContent = over ? "Your burst is over" : "You're online";
-  $("#burst-done").textContent = String(burst.sessions_done ?? 0);
-  $("#burst-state").textContent = STATE_TEXT[burst.state] || "Online";
-  $("#go-offline").textContent = over ? "Go online again" : "Go offline";
-  const list = $("#burst-waiting");
+  ui.mentorTitle.textContent = over ? "Your burst is over" : "You're online";
+  ui.burstDone.textContent = String(burst.sessions_done ?? 0);
+  ui.burstState.textContent = STATE_TEXT[burst.state] || "Online";
+  ui.goOffline.textContent = over ? "Go online again" : "Go offline";
+  const list = ui.burstWaiting;
   const entries = Object.entries(burst.waiting || {});
   list.replaceChildren(...(entries.length
     ? entries.map(([slug, count]) => {
-      const skill = app.skills.find((s) => s.slug === slug);
+      const skill = state.skills.find((s) => s.slug === slug);
       return el("li", {}, [el("span", { text: skill ? skill.name : slug }), el("strong", { text: String(count) })]);
     })
     : [el("li", { text: "Nobody yet" })]));
   const questions = over ? [] : burst.questions || [];
-  $("#burst-questions-empty").hidden = questions.length > 0;
+  ui.burstQuestionsEmpty.hidden = questions.length > 0;
   const since = questions.map(() => el("span", { class: "since" }));
-  $("#burst-questions").replaceChildren(...questions.map((q, i) => {
-    const skill = app.skills.find((s) => s.slug === q.skill);
+  ui.burstQuestions.replaceChildren(...questions.map((q, i) => {
+    const skill = state.skills.find((s) => s.slug === q.skill);
     const passed = q.declined || q.connect_failed;
     return el("li", { class: [passed ? "declined" : "", q.personal ? "personal" : ""].join(" ").trim() || null }, [
       q.personal ? el("span", { class: "chip personal", text: "Asked for you" }) : null,
@@ -63,14 +74,14 @@ export function updateMentor(app, update) {
   }));
   clearInterval(tick);
   const render = () => {
-    const now = app.signaling.now();
+    const now = server.now();
     const left = over ? 0 : (burst.burst_ends_at - now) / 1000;
-    $("#burst-left").textContent = over ? "–" : formatDuration(left);
+    ui.burstLeft.textContent = over ? "–" : formatDuration(left);
     questions.forEach((q, i) => { since[i].textContent = waited(now - q.since); });
-    const session = app.settings.session_seconds;
+    const session = state.settings.session_seconds;
     const short = burst.state === "idle" && left < session;
-    $("#burst-short").hidden = !short;
-    $("#burst-short").textContent = short
+    ui.burstShort.hidden = !short;
+    ui.burstShort.textContent = short
       ? `Less than one call (${callLength(session)}) is left in your burst, so no new call will start. Go offline, or online again for longer.` : "";
   };
   render();

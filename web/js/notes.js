@@ -3,11 +3,14 @@
 // textarea to its Y.Text (a diff of the textarea against the text on each input, and the caret
 // kept on its character through remote changes with relative positions) and carries updates.
 import * as Y from "../vendor/yjs.esm.min.js";
-import { $ } from "./dom.js";
+import { parts, viewSection } from "./dom.js";
+import * as server from "./server.js";
 
 // Keystrokes are sent in batches: the other side sees them within a third of a second, and a
 // person typing for minutes stays well inside the per-user message budget (--limit-chat).
 const SEND_EVERY_MS = 300;
+
+const ui = parts(viewSection("call"), { notesText: "notes-text", notesStatus: "notes-status" });
 
 let notes = null;
 
@@ -19,16 +22,16 @@ const toBase64 = (bytes) => {
 const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
 export function wireNotes() {
-  const area = $("#notes-text");
+  const area = ui.notesText;
   area.addEventListener("input", () => { if (notes) notes.typed(area.value); });
 }
 
 /** Join a session's notes: a new document for a new session. It syncs with the server on
  * resyncNotes(), which the call runs a second after the match (call.js) and after a reconnect. */
-export function openNotes(app, sessionId) {
+export function openNotes(sessionId) {
   if (notes && notes.sessionId === sessionId) return;
   notes?.close();
-  notes = new SharedNotes(app, sessionId, $("#notes-text"));
+  notes = new SharedNotes(sessionId, ui.notesText);
 }
 
 export function closeNotes() {
@@ -44,8 +47,7 @@ export function onNotesUpdate(message) {
 export function resyncNotes() { notes?.sync(); }
 
 class SharedNotes {
-  constructor(app, sessionId, area) {
-    this.app = app;
+  constructor(sessionId, area) {
     this.sessionId = sessionId;
     this.area = area;
     this.doc = new Y.Doc();
@@ -55,7 +57,7 @@ class SharedNotes {
     this.synced = false;
     area.value = "";
     area.disabled = true;
-    $("#notes-status").textContent = "Loading the notes…";
+    ui.notesStatus.textContent = "Loading the notes…";
     this.doc.on("update", (update, origin) => {
       if (origin === "local") this.queue(update);
     });
@@ -64,16 +66,16 @@ class SharedNotes {
   async sync() {
     const stateVector = toBase64(Y.encodeStateVector(this.doc));
     try {
-      const ack = await this.app.signaling.request("notes:sync", { session_id: this.sessionId, state_vector: stateVector });
+      const ack = await server.request("notes:sync", { session_id: this.sessionId, state_vector: stateVector });
       this.apply(fromBase64(ack.update), "server");
       // Whatever this copy has that the server lacks (typed while disconnected) goes up now.
       const missing = Y.encodeStateAsUpdate(this.doc, fromBase64(ack.state_vector));
       if (missing.length > 2) this.queue(missing);
       this.synced = true;
       this.area.disabled = false;
-      $("#notes-status").textContent = "Both of you can type here. Saved with the session.";
+      ui.notesStatus.textContent = "Both of you can type here. Saved with the session.";
     } catch (failure) {
-      $("#notes-status").textContent = this.synced ? "Reconnecting… your typing is kept." : `Notes unavailable: ${failure.message}`;
+      ui.notesStatus.textContent = this.synced ? "Reconnecting… your typing is kept." : `Notes unavailable: ${failure.message}`;
     }
   }
 
@@ -123,11 +125,11 @@ class SharedNotes {
     const update = Y.mergeUpdates(this.pending);
     this.pending = [];
     try {
-      await this.app.signaling.request("notes:update", { session_id: this.sessionId, update: toBase64(update) });
+      await server.request("notes:update", { session_id: this.sessionId, update: toBase64(update) });
     } catch (failure) {
       if (failure.code === "notes_too_large") {
         // The session's notes are at their size cap: retrying cannot help; say so.
-        $("#notes-status").textContent = failure.message;
+        ui.notesStatus.textContent = failure.message;
         return;
       }
       // Not taken (a busy moment, a dropped socket): try again shortly; a reconnect syncs anyway.

@@ -3,12 +3,18 @@
 // and figures, with CSV downloads. Aggregates only: the server sends no question or note.
 import { api } from "./api.js";
 import { drawBars } from "./chart.js";
-import { $, el, show } from "./dom.js";
-import { rememberOrigin } from "./nav.js";
+import { el, notice, parts, show, viewSection } from "./dom.js";
+import { goBack, rememberOrigin } from "./nav.js";
 
-export function wireProgram(app) {
-  $("#admin-back").addEventListener("click", () => app.back());
-  for (const link of document.querySelectorAll("#view-admin a[data-table]")) {
+const section = viewSection("admin");
+const ui = parts(section, {
+  adminRange: "admin-range", adminKpis: "admin-kpis", chartWeeks: "chart-weeks", chartWaits: "chart-waits",
+  chartRatings: "chart-ratings", chartEvents: "chart-events", adminNoshows: "admin-noshows", adminBack: "admin-back",
+});
+
+export function wireProgram() {
+  ui.adminBack.addEventListener("click", () => goBack());
+  for (const link of section.querySelectorAll("a[data-table]")) {
     link.addEventListener("click", async (event) => {
       event.preventDefault();
       try {
@@ -18,7 +24,7 @@ export function wireProgram(app) {
         a.click();
         setTimeout(() => URL.revokeObjectURL(url), 1000);
       } catch (failure) {
-        app.notice(failure.message, { error: true });
+        notice(failure.message, { error: true });
       }
     });
   }
@@ -31,20 +37,20 @@ function kpi(label, value, detail) {
     detail ? el("span", { class: "muted", text: detail }) : null]);
 }
 
-export async function openProgram(app) {
-  rememberOrigin(app);
+export async function openProgram() {
+  rememberOrigin();
   show("admin");
   let report;
   let people;
   try {
     [report, people] = await Promise.all([api.analytics(12), api.noShows()]);
   } catch (failure) {
-    app.notice(failure.message, { error: true });
+    notice(failure.message, { error: true });
     return;
   }
-  $("#admin-range").textContent = `The last ${report.weeks.length} weeks, from ${new Date(report.since).toLocaleDateString()}.`;
+  ui.adminRange.textContent = `The last ${report.weeks.length} weeks, from ${new Date(report.since).toLocaleDateString()}.`;
   const m = report.matched_share;
-  $("#admin-kpis").replaceChildren(
+  ui.adminKpis.replaceChildren(
     kpi("of mentees matched", percent(m.share), `${m.matched} of ${m.asked} questions`),
     kpi("no-show rate", percent(report.no_shows.rate), `${report.no_shows.with_no_show} of ${report.no_shows.calls} calls`),
     kpi("follow-up notes", percent(report.follow_up_notes.rate), `${report.follow_up_notes.applied} of ${report.follow_up_notes.calls_due} calls`),
@@ -52,22 +58,22 @@ export async function openProgram(app) {
     kpi("mentor utilisation", percent(report.mentor_utilisation.rate), `${report.mentor_utilisation.call_minutes} of ${report.mentor_utilisation.online_minutes} min online`),
   );
   const weeks = report.weeks.map((w) => w.week.slice(5));
-  drawBars($("#chart-weeks"), weeks, [
+  drawBars(ui.chartWeeks, weeks, [
     { values: report.weeks.map((w) => w.participants), class: "bar" },
     { values: report.weeks.map((w) => w.sessions), class: "bar2" },
   ], report.weeks.map((w) => `Week of ${w.week}: ${w.participants} people, ${w.sessions} calls.`).join(" ") || "No weeks yet.");
   const waits = report.wait_by_skill;
-  drawBars($("#chart-waits"), waits.map((w) => w.skill.slice(0, 8)), [
+  drawBars(ui.chartWaits, waits.map((w) => w.skill.slice(0, 8)), [
     { values: waits.map((w) => w.p50_s), class: "bar" },
     { values: waits.map((w) => w.p90_s), class: "bar2" },
   ], waits.map((w) => `${w.name}: median ${w.p50_s} s, 90th percentile ${w.p90_s} s over ${w.matches} matches.`).join(" ") || "No matches yet.");
   const stars = ["1", "2", "3", "4", "5"];
-  drawBars($("#chart-ratings"), stars.map((s) => `${s}★`), [{ values: stars.map((s) => report.ratings.by_mentees[s]), class: "bar" }],
+  drawBars(ui.chartRatings, stars.map((s) => `${s}★`), [{ values: stars.map((s) => report.ratings.by_mentees[s]), class: "bar" }],
     stars.map((s) => `${s} stars: ${report.ratings.by_mentees[s]}`).join(", "));
   const events = report.events;
-  drawBars($("#chart-events"), events.map((e) => e.title.slice(0, 8)), [{ values: events.map((e) => e.attended), class: "bar" }],
+  drawBars(ui.chartEvents, events.map((e) => e.title.slice(0, 8)), [{ values: events.map((e) => e.attended), class: "bar" }],
     events.map((e) => `${e.title}: ${e.attended} people`).join(". ") || "No events in this period.");
-  $("#admin-noshows").replaceChildren(...(people.people.length
+  ui.adminNoshows.replaceChildren(...(people.people.length
     ? people.people.map((p) => el("li", { text: `${p.name}: ${p.no_shows}` }))
     : [el("li", { class: "muted", text: "Nobody missed a call." })]));
 }

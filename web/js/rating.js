@@ -1,8 +1,14 @@
 // The rating step. A rating is kept in localStorage until the server confirms it, sent over
 // the socket, and, if the tab is hidden or closed first, over a keepalive fetch.
 import { api, login } from "./api.js";
-import { $, el, show } from "./dom.js";
+import { el, notice, parts, show, viewSection } from "./dom.js";
+import { backToEvent } from "./events.js";
+import { openHistory } from "./history.js";
+import { showMentor } from "./mentor.js";
 import { downloadRecord, renderRecord } from "./record.js";
+import * as server from "./server.js";
+import { openSetup } from "./setup.js";
+import { mentorOnline, ratingOpened, state } from "./state.js";
 
 const PENDING_KEY = "mentorburst.pendingRatings";
 const TAGS = {
@@ -24,6 +30,20 @@ function settle(sessionId) {
   savePending(all);
 }
 
+const section = viewSection("rating");
+const ui = parts(section, {
+  ratingReason: "rating-reason", ratingForm: "rating-form", ratingPeer: "rating-peer",
+  ratingTagsBox: "rating-tags-box", ratingTags: "rating-tags", reflectionBox: "reflection-box",
+  reflection: "reflection", ratingNoteBox: "rating-note-box", ratingNote: "rating-note", followUp: "follow-up",
+  ratingError: "rating-error", ratingSubmit: "rating-submit", reportToggle: "report-toggle",
+  reportBox: "report-box", reportReason: "report-reason", reportSubmit: "report-submit",
+  ratingDone: "rating-done", ratingDoneText: "rating-done-text", afterAgain: "after-again",
+  afterHistory: "after-history", ratingRecord: "rating-record", recordBody: "record-body",
+  recordDownload: "record-download",
+});
+const stars = [...section.querySelectorAll(".stars input")];
+const chosenStars = () => Number(stars.find((input) => input.checked)?.value || 0);
+
 const DELIVERED = new Set(["already_rated"]);
 const HOPELESS = new Set(["rating_closed", "not_in_session", "not_found", "invalid_payload"]);
 
@@ -39,50 +59,49 @@ export async function flushPendingRatings({ keepalive = false } = {}) {
   }
 }
 
-export function wireRating(app) {
-  const stars = [...document.querySelectorAll(".stars input")];
+export function wireRating() {
   const light = () => {
-    const value = Number(document.querySelector(".stars input:checked")?.value || 0);
+    const value = chosenStars();
     stars.forEach((input, i) => input.nextElementSibling.classList.toggle("lit", i < value));
   };
   stars.forEach((input) => input.addEventListener("change", light));
-  $("#rating-form").addEventListener("submit", (event) => { event.preventDefault(); submit(app); });
-  $("#report-toggle").addEventListener("click", () => {
-    const box = $("#report-box");
+  ui.ratingForm.addEventListener("submit", (event) => { event.preventDefault(); submit(); });
+  ui.reportToggle.addEventListener("click", () => {
+    const box = ui.reportBox;
     box.hidden = !box.hidden;
-    $("#report-toggle").setAttribute("aria-expanded", String(!box.hidden));
-    if (!box.hidden) $("#report-reason").focus();
+    ui.reportToggle.setAttribute("aria-expanded", String(!box.hidden));
+    if (!box.hidden) ui.reportReason.focus();
   });
-  $("#report-submit").addEventListener("click", () => report(app));
-  $("#after-history").addEventListener("click", () => app.openHistory());
-  $("#record-download").addEventListener("click", () => {
-    if (app.rating) downloadRecord(app.rating.sessionId).catch((failure) => app.notice(failure.message, { error: true }));
+  ui.reportSubmit.addEventListener("click", () => report());
+  ui.afterHistory.addEventListener("click", () => openHistory());
+  ui.recordDownload.addEventListener("click", () => {
+    if (state.rating) downloadRecord(state.rating.sessionId).catch((failure) => notice(failure.message, { error: true }));
   });
-  $("#after-again").addEventListener("click", () => {
-    if (app.rating && app.rating.quick && app.event) { app.backToEvent(); return; }
-    if (app.role === "mentor" && app.burst && app.burst.state !== "offline") app.showMentor();
-    else app.openSetup(app.role);
+  ui.afterAgain.addEventListener("click", () => {
+    if (state.rating && state.rating.quick && state.event) { backToEvent(); return; }
+    if (mentorOnline()) showMentor();
+    else openSetup(state.role);
   });
   const flushOnLeave = () => { if (Object.keys(pending()).length) flushPendingRatings({ keepalive: true }); };
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") flushOnLeave(); });
   window.addEventListener("pagehide", flushOnLeave);
 }
 
-export function openRating(app, ended, matched, { quick = false } = {}) {
-  app.rating = { sessionId: ended.session_id, matched, quick };
+export function openRating(ended, matched, { quick = false } = {}) {
+  ratingOpened({ sessionId: ended.session_id, matched, quick });
   const role = matched.role;
   // Between event rounds the rating is one question: stars, and "follow up?".
-  for (const id of ["#rating-tags-box", "#rating-note-box"]) $(id).hidden = quick;
-  $("#rating-form").reset();
-  $("#rating-form").hidden = false;
-  $("#rating-done").hidden = true;
-  $("#report-box").hidden = true;
-  $("#rating-error").textContent = "";
-  document.querySelectorAll(".stars label").forEach((label) => label.classList.remove("lit"));
-  $("#rating-peer").textContent = matched.peer.name;
-  $("#rating-reason").textContent = endedBecause(ended, matched);
-  $("#reflection-box").hidden = quick || role !== "mentee";
-  $("#rating-tags").replaceChildren(...TAGS[role].map(([value, label]) =>
+  for (const box of [ui.ratingTagsBox, ui.ratingNoteBox]) box.hidden = quick;
+  ui.ratingForm.reset();
+  ui.ratingForm.hidden = false;
+  ui.ratingDone.hidden = true;
+  ui.reportBox.hidden = true;
+  ui.ratingError.textContent = "";
+  section.querySelectorAll(".stars label").forEach((label) => label.classList.remove("lit"));
+  ui.ratingPeer.textContent = matched.peer.name;
+  ui.ratingReason.textContent = endedBecause(ended, matched);
+  ui.reflectionBox.hidden = quick || role !== "mentee";
+  ui.ratingTags.replaceChildren(...TAGS[role].map(([value, label]) =>
     el("label", {}, [el("input", { type: "checkbox", name: "tags", value }), document.createTextNode(label)])));
   show("rating");
   showRecord(ended.session_id);
@@ -105,72 +124,71 @@ function endedBecause(ended, matched) {
 
 /** The record of the call that just ended, under the rating form. */
 async function showRecord(sessionId) {
-  const box = $("#rating-record");
+  const box = ui.ratingRecord;
   box.hidden = true;
   try {
     const record = await api.session(sessionId);
-    if (!document.querySelector("#view-rating:not([hidden])")) return;
-    $("#record-body").replaceChildren(...renderRecord(record, login.user?.id));
+    if (section.hidden) return;
+    ui.recordBody.replaceChildren(...renderRecord(record, login.user?.id));
     box.hidden = false;
   } catch {
     // The rating still works; the record is in "My sessions".
   }
 }
 
-async function submit(app) {
-  const stars = Number(document.querySelector(".stars input:checked")?.value || 0);
-  const error = $("#rating-error");
-  if (!stars) { error.textContent = "Choose 1 to 5 stars."; return; }
+async function submit() {
+  const starsGiven = chosenStars();
+  const error = ui.ratingError;
+  if (!starsGiven) { error.textContent = "Choose 1 to 5 stars."; return; }
   const rating = {
-    stars,
-    tags: [...document.querySelectorAll("#rating-tags input:checked")].map((input) => input.value),
-    note: $("#rating-note").value.trim(),
-    follow_up: $("#follow-up").checked,
+    stars: starsGiven,
+    tags: [...ui.ratingTags.querySelectorAll("input:checked")].map((input) => input.value),
+    note: ui.ratingNote.value.trim(),
+    follow_up: ui.followUp.checked,
   };
-  const reflection = $("#reflection").value.trim();
-  if (reflection && app.rating.matched.role === "mentee") rating.reflection = reflection;
-  const { sessionId } = app.rating;
+  const reflection = ui.reflection.value.trim();
+  if (reflection && state.rating.matched.role === "mentee") rating.reflection = reflection;
+  const { sessionId } = state.rating;
   savePending({ ...pending(), [sessionId]: rating });
-  $("#rating-submit").disabled = true;
+  ui.ratingSubmit.disabled = true;
   try {
-    await app.signaling.request("rate", { session_id: sessionId, ...rating });
+    await server.request("rate", { session_id: sessionId, ...rating });
     settle(sessionId);
-    done(app, "Your rating is saved.");
+    done("Your rating is saved.");
   } catch (failure) {
-    if (DELIVERED.has(failure.code)) { settle(sessionId); done(app, "Your rating was already saved."); return; }
+    if (DELIVERED.has(failure.code)) { settle(sessionId); done("Your rating was already saved."); return; }
     if (HOPELESS.has(failure.code)) { settle(sessionId); error.textContent = failure.message; return; }
     // Network trouble: try REST now; the pending copy is retried on the next visit too.
     await flushPendingRatings();
-    if (!pending()[sessionId]) done(app, "Your rating is saved.");
+    if (!pending()[sessionId]) done("Your rating is saved.");
     else error.textContent = "We couldn't send your rating yet; it's kept and will be sent when you're back online.";
   } finally {
-    $("#rating-submit").disabled = false;
+    ui.ratingSubmit.disabled = false;
   }
 }
 
-async function report(app) {
-  const reason = $("#report-reason").value.trim();
-  if (!reason) { $("#report-reason").focus(); return; }
+async function report() {
+  const reason = ui.reportReason.value.trim();
+  if (!reason) { ui.reportReason.focus(); return; }
   try {
-    await app.signaling.request("report", { session_id: app.rating.sessionId, reason });
-    $("#report-box").hidden = true;
-    app.notice("Thanks for telling us. You won't be matched with this person again.");
+    await server.request("report", { session_id: state.rating.sessionId, reason });
+    ui.reportBox.hidden = true;
+    notice("Thanks for telling us. You won't be matched with this person again.");
   } catch (failure) {
-    if (failure.code === "already_reported") $("#report-box").hidden = true;
-    $("#rating-error").textContent = failure.message;
+    if (failure.code === "already_reported") ui.reportBox.hidden = true;
+    ui.ratingError.textContent = failure.message;
   }
 }
 
-function done(app, text) {
-  $("#rating-form").hidden = true;
-  $("#rating-done").hidden = false;
-  $("#rating-done-text").textContent = text;
-  const mentorOn = app.role === "mentor" && app.burst && app.burst.state !== "offline";
-  if (app.rating.quick && app.event) {
-    $("#after-again").textContent = "Back to the event";
-    $("#after-again").focus();
+function done(text) {
+  ui.ratingForm.hidden = true;
+  ui.ratingDone.hidden = false;
+  ui.ratingDoneText.textContent = text;
+  if (state.rating.quick && state.event) {
+    ui.afterAgain.textContent = "Back to the event";
+    ui.afterAgain.focus();
     return;
   }
-  $("#after-again").textContent = app.role === "mentee" ? "Ask another question" : mentorOn ? "Back to my burst" : "Go online again";
-  $("#after-again").focus();
+  ui.afterAgain.textContent = state.role === "mentee" ? "Ask another question" : mentorOnline() ? "Back to my burst" : "Go online again";
+  ui.afterAgain.focus();
 }

@@ -2,92 +2,123 @@
 // beside a live camera/microphone preview with device pickers and a clear message on failure.
 import { askForNotifications } from "./alerts.js";
 import { api } from "./api.js";
+import { replaceTracks } from "./call.js";
 import { burstFit } from "./call-length.js";
-import { $, el, humanWait, show } from "./dom.js";
-import { describeMediaError } from "./media.js";
-import { updateMentor } from "./mentor.js";
+import { el, humanWait, parts, show, viewSection } from "./dom.js";
+import { describeMediaError, media } from "./media.js";
+import { showMentor, updateMentor } from "./mentor.js";
+import { autoTake } from "./offer.js";
 import { connectionCheck } from "./precall.js";
+import * as server from "./server.js";
+import { inCall, joinedQueue, roleChosen, skillsLoaded, state, wentOnline } from "./state.js";
 import { askDirectly, direct, prepareForm, wireSuggest } from "./suggest.js";
+import { showWaiting } from "./waiting.js";
 import { coolDown, warmUp } from "./warm.js";
 
+const section = viewSection("setup");
+const ui = parts(section, {
+  setupTitle: "setup-title", question: "question", questionCount: "question-count",
+  menteeForm: "mentee-form", menteeSkills: "mentee-skills", menteeError: "mentee-error",
+  joinButton: "join-button", mentorForm: "mentor-form", mentorSkills: "mentor-skills",
+  burstFit: "burst-fit", maxSessions: "max-sessions", autoTake: "auto-take", mentorError: "mentor-error",
+  onlineButton: "online-button", preview: "preview", previewOff: "preview-off",
+  mediaMessage: "media-message", cameraSelect: "camera-select", micSelect: "mic-select",
+  prejoinMic: "prejoin-mic", prejoinCam: "prejoin-cam", retryMedia: "retry-media",
+  precallStatus: "precall-status",
+});
+const minuteChoices = [...section.querySelectorAll("input[name=minutes]")];
+
 let refreshTimer = null;
+let precallCheck = null; // the running connection check's AbortController
+let checked = ""; // what the connection check found: "", "checking", or its words
 
-export function wireSetup(app) {
-  const question = $("#question");
+export function wireSetup() {
+  const question = ui.question;
   question.addEventListener("input", () => {
-    $("#question-count").textContent = `${question.value.length} / 500`;
+    ui.questionCount.textContent = `${question.value.length} / 500`;
   });
-  $("#mentee-form").addEventListener("submit", (event) => { event.preventDefault(); joinQueue(app); });
-  wireSuggest(app);
-  $("#mentor-form").addEventListener("submit", (event) => { event.preventDefault(); goOnline(app); });
-  $("#prejoin-mic").addEventListener("click", () => app.media.setMicMuted(!app.media.micMuted));
-  $("#prejoin-cam").addEventListener("click", () => app.media.setCameraOff(!app.media.cameraOff));
-  $("#retry-media").addEventListener("click", () => startPreview(app));
-  $("#camera-select").addEventListener("change", () => switchDevice(app));
-  $("#mic-select").addEventListener("change", () => switchDevice(app));
-  app.media.onChange(() => renderMediaState(app));
-  for (const input of document.querySelectorAll("input[name=minutes]")) {
-    input.addEventListener("change", () => renderBurstFit(app));
+  ui.menteeForm.addEventListener("submit", (event) => { event.preventDefault(); joinQueue(); });
+  wireSuggest();
+  ui.mentorForm.addEventListener("submit", (event) => { event.preventDefault(); goOnline(); });
+  ui.prejoinMic.addEventListener("click", () => media.setMicMuted(!media.micMuted));
+  ui.prejoinCam.addEventListener("click", () => media.setCameraOff(!media.cameraOff));
+  ui.retryMedia.addEventListener("click", () => startPreview());
+  ui.cameraSelect.addEventListener("change", () => switchDevice());
+  ui.micSelect.addEventListener("change", () => switchDevice());
+  media.onChange(() => renderMediaState());
+  for (const input of minuteChoices) {
+    input.addEventListener("change", () => renderBurstFit());
   }
+  ui.autoTake.checked = autoTake.get();
+  ui.autoTake.addEventListener("change", () => autoTake.set(ui.autoTake.checked));
 }
 
-function renderBurstFit(app) {
-  const minutes = Number(document.querySelector("input[name=minutes]:checked")?.value || 30);
-  $("#burst-fit").textContent = burstFit(app.settings.session_seconds, minutes);
+const chosenMinutes = () => Number(minuteChoices.find((input) => input.checked)?.value || 30);
+
+function renderBurstFit() {
+  ui.burstFit.textContent = burstFit(state.settings.session_seconds, chosenMinutes());
 }
 
-export async function openSetup(app, role) {
-  coolDown(app); // out of the line: no call is coming
-  app.role = role;
-  $("#setup-title").textContent = role === "mentee" ? "Ask for help" : "Mentor now";
-  $("#mentee-form").hidden = role !== "mentee";
-  $("#mentor-form").hidden = role !== "mentor";
-  for (const id of ["#mentee-error", "#mentor-error"]) $(id).textContent = "";
-  renderBurstFit(app);
+export async function openSetup(role) {
+  coolDown(); // out of the line: no call is coming
+  roleChosen(role);
+  ui.setupTitle.textContent = role === "mentee" ? "Ask for help" : "Mentor now";
+  ui.menteeForm.hidden = role !== "mentee";
+  ui.mentorForm.hidden = role !== "mentor";
+  for (const error of [ui.menteeError, ui.mentorError]) error.textContent = "";
+  renderBurstFit();
   if (role === "mentee") prepareForm();
   show("setup");
-  await refreshSkills(app);
+  await refreshSkills();
   clearInterval(refreshTimer);
   refreshTimer = setInterval(() => {
-    if ($("#view-setup").hidden) clearInterval(refreshTimer);
-    else refreshSkills(app);
+    if (section.hidden) clearInterval(refreshTimer);
+    else refreshSkills();
   }, 5000);
-  if (!app.media.stream.getTracks().length) await startPreview(app);
-  warmUp(app); // a mentee still on the form: ready before Join (warm.js)
+  if (!media.stream.getTracks().length) await startPreview();
+  warmUp(); // a mentee still on the form: ready before Join (warm.js)
 }
 
-async function refreshSkills(app) {
+/** Tick `slug` on the ask form (after "Ask again", or "Ask <name>" in the directory); with
+ * `unlessChosen`, only when no skill is ticked yet. */
+export function chooseSkill(slug, { unlessChosen = false } = {}) {
+  if (unlessChosen && ui.menteeSkills.querySelector("input:checked")) return;
+  const input = ui.menteeSkills.querySelector(`input[value="${CSS.escape(slug)}"]`);
+  if (input) input.checked = true;
+}
+
+async function refreshSkills() {
   try {
-    app.skills = await api.skills();
+    skillsLoaded(await api.skills());
   } catch {
     return;
   }
-  renderMenteeSkills(app);
-  renderMentorSkills(app);
+  renderMenteeSkills();
+  renderMentorSkills();
 }
 
 function skillMeta(skill, withEta = false) {
   const mentors = skill.mentors_online === 0 ? "No mentor online"
     : skill.mentors_online === 1 ? "1 mentor online" : `${skill.mentors_online} mentors online`;
-  const parts = [mentors, `${skill.waiting} waiting`];
-  if (withEta && skill.eta_s !== null) parts.push(`wait ${humanWait(skill.eta_s)}`);
-  return parts.join(" · ");
+  const meta = [mentors, `${skill.waiting} waiting`];
+  if (withEta && skill.eta_s !== null) meta.push(`wait ${humanWait(skill.eta_s)}`);
+  return meta.join(" · ");
 }
 
-function renderMenteeSkills(app) {
-  const box = $("#mentee-skills");
+function renderMenteeSkills() {
+  const box = ui.menteeSkills;
   const chosen = box.querySelector("input:checked")?.value;
-  box.replaceChildren(...app.skills.map((skill) => {
+  box.replaceChildren(...state.skills.map((skill) => {
     const input = el("input", { type: "radio", name: "skill", value: skill.slug, checked: skill.slug === chosen });
     return el("label", {}, [input, el("span", { class: "skill-name", text: skill.name }),
       el("span", { class: "skill-meta", text: skillMeta(skill, true) })]);
   }));
 }
 
-function renderMentorSkills(app) {
-  const box = $("#mentor-skills");
+function renderMentorSkills() {
+  const box = ui.mentorSkills;
   const chosen = new Set([...box.querySelectorAll("input:checked")].map((input) => input.value));
-  box.replaceChildren(...app.skills.map((skill) => {
+  box.replaceChildren(...state.skills.map((skill) => {
     const input = el("input", { type: "checkbox", name: "skills", value: skill.slug, checked: chosen.has(skill.slug) });
     return el("label", {}, [input, el("span", { class: "skill-name", text: skill.name }),
       el("span", { class: "skill-meta", text: skillMeta(skill) })]);
@@ -95,31 +126,32 @@ function renderMentorSkills(app) {
 }
 
 /** Joining, going online or being matched ends a connection check still running. */
-export function stopConnectionCheck(app) {
-  if (app.precallCheck) app.precallCheck.abort();
+export function stopConnectionCheck() {
+  if (precallCheck) precallCheck.abort();
 }
 
-async function joinQueue(app) {
-  const skill = $("#mentee-skills input:checked")?.value;
-  const question = $("#question").value.trim();
-  const error = $("#mentee-error");
+async function joinQueue() {
+  const skill = ui.menteeSkills.querySelector("input:checked")?.value;
+  const question = ui.question.value.trim();
+  const error = ui.menteeError;
   if (!skill) { error.textContent = "Pick the skill your question is about."; return; }
-  if (!question) { error.textContent = "Write your question: one or two specific sentences."; $("#question").focus(); return; }
+  if (!question) { error.textContent = "Write your question: one or two specific sentences."; ui.question.focus(); return; }
   error.textContent = "";
   askForNotifications();
-  const button = $("#join-button");
+  const button = ui.joinButton;
   button.disabled = true;
-  stopConnectionCheck(app);
+  stopConnectionCheck();
   try {
     const payload = { skill, question };
     if (direct.mentor) payload.mentor_id = direct.mentor.id;
-    warmUp(app); // normally ready since the form opened (warm.js); a no-op then
-    const ack = await app.signaling.request("mentee:join", payload);
-    app.waiting = { skill, question, ticket_id: ack.ticket_id, mentor: direct.mentor };
+    warmUp(); // normally ready since the form opened (warm.js); a no-op then
+    const ack = await server.request("mentee:join", payload);
+    joinedQueue({ skill, question, ticket_id: ack.ticket_id, mentor: direct.mentor });
     askDirectly(null);
     // An update for this ticket can beat its ack; then it is the newer place.
-    const heard = app.lastQueueUpdate && app.lastQueueUpdate.ticket_id === ack.ticket_id ? app.lastQueueUpdate : null;
-    if (!ack.session_id && !app.matched) app.showWaiting(heard || { ...ack, skill, waiting: ack.position });
+    const last = state.lastQueueUpdate;
+    const heard = last && last.ticket_id === ack.ticket_id ? last : null;
+    if (!ack.session_id && !inCall()) showWaiting(heard || { ...ack, skill, waiting: ack.position });
   } catch (failure) {
     error.textContent = failure.message;
   } finally {
@@ -127,11 +159,11 @@ async function joinQueue(app) {
   }
 }
 
-async function goOnline(app) {
-  const skills = [...document.querySelectorAll("#mentor-skills input:checked")].map((input) => input.value);
-  const minutes = Number(document.querySelector("input[name=minutes]:checked")?.value || 30);
-  const maxText = $("#max-sessions").value.trim();
-  const error = $("#mentor-error");
+async function goOnline() {
+  const skills = [...ui.mentorSkills.querySelectorAll("input:checked")].map((input) => input.value);
+  const minutes = chosenMinutes();
+  const maxText = ui.maxSessions.value.trim();
+  const error = ui.mentorError;
   if (!skills.length) { error.textContent = "Pick at least one skill you can help with."; return; }
   const payload = { skills, minutes };
   if (maxText) {
@@ -141,14 +173,15 @@ async function goOnline(app) {
   }
   error.textContent = "";
   askForNotifications();
-  const button = $("#online-button");
+  const button = ui.onlineButton;
   button.disabled = true;
-  stopConnectionCheck(app);
+  stopConnectionCheck();
   try {
-    const ack = await app.signaling.request("mentor:online", payload);
+    const ack = await server.request("mentor:online", payload);
+    wentOnline(ack);
     // A waiting mentee may already have been matched (session:matched can beat the ack).
-    if (app.matched) updateMentor(app, { burst_ends_at: ack.burst_ends_at });
-    else app.showMentor({ burst_ends_at: ack.burst_ends_at });
+    if (inCall()) updateMentor();
+    else showMentor();
   } catch (failure) {
     error.textContent = failure.message;
   } finally {
@@ -156,55 +189,53 @@ async function goOnline(app) {
   }
 }
 
-export async function startPreview(app) {
-  const camera = $("#camera-select").value || undefined;
-  const mic = $("#mic-select").value || undefined;
-  await app.media.start({ videoDeviceId: camera, audioDeviceId: mic });
-  $("#preview").srcObject = app.media.stream;
-  coolDown(app); // a warm connection sends the tracks this replaced
-  warmUp(app); // on the mentee's form only (warm.js)
-  await fillDevicePickers(app);
-  checkConnection(app);
+async function startPreview() {
+  const camera = ui.cameraSelect.value || undefined;
+  const mic = ui.micSelect.value || undefined;
+  await media.start({ videoDeviceId: camera, audioDeviceId: mic });
+  ui.preview.srcObject = media.stream;
+  coolDown(); // a warm connection sends the tracks this replaced
+  warmUp(); // on the mentee's form only (warm.js)
+  await fillDevicePickers();
+  checkConnection();
 }
 
-async function checkConnection(app) {
-  const status = $("#precall-status");
-  const tracks = app.media.stream.getTracks();
+async function checkConnection() {
+  const status = ui.precallStatus;
+  const tracks = media.stream.getTracks();
   if (!tracks.length) return;
-  app.connection = "checking";
-  renderMediaState(app);
-  stopConnectionCheck(app);
+  checked = "checking";
+  renderMediaState();
+  stopConnectionCheck();
   const check = new AbortController();
-  app.precallCheck = check;
+  precallCheck = check;
   try {
-    const { rttMs, echoed, loss } = await connectionCheck(app.media.stream, { signal: check.signal });
+    const { rttMs, echoed, loss } = await connectionCheck(media.stream, { signal: check.signal });
     const quality = loss > 0.05 ? "connection weak" : "connection ok";
-    app.connection = rttMs === null ? quality : `${quality}: RTT ${rttMs} ms`;
-    if (app.media.videoTrack && !echoed) app.connection = "connection ok, but no video came back";
+    checked = rttMs === null ? quality : `${quality}: RTT ${rttMs} ms`;
+    if (media.videoTrack && !echoed) checked = "connection ok, but no video came back";
   } catch (failure) {
     if (failure.name === "AbortError") {
-      if (app.precallCheck !== check) return; // a newer check took over
-      app.connection = "";
+      if (precallCheck !== check) return; // a newer check took over
+      checked = "";
     } else {
       // All checks taken, or this network's share of them: the check is optional anyway.
-      app.connection = failure.code === "precall_busy" || failure.code === "rate_limited"
+      checked = failure.code === "precall_busy" || failure.code === "rate_limited"
         ? "connection check busy (your call will still work)"
         : "couldn't check the connection";
     }
   }
-  renderMediaState(app);
+  renderMediaState();
   status.dataset.checked = "true";
 }
 
-async function switchDevice(app) {
-  await startPreview(app);
-  if (app.call) {
-    for (const track of app.media.stream.getTracks()) await app.call.replaceTrack(track);
-  }
+async function switchDevice() {
+  await startPreview();
+  await replaceTracks();
 }
 
-async function fillDevicePickers(app) {
-  const { cameras, mics } = await app.media.devices();
+async function fillDevicePickers() {
+  const { cameras, mics } = await media.devices();
   const fill = (select, devices, current, noun) => {
     const options = devices.map((device, i) => el("option", {
       value: device.deviceId, text: device.label || `${noun} ${i + 1}`, selected: device.deviceId === current,
@@ -212,31 +243,27 @@ async function fillDevicePickers(app) {
     select.replaceChildren(...(options.length ? options : [el("option", { value: "", text: `No ${noun.toLowerCase()} found` })]));
     select.disabled = !options.length;
   };
-  fill($("#camera-select"), cameras, app.media.videoTrack?.getSettings().deviceId, "Camera");
-  fill($("#mic-select"), mics, app.media.audioTrack?.getSettings().deviceId, "Microphone");
+  fill(ui.cameraSelect, cameras, media.videoTrack?.getSettings().deviceId, "Camera");
+  fill(ui.micSelect, mics, media.audioTrack?.getSettings().deviceId, "Microphone");
 }
 
-function renderMediaState(app) {
-  const { media } = app;
-  const message = $("#media-message");
+function renderMediaState() {
+  const message = ui.mediaMessage;
   message.hidden = !media.error;
   message.textContent = media.error ? describeMediaError(media.error) : "";
-  $("#retry-media").hidden = !media.error;
-  for (const [id, pressed, on, off] of [
-    ["#prejoin-mic", media.micMuted, "Unmute microphone", "Mute microphone"],
-    ["#prejoin-cam", media.cameraOff, "Turn camera on", "Turn camera off"],
-    ["#call-mic", media.micMuted, "Unmute", "Mute"],
-    ["#call-cam", media.cameraOff, "Camera on", "Camera off"],
+  ui.retryMedia.hidden = !media.error;
+  for (const [button, pressed, on, off] of [
+    [ui.prejoinMic, media.micMuted, "Unmute microphone", "Mute microphone"],
+    [ui.prejoinCam, media.cameraOff, "Turn camera on", "Turn camera off"],
   ]) {
-    const button = $(id);
     button.setAttribute("aria-pressed", String(pressed));
     button.textContent = pressed ? on : off;
   }
-  $("#preview-off").hidden = !(media.cameraOff || !media.videoTrack);
-  const parts = [];
-  parts.push(media.videoTrack ? "Camera ok" : "No camera");
-  parts.push(media.audioTrack ? "microphone ok" : "no microphone");
-  if (app.connection === "checking") parts.push("checking the connection…");
-  else if (app.connection) parts.push(app.connection);
-  $("#precall-status").textContent = parts.join(" · ");
+  ui.previewOff.hidden = !(media.cameraOff || !media.videoTrack);
+  const found = [];
+  found.push(media.videoTrack ? "Camera ok" : "No camera");
+  found.push(media.audioTrack ? "microphone ok" : "no microphone");
+  if (checked === "checking") found.push("checking the connection…");
+  else if (checked) found.push(checked);
+  ui.precallStatus.textContent = found.join(" · ");
 }

@@ -1,26 +1,29 @@
 // Screen share for code: a second video track on the call's peer connection (perfect negotiation
 // renegotiates it), marked contentHint "detail" and sent with a degradation preference that keeps
 // the resolution and gives up frame rate, so text stays sharp. The camera keeps running.
-import { $ } from "./dom.js";
+import { callConnection } from "./call.js";
+import { notice, parts, viewSection } from "./dom.js";
 
 const SHARE_BITRATE = 2_500_000;
+
+const ui = parts(viewSection("call"), { callShare: "call-share", shareUnsupported: "share-unsupported" });
 
 export const canShare = () => Boolean(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
 
 let share = null; // {stream, track, sender}
 
-export function wireShare(app) {
-  $("#call-share").addEventListener("click", () => (share ? stopShare(app) : startShare(app)));
+export function wireShare() {
+  ui.callShare.addEventListener("click", () => (share ? stopShare() : startShare()));
   if (!canShare()) {
-    $("#call-share").hidden = true;
-    $("#share-unsupported").hidden = false;
+    ui.callShare.hidden = true;
+    ui.shareUnsupported.hidden = false;
   }
 }
 
-export async function startShare(app) {
-  if (!app.call || share) return;
+export async function startShare() {
+  if (!callConnection() || share) return;
   if (!canShare()) {
-    app.notice("This browser can't share a screen (phones can't share from a web page). Join from a computer to show code.");
+    notice("This browser can't share a screen (phones can't share from a web page). Join from a computer to show code.");
     return;
   }
   let stream;
@@ -30,46 +33,47 @@ export async function startShare(app) {
       audio: true, // a shared tab's sound, where the browser offers it
     });
   } catch (error) {
-    if (error && error.name !== "NotAllowedError") app.notice("Screen sharing didn't start. Try again, or pick another window.", { error: true });
+    if (error && error.name !== "NotAllowedError") notice("Screen sharing didn't start. Try again, or pick another window.", { error: true });
     return;
   }
   const [track] = stream.getVideoTracks();
   track.contentHint = "detail";
-  $("#call-share").dataset.contentHint = track.contentHint; // what the browser kept
+  ui.callShare.dataset.contentHint = track.contentHint; // what the browser kept
   share = { stream, track, senders: [] };
   // The browser's own "Stop sharing" ends it the same way as our button.
-  track.addEventListener("ended", () => stopShare(app));
-  await attachShare(app);
+  track.addEventListener("ended", () => stopShare());
+  await attachShare();
   renderShareButton();
 }
 
 /** Put the share on the current connection (again, after the call's connection was rebuilt). */
-export async function attachShare(app) {
-  if (!share || !app.call) return;
-  share.senders = stopSenders(app, share.senders);
-  share.senders = share.stream.getTracks().map((track) => app.call.pc.addTrack(track, share.stream));
+export async function attachShare() {
+  const call = callConnection();
+  if (!share || !call) return;
+  share.senders = stopSenders(share.senders);
+  share.senders = share.stream.getTracks().map((track) => call.pc.addTrack(track, share.stream));
   const video = share.senders.find((sender) => sender.track && sender.track.kind === "video");
   try {
     const params = video.getParameters();
     params.degradationPreference = "maintain-resolution";
     if (params.encodings && params.encodings[0]) params.encodings[0].maxBitrate = SHARE_BITRATE;
     await video.setParameters(params);
-    $("#call-share").dataset.degradation = video.getParameters().degradationPreference || "";
+    ui.callShare.dataset.degradation = video.getParameters().degradationPreference || "";
   } catch (error) {
     console.warn("share parameters not applied", error); // contentHint "detail" still favours sharpness
   }
 }
 
-function stopSenders(app, senders) {
+function stopSenders(senders) {
   for (const sender of senders) {
-    try { app.call?.pc.removeTrack(sender); } catch { /* a closed or rebuilt connection */ }
+    try { callConnection()?.pc.removeTrack(sender); } catch { /* a closed or rebuilt connection */ }
   }
   return [];
 }
 
-export function stopShare(app) {
+export function stopShare() {
   if (!share) return;
-  stopSenders(app, share.senders);
+  stopSenders(share.senders);
   for (const track of share.stream.getTracks()) track.stop();
   share = null;
   renderShareButton();
@@ -79,7 +83,6 @@ export function stopShare(app) {
 export const sharing = () => share;
 
 function renderShareButton() {
-  const button = $("#call-share");
-  button.textContent = share ? "Stop sharing" : "Share screen";
-  button.setAttribute("aria-pressed", String(Boolean(share)));
+  ui.callShare.textContent = share ? "Stop sharing" : "Share screen";
+  ui.callShare.setAttribute("aria-pressed", String(Boolean(share)));
 }

@@ -1,21 +1,27 @@
 // The call's stage: the partner's camera, their shared screen (large, with the camera as a small
 // tile), and a placeholder with their name when no picture comes (camera off, not yet taken).
-import { $ } from "./dom.js";
+import { parts, viewSection } from "./dom.js";
 
 const STALL_MS = 2000;
+
+const section = viewSection("call");
+const ui = parts(section, {
+  remote: "remote-video", share: "share-video", placeholder: "remote-placeholder",
+  initial: "placeholder-initial", text: "placeholder-text", shareState: "share-state",
+});
+const stage = section.querySelector(".stage");
 
 let view = { name: "", reading: false, lastFrames: 0, lastChange: 0, connected: false };
 
 export function resetStage(peerName, { reading = false } = {}) {
   view = { name: peerName, reading, lastFrames: 0, lastChange: Date.now(), connected: false };
-  for (const id of ["#remote-video", "#share-video"]) {
-    const video = $(id);
+  for (const video of [ui.remote, ui.share]) {
     video.srcObject = null;
     video.dataset.framesDecoded = "0";
   }
-  $("#share-video").hidden = true;
-  $(".stage").classList.remove("sharing");
-  $("#placeholder-initial").textContent = (peerName.trim()[0] || "?").toUpperCase();
+  ui.share.hidden = true;
+  stage.classList.remove("sharing");
+  ui.initial.textContent = (peerName.trim()[0] || "?").toUpperCase();
   renderPlaceholder();
 }
 
@@ -38,9 +44,9 @@ function isFirst(pc, transceiver, kind) {
 /** A remote track arrived: the camera stream goes to the main video, a share to the share view. */
 export function showTrack(pc, { track, streams, transceiver }) {
   const stream = streams[0] || new MediaStream([track]);
-  const target = isFirst(pc, transceiver, track.kind) ? $("#remote-video") : $("#share-video");
+  const target = isFirst(pc, transceiver, track.kind) ? ui.remote : ui.share;
   if (target.srcObject !== stream) target.srcObject = stream;
-  if (target.id !== "share-video" || track.kind !== "video") return;
+  if (target !== ui.share || track.kind !== "video") return;
   track.addEventListener("mute", () => setSharing(false));
   track.addEventListener("ended", () => setSharing(false));
   track.addEventListener("unmute", () => setSharing(true));
@@ -48,17 +54,16 @@ export function showTrack(pc, { track, streams, transceiver }) {
 }
 
 function setSharing(on) {
-  $("#share-video").hidden = !on;
-  $(".stage").classList.toggle("sharing", on);
-  $("#share-state").textContent = on ? "Your partner is sharing their screen" : "";
+  ui.share.hidden = !on;
+  stage.classList.toggle("sharing", on);
+  ui.shareState.textContent = on ? "Your partner is sharing their screen" : "";
 }
 
 /** Called every second with the connection's stats: decide whether the camera shows a picture. */
 export function updateStage(stats, connected) {
   view.connected = connected;
-  const camera = $("#remote-video");
-  camera.dataset.framesDecoded = String(stats.camera.framesDecoded);
-  const share = $("#share-video");
+  ui.remote.dataset.framesDecoded = String(stats.camera.framesDecoded);
+  const share = ui.share;
   share.dataset.framesDecoded = String(stats.share.framesDecoded);
   share.dataset.frameWidth = String(stats.share.frameWidth || 0);
   share.dataset.frameHeight = String(stats.share.frameHeight || 0);
@@ -74,10 +79,12 @@ export function updateStage(stats, connected) {
 function renderPlaceholder() {
   const stalled = Date.now() - view.lastChange >= STALL_MS;
   const picture = view.lastFrames > 0 && !stalled;
-  const box = $("#remote-placeholder");
-  box.hidden = picture;
+  ui.placeholder.hidden = picture;
   let text = `Waiting for ${view.name}'s video…`;
   if (view.reading) text = `${view.name} is reading your question…`;
   else if (view.connected && (stalled || view.lastFrames === 0)) text = `${view.name}'s camera is off`;
-  $("#placeholder-text").textContent = text;
+  ui.text.textContent = text;
 }
+
+/** The call left this tab: the partner's camera shows nothing. */
+export function clearRemote() { ui.remote.srcObject = null; }
