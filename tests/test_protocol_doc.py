@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from server.app.config import _FLAGS
+from server.runtime.config import _FLAGS
 from server.signaling import ROUTES
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,13 +7,12 @@ from typing import Annotated
 from aiohttp import web
 from msgspec import Meta, Struct
 
-from server.app.services import SERVICES, Services
+from server.app.services import Services
 from server.domain.program.analytics import CSV_TABLES, Analytics
 from server.domain.program.office_hours import HoursUpdate, OfficeHours, calendar, describe
 from server.protocol import inbound as p
 from server.protocol.errors import InvalidPayload, NotFound
-from server.rest.accounts import authenticated, body
-from server.rest.routes import path_id
+from server.rest.requests import authenticated, body, path_id, services
 
 routes = web.RouteTableDef()
 
@@ -26,10 +25,6 @@ class WatchRequest(Struct, forbid_unknown_fields=True):
 class AppliedRequest(Struct, forbid_unknown_fields=True):
     note: Annotated[str, Meta(max_length=1000)] = ""
     skip: bool = False
-
-
-def services(request: web.Request) -> Services:
-    return request.app[SERVICES]
 
 
 # -- office hours ------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
-"""The one narrow interface domain services use to reach people. Domain code never imports
-Socket.IO; this module adapts it. Events go to a per-user room, so every socket of the user on
-every node receives them (via python-socketio's Redis manager)."""
+"""The notifier on Socket.IO: the one narrow interface domain services use to reach people
+(:class:`server.protocol.notifier.Notifier`). Domain code never imports Socket.IO; this module
+adapts it. Events go to a per-user room, so every socket of the user on every node receives them
+(via python-socketio's Redis manager)."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 
 def user_room(user_id: str) -> str:
@@ -16,24 +17,6 @@ def user_room(user_id: str) -> str:
 INTERNAL_EVENT = "mb:internal"
 INTERNAL_ROOM = "mb:nodes"
 DELIVER = "deliver"  # an internal message that carries events for users (to_users)
-
-
-class Notifier(Protocol):
-    async def to_user(
-        self,
-        user_id: str,
-        event: str,
-        data: dict[str, Any],
-        *,
-        sockets: list[str] | None = None,
-        skip: str | None = None,
-    ) -> None: ...
-
-    async def to_socket(self, socket: str, event: str, data: dict[str, Any]) -> None: ...
-
-    async def to_users(self, event: str, data_by_user: dict[str, dict[str, Any]]) -> None: ...
-
-    async def invalidate(self, kind: str, key: str) -> None: ...
 
 
 class SocketNotifier:
