@@ -37,10 +37,10 @@ from bench.harness import (
 from bench.invariants import RECONCILE, AuditWatch, Tally
 from bench.plots import Plot
 from bench.wire import WireClient, bounded, http_session, must, signed_in, spawn
-from server.app.config import Config
 from server.domain.calls.sessions import SessionStore
 from server.queue import Match, SkillQueue
 from server.runtime.clock import SystemClock
+from server.runtime.config import Config
 from server.store import keys
 from server.store.connection import redis_pool
 from server.store.scripts import Lua, settings

@@ -20,7 +20,7 @@ import aiohttp
 from bench.fleet import Fleet
 from bench.harness import bench_redis, figure, progress, server_process
 from bench.wire import WireClient, WireError, bounded, http_session, login
-from server.app.config import Config
+from server.runtime.config import Config
 
 
 @dataclass

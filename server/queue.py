@@ -16,9 +16,9 @@ from typing import Any
 import msgspec
 from redis.asyncio import Redis
 
-from server.app.config import Config
 from server.domain.accounts.users import new_id
 from server.protocol.errors import Conflict
+from server.runtime.config import Config
 from server.store import keys
 from server.store.scripts import Lua
 

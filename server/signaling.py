@@ -13,6 +13,7 @@ import socketio
 from msgspec import Struct
 
 from server.domain.accounts.tokens import Tokens
+from server.domain.accounts.users import Users
 from server.domain.calls.chat import Chat
 from server.domain.calls.extra_time import ExtraTime
 from server.domain.calls.lifecycle import Calls
@@ -29,12 +30,14 @@ from server.protocol.errors import (
     NotFound,
     Unauthorized,
     internal_error,
+    log_failure,
     redis_unavailable,
 )
+from server.protocol.notifier import Notifier
 from server.runtime import logs, metrics
 from server.runtime.clock import Clock
 from server.transport import proxies
-from server.transport.notifier import Notifier, user_room
+from server.transport.notifier import user_room
 from server.transport.ratelimit import RateLimits
 from server.transport.sio import RESERVED
 from server.transport.socket_guard import SocketGuard
@@ -81,10 +84,12 @@ def _client(environ: dict[str, Any]) -> str | None:
 class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(
         self,
+        *,
         calls: Calls,
         dropin: DropIn,
         events: SpeedEvents,
         presence: Presence,
+        users: Users,
         tokens: Tokens,
         guard: SocketGuard,
         limits: RateLimits,
@@ -96,6 +101,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     ) -> None:
         super().__init__("/")
         self.notifier = notifier
+        self.users = users
         self.chat = chat
         self.notes = notes
         self.extensions = extensions
@@ -167,7 +173,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         counted on its own, so joining and leaving cannot eat each other's budget."""
         budgets = self.limits.budgets
         if event == "signal":
-            return  # counted per node by the relay, its hot path (server/domain/calls/relay.py)
+            return  # counted per node in its handler, the relay's hot path (spend_signal)
         if event.startswith(("chat:", "notes:")):
             await self.limits.spend(budgets.chat, user_id)
         else:
@@ -211,6 +217,15 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             )
             for message in catch_up:
                 await self.notifier.to_socket(self._socket(sid), message)
+
+    async def resubscribed(self, deaf_seconds: float) -> None:
+        """Pub/sub is heard again after ``deaf_seconds``: catch every local socket up on what
+        it may have missed then (and a second more)."""
+        since = self.clock.now_ms() - round(deaf_seconds * 1000) - 1000
+        try:
+            await self.catch_up_all(since)
+        except Exception as exc:
+            log_failure(log, "catching sockets up after a pub/sub outage", exc)
 
     def _socket(self, sid: str) -> str:
         """How presence and the call's holder name this socket: "<node>|<sid>"."""
@@ -270,6 +285,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     @route("signal", p.Signal, per_socket=True)
     async def signal(self, user_id: str, msg: p.Signal, sid: str) -> None:
+        self.limits.spend_signal(user_id)
         await self.calls.relay_signal(
             user_id, self._socket(sid), msg.session_id, msg.type, msg.data
         )
@@ -317,7 +333,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def event_join(self, user_id: str, msg: p.EventJoin) -> dict[str, Any]:
         guesses = self.limits.budgets.code_guesses
         await self.limits.check(guesses, user_id)
-        name = await self.calls.users.name(user_id) or ""
+        name = await self.users.name(user_id) or ""
         try:
             joined = await self.events.join(
                 user_id, name, msg.code, msg.role, skills=msg.skills, intro=msg.intro

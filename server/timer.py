@@ -1,5 +1,9 @@
 """Server-owned countdowns and the deadlines that drive them.
 
+Each kind of deadline is a member of :class:`Deadline`; ``server/app/wiring.py`` gives
+:meth:`Timers.route` one table from every kind to its handler, and the timers refuse to start
+while a kind has none.
+
 Every deadline is a member ``"<kind>|<arg>"`` of one Redis ZSET scored by its due time, so any
 node can fire it. The scripts that change state write the deadlines they imply in the same step
 (``server/store/lua/lib.lua``). A node claims due members atomically (``claim_timers.lua``) by moving
@@ -13,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from enum import StrEnum
 
 from redis.asyncio import Redis
 
@@ -27,6 +32,25 @@ from server.store.scripts import Scripts
 log = logging.getLogger(__name__)
 
 TimerHandler = Callable[[str], Awaitable[None]]
+
+
+class Deadline(StrEnum):
+    """Every kind of deadline, as stored in Redis (``"<kind>|<arg>"``) and written by the Lua."""
+
+    CONNECT = "connect"  # a matched call's media must flow by now (arg: session id)
+    WARN = "warn"  # a live call's warning mark ("<session id>:<ms left>")
+    END = "end"  # a live call's countdown ran out (session id)
+    SETTLE = "settle"  # an ended call's follow-ups, if nobody ran them yet (session id)
+    COOLDOWN = "cooldown"  # a mentor that has not rated is matchable again (mentor id)
+    BURST = "burst"  # a mentor's burst is over (mentor id)
+    WIDEN = "widen"  # a mentee waited long enough to be offered wider skills (mentee id)
+    PRESENCE = "presence"  # a user's reconnect grace ran out (user id)
+    EVENT_ROUND = "event-round"  # an event's round is over ("<event id>:<round>")
+    EVENT_BREAK = "event-break"  # an event's break is over ("<event id>:<round>")
+
+
+class MissingDeadlines(RuntimeError):
+    """The timers were asked to start while some kinds of deadline had no handler."""
 
 
 class Timers(BackgroundLoop):
@@ -48,29 +72,39 @@ class Timers(BackgroundLoop):
         self._lease_ms = lease_ms
         self._poll = poll_seconds
         self._batch = batch
-        self._handlers: dict[str, TimerHandler] = {}
+        self._handlers: dict[str, TimerHandler] = {}  # by kind (a Deadline is its string)
         super().__init__()
 
-    def on(self, kind: str, handler: TimerHandler) -> TimerHandler | None:
-        """Run ``handler`` for deadlines of ``kind``; returns the handler it replaces."""
-        previous = self._handlers.get(kind)
-        self._handlers[kind] = handler
-        return previous
+    def route(self, table: Mapping[Deadline, TimerHandler]) -> None:
+        """Who handles each kind of deadline: the whole table at once."""
+        self._handlers = {str(kind): handler for kind, handler in table.items()}
 
-    async def schedule(self, kind: str, arg: str, due_ms: int) -> None:
+    @property
+    def routes(self) -> dict[Deadline, TimerHandler]:
+        """The table :meth:`route` was given."""
+        return {Deadline(kind): handler for kind, handler in self._handlers.items()}
+
+    def start(self) -> None:
+        """Start firing deadlines; refused while any kind of deadline has no handler."""
+        missing = [kind.value for kind in Deadline if kind not in self._handlers]
+        if missing:
+            raise MissingDeadlines(f"no handler for deadline kinds: {', '.join(missing)}")
+        super().start()
+
+    async def schedule(self, kind: Deadline, arg: str, due_ms: int) -> None:
         await self.schedule_many([(kind, arg, due_ms)])
 
-    async def schedule_many(self, entries: Iterable[tuple[str, str, int]]) -> None:
+    async def schedule_many(self, entries: Iterable[tuple[Deadline, str, int]]) -> None:
         mapping = {f"{kind}|{arg}": due for kind, arg, due in entries}
         if not mapping:
             return
         await self._redis.zadd(keys.TIMERS, mapping)
         self.wake()
 
-    async def cancel(self, kind: str, *args: str) -> None:
+    async def cancel(self, kind: Deadline, *args: str) -> None:
         await self.cancel_many([(kind, arg) for arg in args])
 
-    async def cancel_many(self, entries: Iterable[tuple[str, str]]) -> None:
+    async def cancel_many(self, entries: Iterable[tuple[Deadline, str]]) -> None:
         """Drop deadlines in one round trip: (kind, arg) pairs."""
         members = [f"{kind}|{arg}" for kind, arg in entries]
         if members:

@@ -17,10 +17,10 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from peer.client import MentorburstClient
-from server.app.config import Config
-from server.app.factory import create_app
-from server.app.services import SERVICES, Services
+from server.app.factory import NODE, create_app
+from server.app.wiring import Node
 from server.runtime.clock import Clock
+from server.runtime.config import Config
 from server.store.embedded import EmbeddedRedis, free_port
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -55,8 +55,10 @@ class RunningServer:
     runner: web.AppRunner
 
     @property
-    def services(self) -> Services:
-        return self.app[SERVICES]
+    def services(self) -> Node:
+        """Everything the node built (``server/app/wiring.py``), for stories that look past
+        the wire: its request handlers' services, its timers, presence, reconciler, store."""
+        return self.app[NODE]
 
 
 ServerFactory = Callable[..., Awaitable[RunningServer]]

@@ -80,6 +80,22 @@ async def test_a_script_flooding_one_event_is_limited_a_person_is_not(
     assert (await script.call("clock", {"t0": 1}))["ok"]
 
 
+async def test_a_flood_of_signals_is_limited_per_person(
+    start_server: ServerFactory, make_client: ClientFactory
+) -> None:
+    await start_server(rate_limits=True, limit_signal="5/minute")
+    mentor, mentee = await make_client("Grace"), await make_client("Ada")
+    await go_online(mentor)
+    await mentee.must("mentee:join", {"skill": "python", "question": "How do I profile asyncio?"})
+    sid = (await mentee.next("session:matched"))["session_id"]
+    candidate = {"session_id": sid, "type": "candidate", "data": {"candidate": "c"}}
+    for _ in range(5):
+        await mentee.must("signal", candidate)
+    refused = await mentee.call("signal", candidate)
+    assert refused["error"]["code"] == "rate_limited" and refused["error"]["retry_after_s"] >= 1
+    await mentor.must("signal", candidate)  # the partner's budget is their own
+
+
 async def test_guessing_event_codes_is_limited(
     start_server: ServerFactory, make_client: ClientFactory
 ) -> None:

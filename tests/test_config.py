@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from server.app.config import Config, parse_serve_args
+from server.runtime.config import Config, parse_serve_args
 
 
 def test_defaults_match_the_contract() -> None:

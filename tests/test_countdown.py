@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from redis.asyncio import Redis
 
 from server.runtime.clock import ManualClock
 from server.store.scripts import Lua, Scripts
-from server.timer import Timers
+from server.timer import Deadline, MissingDeadlines, Timers
 from tests.conftest import ClientFactory
 from tests.helpers import matched_pair, start_call
 
@@ -25,7 +26,7 @@ async def test_a_deadline_fires_once_when_its_time_comes(redis: Redis) -> None:
     async def record(arg: str) -> None:
         fired.append(arg)
 
-    timers.on("end", record)
+    timers.route({Deadline.END: record})
     await timers.schedule("end", "s1", clock.now_ms() + 5_000)
     assert await timers.fire_due() == 0
     clock.advance(4.999)
@@ -44,7 +45,7 @@ async def test_a_cancelled_deadline_never_fires(redis: Redis) -> None:
     async def record(arg: str) -> None:
         fired.append(arg)
 
-    timers.on("warn", record)
+    timers.route({Deadline.WARN: record})
     await timers.schedule_many(
         [("warn", "a", clock.now_ms() + 1), ("warn", "b", clock.now_ms() + 1)]
     )
@@ -52,6 +53,23 @@ async def test_a_cancelled_deadline_never_fires(redis: Redis) -> None:
     clock.advance(1)
     await timers.fire_due()
     assert fired == ["b"]
+
+
+async def test_the_timers_refuse_to_start_while_a_kind_of_deadline_has_no_handler(
+    redis: Redis,
+) -> None:
+    clock = ManualClock()
+    timers = Timers(redis, scripts_for(redis, clock), clock)
+
+    async def handle(arg: str) -> None:
+        pass
+
+    timers.route({kind: handle for kind in Deadline if kind is not Deadline.WIDEN})
+    with pytest.raises(MissingDeadlines, match="widen"):
+        timers.start()
+    timers.route({kind: handle for kind in Deadline})
+    timers.start()
+    await timers.stop()
 
 
 async def test_a_deadline_claimed_by_a_node_that_died_fires_again_after_its_lease(
@@ -69,8 +87,8 @@ async def test_a_deadline_claimed_by_a_node_that_died_fires_again_after_its_leas
     async def record(arg: str) -> None:
         fired.append(arg)
 
-    dead_node.on("end", crash)
-    survivor.on("end", record)
+    dead_node.route({Deadline.END: crash})
+    survivor.route({Deadline.END: record})
     await dead_node.schedule("end", "s1", clock.now_ms())
     # The dying node claims it but never completes it: simulate by claiming without handling.
     claimed = await scripts.claim_timers(keys=["mb:timers"], args=[clock.now_ms(), 2_000, 10])

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import msgspec
 
-from server.app.config import _FLAGS
 from server.protocol import outbound
+from server.runtime.config import _FLAGS
 from server.signaling import ROUTES
 
 ROOT = Path(__file__).resolve().parent.parent

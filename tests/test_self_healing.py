@@ -21,6 +21,7 @@ from peer.client import MentorburstClient
 from server.domain.audit.invariants import Violation
 from server.runtime.clock import ClusterClock, ManualClock, SkewedClock
 from server.store import keys
+from server.timer import Deadline
 from tests.conftest import ClientFactory, RunningServer, ServerFactory
 from tests.helpers import ask, go_online, matched_pair, start_call
 
@@ -50,8 +51,9 @@ async def test_each_state_change_carries_its_own_deadline(
 
 
 async def test_a_node_that_dies_right_after_ending_a_call_still_frees_both_people(
-    server: RunningServer, make_client: ClientFactory
+    start_server: ServerFactory, make_client: ClientFactory
 ) -> None:
+    server = await start_server(settle_seconds=1)
     mentor, mentee = await make_client("Grace"), await make_client("Ada")
     to_mentor, _ = await matched_pair(mentor, mentee)
     waiting = await make_client("Next")
@@ -62,7 +64,7 @@ async def test_a_node_that_dies_right_after_ending_a_call_still_frees_both_peopl
         to_mentor["session_id"], "declined", actor=mentor.user_id
     )
     assert ended is not None and ended.outcome.requeued
-    # The settle deadline (5 s) runs the follow-ups on a surviving node.
+    # The settle deadline (5 s by default, 1 s here) runs the follow-ups on a surviving node.
     assert (await mentee.next("session:ended", timeout=8))["reason"] == "declined"
     assert (await mentor.next("session:ended", timeout=2))["reason"] == "declined"
     again = await mentor.next("session:matched", timeout=5)
@@ -70,12 +72,13 @@ async def test_a_node_that_dies_right_after_ending_a_call_still_frees_both_peopl
 
 
 async def test_a_deadline_whose_handler_meets_a_redis_error_fires_again(
-    server: RunningServer, make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
+    start_server: ServerFactory, make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    server = await start_server(timer_lease_seconds=0.5)
     # Redis answering READONLY (a replica during failover) is a fault a single real Redis
     # cannot produce on demand, so it is injected into the first end attempt only.
-    calls = server.services.calls
-    original = calls.sessions.end
+    sessions = server.services.sessions
+    original = sessions.end
     failures = []
 
     async def flaky_end(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -84,8 +87,7 @@ async def test_a_deadline_whose_handler_meets_a_redis_error_fires_again(
             raise ReadOnlyError("You can't write against a read only replica.")
         return await original(*args, **kwargs)
 
-    monkeypatch.setattr(calls.sessions, "end", flaky_end)
-    server.services.timers._lease_ms = 500
+    monkeypatch.setattr(sessions, "end", flaky_end)
     mentor, mentee = await make_client("Grace"), await make_client("Ada")
     to_mentor, _ = await matched_pair(mentor, mentee)
     await start_call(mentor, mentee, to_mentor["session_id"])
@@ -141,7 +143,8 @@ async def test_a_reconnect_just_as_the_grace_runs_out_is_not_taken_for_gone(
         await grace_over(user_id)
         acted.set()
 
-    grace_over = timers.on("presence", back_as_it_is_claimed)
+    grace_over = server.services.presence.grace_over  # the handler this one wraps
+    timers.route({**timers.routes, Deadline.PRESENCE: back_as_it_is_claimed})
     due = await dropped(server, redis, mentee)
     clock.advance((due - clock.now_ms()) / 1000)  # the grace has run out
     await asyncio.wait_for(acted.wait(), 5)

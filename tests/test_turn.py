@@ -15,8 +15,8 @@ from aiortc import AudioStreamTrack, VideoStreamTrack
 
 from bench.turn import CONFIG, Coturn, binary, coturn
 from peer.call import CallPeer
-from server.app.config import Config
 from server.domain.calls.ice import ice_servers
+from server.runtime.config import Config
 from tests.conftest import ClientFactory, ServerFactory
 from tests.helpers import matched_pair
 from tests.test_webrtc_call import frames

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from server.app.config import add_serve_arguments, config_from
+from server.runtime.config import add_serve_arguments, config_from
 
 
 def main(argv: Sequence[str] | None = None) -> None:

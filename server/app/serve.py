@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.app.config import Config
+from server.runtime.config import Config
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,10 +20,10 @@ from redis.asyncio import Redis
 
 from server.domain.calls.sessions import Ended
 from server.protocol.errors import REDIS_OUTAGE, log_failure
+from server.runtime.hooks import Hook
 from server.runtime.loops import BackgroundLoop
 from server.store import keys
 from server.store.scripts import Lua
-from server.timer import Timers
 
 log = logging.getLogger(__name__)
 
@@ -78,31 +77,23 @@ class Credit:
 class Presence(BackgroundLoop):
     name = "presence"
 
-    def __init__(
-        self,
-        redis: Redis,
-        lua: Lua,
-        timers: Timers,
-        node_id: str,
-        on_gone: Callable[[Gone], Awaitable[None]],
-        on_heartbeat: Callable[[], Awaitable[None]] | None = None,
-        on_credit: Callable[[Credit], Awaitable[None]] | None = None,
-        on_moved: Callable[[list[str]], Awaitable[None]] | None = None,
-    ) -> None:
+    def __init__(self, redis: Redis, lua: Lua, node_id: str) -> None:
         self._redis = redis
         self._lua = lua
         self.node_id = node_id
-        self._on_gone = on_gone
-        self._on_heartbeat = on_heartbeat
-        self._on_credit = on_credit
+        # A user's grace ran out and the script took them out of everything.
+        self.gone: Hook[Gone] = Hook("presence.gone")
+        # This node heartbeated (every HEARTBEAT_SECONDS).
+        self.beat: Hook[None] = Hook("presence.beat")
+        # A re-registered socket's call was credited with the time it was gone.
+        self.credited: Hook[Credit] = Hook("presence.credited")
         # People in a call whose sockets changed: nodes drop their cached socket lists.
-        self._on_moved = on_moved
+        self.moved: Hook[list[str]] = Hook("presence.moved")
         # This node's own sockets (sid -> user), so it can re-register them if it was swept.
         self._local: dict[str, str] = {}
         self._leaving: list[tuple[str, str]] = []  # (user, sid) closed, not yet settled
         self._settling: asyncio.Future[None] | None = None
         super().__init__()
-        timers.on("presence", self._grace_over)
 
     async def connected(self, user_id: str, sid: str) -> list[Credit]:
         """Register a socket; a user back within its grace may have a live call credited with
@@ -115,8 +106,8 @@ class Presence(BackgroundLoop):
         return Credit.from_reply(credited)
 
     async def _moved(self, users: list[str]) -> None:
-        if users and self._on_moved is not None:
-            await self._on_moved([str(u) for u in users])
+        if users:
+            await self.moved([str(u) for u in users])
 
     async def disconnected(self, user_id: str, sid: str) -> None:
         """Forget a closed socket; start the grace if it was the user's last. Disconnects that
@@ -146,10 +137,11 @@ class Presence(BackgroundLoop):
                 self._leaving = batch + self._leaving
                 await asyncio.sleep(0.5)
 
-    async def _grace_over(self, user_id: str) -> None:
+    async def grace_over(self, user_id: str) -> None:
+        """``Deadline.PRESENCE``: gone, unless a socket came back (checked in the same script)."""
         reply = await self._lua(self._lua.scripts.presence_gone, user_id, self.node_id)
         if reply is not None:
-            await self._on_gone(Gone.from_reply(user_id, reply))
+            await self.gone(Gone.from_reply(user_id, reply))
 
     async def heartbeat(self) -> None:
         reply = await self._lua(self._lua.scripts.presence_heartbeat, self.node_id)
@@ -171,8 +163,7 @@ class Presence(BackgroundLoop):
             )
             await self._moved(in_call)
             for credit in Credit.from_reply(credited):
-                if self._on_credit is not None:
-                    await self._on_credit(credit)
+                await self.credited(credit)
 
     def local_sockets(self) -> dict[str, str]:
         """This node's open sockets: sid -> user id."""
@@ -186,8 +177,7 @@ class Presence(BackgroundLoop):
         while not self.stopping:
             try:
                 await self.heartbeat()
-                if self._on_heartbeat is not None:
-                    await self._on_heartbeat()
+                await self.beat(None)
             except Exception as exc:
                 log_failure(log, "presence heartbeat", exc)
             await self.pause(HEARTBEAT_SECONDS)

@@ -74,6 +74,21 @@ class Unavailable(MentorburstError):
     status = 503
 
 
+class RateLimited(MentorburstError):
+    """A budget (``server/transport/ratelimit.py``) or a capacity (the pre-call check) is spent
+    for now; ``retry_after_s`` says when to try again."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, what: str, retry_after_s: int) -> None:
+        super().__init__(
+            f"Too many {what} in a short time; try again in {retry_after_s} s.",
+            retry_after_s=retry_after_s,
+        )
+        self.retry_after_s = retry_after_s
+
+
 def redis_unavailable() -> Unavailable:
     return Unavailable("The service is briefly unavailable; please try again in a moment.")
 

@@ -1,74 +1,18 @@
-"""REST for accounts: token renewal, the account page, passkeys, organisation sign-in.
-
-``bearer_identity`` checks a request's token once (signature, expiry, epoch) before any handler
-runs, so ``authenticated(request)`` stays a plain function for every REST module.
-"""
+"""REST for accounts: token renewal, the account page, passkeys, organisation sign-in."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 from aiohttp import web
 
-from server.app.services import SERVICES
 from server.domain.accounts.service import Accounts
-from server.domain.accounts.signer import Identity
 from server.protocol import inbound as p
-from server.protocol.errors import InvalidPayload, MentorburstError, Unauthorized
-from server.transport import wirejson
+from server.rest.requests import authenticated, body, services
 
 routes = web.RouteTableDef()
-IDENTITY = web.RequestKey("identity", object)
-
-
-@web.middleware
-def bearer_identity(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> Awaitable[web.StreamResponse]:
-    # Not a coroutine unless it must check a token: a WebSocket keeps no frame of it alive.
-    header = request.headers.get("Authorization")
-    if header is not None and request.path.startswith("/api/"):
-        return _with_identity(request, handler, header)
-    return handler(request)
-
-
-async def _with_identity(
-    request: web.Request,
-    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-    header: str,
-) -> web.StreamResponse:
-    try:
-        request[IDENTITY] = await request.app[SERVICES].accounts.tokens.bearer(header)
-    except Unauthorized as exc:
-        request[IDENTITY] = exc
-    return await handler(request)
-
-
-def authenticated(request: web.Request) -> Identity:
-    """The caller, or 401: no token, a bad one, an expired one or a revoked one."""
-    found = request.get(IDENTITY)
-    if isinstance(found, Identity):
-        return found
-    if isinstance(found, MentorburstError):
-        raise found
-    raise Unauthorized("Send 'Authorization: Bearer <token>'.")
 
 
 def accounts(request: web.Request) -> Accounts:
-    return request.app[SERVICES].accounts
-
-
-async def body(request: web.Request) -> Any:
-    """A REST body: hostile JSON (lone surrogates, huge numbers) is refused cleanly, and so is
-    ``null``, which ``payloads.parse`` would read as ``{}`` (an empty profile, for a PUT)."""
-    try:
-        data = wirejson.decode(await request.read())
-    except wirejson.Malformed as exc:
-        raise InvalidPayload(f"The body must be JSON: {exc}.") from None
-    if data is None:
-        raise InvalidPayload("The body must be a JSON object, not null.")
-    return data
+    return services(request).accounts
 
 
 @routes.get("/api/auth/config")

@@ -1,5 +1,5 @@
-"""REST for matching by meaning: skill suggestions (with the preparation check), the mentor
-directory, and pointers while waiting."""
+"""REST for skills and matching by meaning: the skills with their queues, skill suggestions
+(with the preparation check), the mentor directory, and pointers while waiting."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
-from server.app.services import SERVICES, Services
 from server.domain.matching.directory import LIMIT, BadCursor, Cursor, Query
 from server.protocol import inbound as p
 from server.protocol.errors import InvalidPayload
-from server.rest.accounts import authenticated, body
+from server.rest.requests import authenticated, body, services
 
 routes = web.RouteTableDef()
 SUGGESTIONS = 5
@@ -19,8 +18,25 @@ SUGGESTIONS = 5
 PAST_SIMILAR = 0.35
 
 
-def services(request: web.Request) -> Services:
-    return request.app[SERVICES]
+@routes.get("/api/skills")
+async def skills(request: web.Request) -> web.Response:
+    s = services(request)
+    counts = await s.queue.counts(s.catalog.slugs)
+    out = []
+    for skill in s.catalog.skills:
+        waiting, online, service_s = counts[skill.slug]
+        eta = s.queue.eta(waiting + 1, online, service_s)
+        entry: dict[str, Any] = {
+            "slug": skill.slug,
+            "name": skill.name,
+            "waiting": waiting,
+            "mentors_online": online,
+            "eta_s": eta.seconds,
+        }
+        if eta.reason:
+            entry["eta_reason"] = eta.reason
+        out.append(entry)
+    return web.json_response(out)
 
 
 @routes.post("/api/skills/suggest")

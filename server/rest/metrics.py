@@ -21,8 +21,8 @@ from prometheus_client.registry import Collector
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from server.app.services import SERVICES
 from server.protocol.errors import Forbidden, Unauthorized
+from server.rest.requests import services as node_services
 from server.runtime import metrics
 from server.store import keys
 
@@ -143,7 +143,7 @@ def check_access(request: web.Request, token: str | None) -> None:
 async def metrics_endpoint(request: web.Request) -> web.Response:
     """Prometheus text exposition; the state part is left out (not an error) while Redis is down,
     so counters such as ``mentorburst_redis_errors_total`` stay visible during an outage."""
-    services = request.app[SERVICES]
+    services = node_services(request)
     check_access(request, services.config.metrics_token)
     body = metrics.exposition()
     try:

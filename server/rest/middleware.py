@@ -1,5 +1,10 @@
-"""HTTP-level protections: which web origins may talk to us, the security headers every answer
-carries, and the per-user budget for REST writes.
+"""What every request passes through: JSON errors, the caller's identity, which web origins may
+talk to us, the security headers every answer carries, and the per-user budget for REST writes.
+
+- Errors: every failure of a REST request is 4xx/5xx JSON ``{"error": {"code", "message"}}``,
+  never a traceback.
+- Identity: ``bearer_identity`` checks a request's token once (signature, expiry, epoch) before
+  any handler runs, so ``requests.authenticated(request)`` stays a plain function.
 
 - Origins: a Socket.IO connection, or a state-changing REST request, that carries an ``Origin``
   other than our own (an ``Origin`` whose host:port equals the request's ``Host``, or the
@@ -14,19 +19,106 @@ carries, and the per-user budget for REST writes.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from server.app.config import Config
-from server.app.services import SERVICES
-from server.rest.accounts import IDENTITY
+from server.protocol.errors import (
+    REDIS_OUTAGE,
+    MentorburstError,
+    RateLimited,
+    Unauthorized,
+    internal_error,
+    redis_unavailable,
+)
+from server.rest.requests import IDENTITY, services
+from server.runtime.config import Config
 
+log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+
+SOCKET_PATH = "/socket.io/"
+
+
+def _error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.json_response(
+        {"error": {"code": code, "message": message}}, status=status, headers=headers
+    )
+
+
+@web.middleware
+def json_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> Awaitable[web.StreamResponse]:
+    """Every failure of a request as 4xx/5xx JSON. Socket.IO answers for itself: its requests
+    pass straight through, so a WebSocket held for hours keeps no middleware frame alive."""
+    if request.path.startswith(SOCKET_PATH):
+        return handler(request)
+    return _json_errors(request, handler)
+
+
+async def _json_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except RateLimited as exc:
+        return web.json_response(
+            {"error": exc.as_dict()},
+            status=exc.status,
+            headers={"Retry-After": str(exc.retry_after_s)},
+        )
+    except MentorburstError as exc:
+        return web.json_response({"error": exc.as_dict()}, status=exc.status)
+    except REDIS_OUTAGE as exc:
+        log.warning("%s %s: Redis unavailable (%s)", request.method, request.path, exc)
+        error = redis_unavailable()
+        return web.json_response({"error": error.as_dict()}, status=error.status)
+    except web.HTTPRequestEntityTooLarge:
+        return _error(413, "too_large", "The request body is too large.")
+    except web.HTTPException as exc:
+        if exc.status < 400 or not request.path.startswith("/api/"):
+            raise
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "bad_request")
+        # A 405 says which methods the path takes (RFC 9110 requires it): aiohttp's Allow.
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return _error(exc.status, code, exc.reason, allow)
+    except ConnectionResetError:
+        raise  # the client left mid-answer (a storm's abandoned attempts); aiohttp drops it quietly
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        return web.json_response({"error": internal_error()}, status=500)
+
+
+@web.middleware
+def bearer_identity(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> Awaitable[web.StreamResponse]:
+    # Not a coroutine unless it must check a token: a WebSocket keeps no frame of it alive.
+    header = request.headers.get("Authorization")
+    if header is not None and request.path.startswith("/api/"):
+        return _with_identity(request, handler, header)
+    return handler(request)
+
+
+async def _with_identity(
+    request: web.Request,
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    header: str,
+) -> web.StreamResponse:
+    try:
+        request[IDENTITY] = await services(request).accounts.tokens.bearer(header)
+    except Unauthorized as exc:
+        request[IDENTITY] = exc
+    return await handler(request)
 
 
 def _host_port(netloc: str, scheme: str) -> str:
@@ -92,7 +184,7 @@ def rest_write_budget(request: web.Request, handler: Handler) -> Awaitable[web.S
 
 
 async def _spend_then(request: web.Request, handler: Handler, user_id: str) -> web.StreamResponse:
-    limits = request.app[SERVICES].limits
+    limits = services(request).limits
     await limits.spend(limits.budgets.rest_writes, user_id)
     return await handler(request)
 

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.app.services import SERVICES, Services
+from server.app.services import Services
 from server.domain.program.analytics import CSV_TABLES, Analytics
 from server.domain.program.office_hours import HoursUpdate, OfficeHours, calendar, describe
 from server.protocol import inbound as p
 from server.protocol.errors import InvalidPayload, NotFound
-from server.rest.accounts import authenticated, body
-from server.rest.routes import path_id
+from server.rest.requests import authenticated, body, path_id, services
 
 routes = web.RouteTableDef()
-
-
-def services(request: web.Request) -> Services:
-    return request.app[SERVICES]
 
 
 # -- office hours ------------------------------------------------------------------------------

@@ -82,3 +82,15 @@ class ClusterClock:
         if self.error_ms is not None and abs(best[1] - self.offset_ms) > 50:
             log.warning("local clock moved %.0f ms against Redis time", best[1] - self.offset_ms)
         self.offset_ms, self.error_ms = best[1], best[0] / 2
+
+
+class ClockSync:
+    """Keeps a :class:`ClusterClock` on Redis time: called once before a node serves, then on
+    every presence heartbeat."""
+
+    def __init__(self, clock: ClusterClock, redis: Redis) -> None:
+        self._clock = clock
+        self._redis = redis
+
+    async def __call__(self, _beat: None = None) -> None:
+        await self._clock.sync(self._redis)

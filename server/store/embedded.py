@@ -14,7 +14,11 @@ import shutil
 import signal
 import socket
 import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+
+from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -154,3 +158,46 @@ class EmbeddedRedis:
 
     async def stop(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self._terminate)
+
+
+async def _running_embedded(data_dir: Path) -> str | None:
+    url_file = EmbeddedRedis(data_dir).url_file
+    if not url_file.exists():
+        return None
+    url = url_file.read_text().strip()
+    client = Redis.from_url(url)
+    try:
+        await client.ping()
+        return url
+    except Exception:
+        return None
+    finally:
+        await client.aclose()
+
+
+@asynccontextmanager
+async def tool_redis_url(redis_url: str | None, data_dir: Path) -> AsyncIterator[str]:
+    """``--redis-url`` / ``REDIS_URL``, else the embedded Redis of a server running on
+    ``data_dir``, else that data dir's AOF loaded into an embedded Redis for the time of the
+    command."""
+    embedded = None
+    url = redis_url or await _running_embedded(data_dir)
+    if url is None:
+        embedded = EmbeddedRedis(data_dir)
+        url = await embedded.start()
+    try:
+        yield url
+    finally:
+        if embedded is not None:
+            await embedded.stop()
+
+
+@asynccontextmanager
+async def running_redis(redis_url: str | None, data_dir: Path) -> AsyncIterator[Redis]:
+    """The Redis a command-line tool works on (see :func:`tool_redis_url`)."""
+    async with tool_redis_url(redis_url, data_dir) as url:
+        redis = Redis.from_url(url, decode_responses=True)
+        try:
+            yield redis
+        finally:
+            await redis.aclose()

@@ -16,17 +16,14 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
-from server.app.config import Config
 from server.runtime.clock import Clock
+from server.runtime.config import Config
 from server.store import keys
 
 _STANDALONE = {"claim_timers", "complete_timer"}
 # Scripts that share more than lib.lua: the invariants' judges serve the audit and its repairs.
 _PRELUDES = {"audit": ("judges",), "repair": ("judges",)}
 
-# A deadline's "settle" follow-up (notifications, matching the freed people) runs inline right
-# after the state change; this is how long another node waits before taking it over.
-SETTLE_MS = 5_000
 # A node that has not heartbeated for this long is dead: its sockets are swept.
 STALE_MS = 20_000
 # A call's chat holds at most this many messages (a 15-minute call uses a few dozen).
@@ -57,7 +54,7 @@ def settings(config: Config, open_skill: str = "other") -> str:
             "grace_ms": round(config.connect_grace_seconds * 1000),
             "cooldown_ms": round(config.mentor_cooldown_seconds * 1000),
             "rating_ms": round(config.rating_seconds * 1000),
-            "settle_ms": SETTLE_MS,
+            "settle_ms": round(config.settle_seconds * 1000),
             "stale_ms": STALE_MS,
             "warn_ms": [round(mark * 1000) for mark in config.warn_at],
             "max_extensions": config.max_extensions,

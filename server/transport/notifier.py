@@ -1,6 +1,7 @@
-"""The one narrow interface domain services use to reach people. Domain code never imports
-Socket.IO; this module adapts it. Events go to a per-user room, so every socket of the user on
-every node receives them (via python-socketio's Redis manager).
+"""The notifier on Socket.IO: the one narrow interface domain services use to reach people
+(:class:`server.protocol.notifier.Notifier`). Domain code never imports Socket.IO; this module
+adapts it. Events go to a per-user room, so every socket of the user on every node receives them
+(via python-socketio's Redis manager).
 
 A message is an :class:`~server.protocol.outbound.Outbound` struct, which names its event, and
 msgspec encodes it (``server/transport/wirejson.py``). A message with one copy to send (one
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
@@ -41,25 +42,6 @@ def encoded(message: Outbound) -> msgspec.Raw:
 
 
 Data = Outbound | msgspec.Raw  # what python-socketio is handed: a struct, or its JSON
-
-
-class Notifier(Protocol):
-    async def to_user(
-        self,
-        user_id: str,
-        message: Outbound,
-        *,
-        sockets: list[str] | None = None,
-        skip: str | None = None,
-    ) -> None: ...
-
-    async def to_socket(self, socket: str, message: Outbound) -> None: ...
-
-    async def to_each(self, user_ids: Iterable[str], message: Outbound) -> None: ...
-
-    async def to_users(self, messages: Mapping[str, Outbound]) -> None: ...
-
-    async def invalidate(self, kind: str, key: str) -> None: ...
 
 
 class SocketNotifier:

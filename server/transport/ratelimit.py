@@ -8,6 +8,12 @@ product at a human pace never meet a limit, while a script doing 200 of the same
 few seconds does. A sliding window cannot tell a room from a script: 150 people signing in
 within a second at a venue's Wi-Fi look like a flood. A bucket can: it holds a few hundred
 tokens for that moment, then refills at a steady rate a flood soon outruns.
+
+The signal budget is kept per node, not in Redis: a person's sockets are normally on one node,
+and one Redis round trip per candidate would halve the relay (``server/domain/calls/relay.py``).
+It is counted in plain fixed windows (:class:`LocalBudget`, a dozen lines) because the ``limits``
+library's memory storage cost a tenth of the relay's CPU in a profile. Every other budget stays
+in Redis.
 """
 
 from __future__ import annotations
@@ -21,23 +27,11 @@ from limits.aio.storage import RedisStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from redis.asyncio import ConnectionPool
 
-from server.app.config import Config
-from server.protocol.errors import MentorburstError
+from server.protocol.errors import RateLimited
 from server.runtime import metrics
+from server.runtime.config import Config
 from server.store import keys
 from server.store.scripts import Lua
-
-
-class RateLimited(MentorburstError):
-    code = "rate_limited"
-    status = 429
-
-    def __init__(self, what: str, retry_after_s: int) -> None:
-        super().__init__(
-            f"Too many {what} in a short time; try again in {retry_after_s} s.",
-            retry_after_s=retry_after_s,
-        )
-        self.retry_after_s = retry_after_s
 
 
 @dataclass(frozen=True)
@@ -106,6 +100,37 @@ class Budgets:
         )
 
 
+class LocalBudget:
+    """A budget's rates counted in fixed windows in this process: (window start, count) per
+    person and rate, forgotten once their window is over."""
+
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
+        self._rates = [(rate.amount, rate.get_expiry()) for rate in budget.rates]
+        self._windows: dict[tuple[str, int], tuple[float, int]] = {}
+        self._swept = time.monotonic()
+
+    def spend(self, who: str, now: float) -> int:
+        """0 when allowed, else the seconds until the window that refused it ends."""
+        if now - self._swept > 60:
+            self._sweep(now)
+        for index, (amount, seconds) in enumerate(self._rates):
+            started, count = self._windows.get((who, index), (now, 0))
+            if now - started >= seconds:
+                started, count = now, 0
+            if count >= amount:
+                return max(1, round(started + seconds - now))
+            self._windows[(who, index)] = (started, count + 1)
+        return 0
+
+    def _sweep(self, now: float) -> None:
+        self._swept = now
+        longest = max(seconds for _, seconds in self._rates)
+        for key, (started, _) in list(self._windows.items()):
+            if now - started >= longest:
+                del self._windows[key]
+
+
 class RateLimits:
     def __init__(self, pool: ConnectionPool, config: Config, lua: Lua) -> None:
         self.enabled = config.rate_limits
@@ -116,7 +141,16 @@ class RateLimits:
             key_prefix=f"{keys.PREFIX}rl",
         )  # fmt: skip
         self._limiter = SlidingWindowCounterRateLimiter(storage)
+        self._signals = LocalBudget(self.budgets.signal)
         self.refusals = 0
+
+    def spend_signal(self, who: str) -> None:
+        """Count one ``signal`` for ``who`` in this node's own windows; refuse it when spent."""
+        if not self.enabled:
+            return
+        wait = self._signals.spend(who, time.monotonic())
+        if wait:
+            self.refuse(self.budgets.signal, wait)
 
     async def spend(self, budget: Budget, *who: str) -> None:
         """Count one use against ``budget`` for ``who``; refuse it if a rate would be exceeded."""

@@ -15,7 +15,7 @@
   coming back (upstream backs off to a minute, and its listener can die for good:
   python-socketio #1581), with :meth:`ResilientRedisManager.supervise` restarting a listener
   that ended. Pub/sub keeps nothing for a node that was not subscribed, so once it is again,
-  ``on_resubscribed`` lets the server re-send its sockets what they may have missed.
+  its ``resubscribed`` hook lets the server re-send its sockets what they may have missed.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import socketio
@@ -31,8 +31,10 @@ from engineio import packet as eio_packet
 from redis.asyncio import Redis
 from socketio import packet
 
+from server.protocol.notifier import Invalidation
 from server.protocol.outbound import Error
 from server.runtime import metrics
+from server.runtime.hooks import Hook
 from server.transport import wirejson
 from server.transport.notifier import DELIVER, INTERNAL_EVENT, user_room
 from server.transport.room_index import IndexedRooms
@@ -93,10 +95,10 @@ class ResilientRedisManager(IndexedRooms, socketio.AsyncRedisManager):  # type: 
         super().__init__("redis://127.0.0.1:6379/0", channel=channel, json=wirejson)
         self._connect = connect
         self._retired: list[Any] = []
-        # Called with how long (seconds) this node could not hear pub/sub.
-        self.on_resubscribed: Callable[[float], Awaitable[None]] | None = None
-        # Node-to-node messages (notifier.INTERNAL_EVENT), handed over in channel order.
-        self.on_internal: Callable[[dict[str, Any]], None] | None = None
+        # Pub/sub is heard again after an outage: how long (seconds) this node could not hear it.
+        self.resubscribed: Hook[float] = Hook("manager.resubscribed")
+        # Node-to-node news (``Notifier.invalidate``), handed over in channel order.
+        self.invalidated: Hook[Invalidation] = Hook("manager.invalidated")
 
     async def _handle_emit(self, message: dict[str, Any]) -> None:
         if message.get("event") == INTERNAL_EVENT:
@@ -105,8 +107,8 @@ class ResilientRedisManager(IndexedRooms, socketio.AsyncRedisManager):  # type: 
                 return
             if data[0].get("kind") == DELIVER:
                 await self._deliver(data[0])
-            elif self.on_internal is not None:
-                self.on_internal(data[0])
+            else:
+                await self.invalidated(Invalidation(data[0]["kind"], data[0]["key"]))
             return
         await super()._handle_emit(message)
 
@@ -161,10 +163,9 @@ class ResilientRedisManager(IndexedRooms, socketio.AsyncRedisManager):  # type: 
                     subscribed = True
                     if attempt:
                         log.warning("socket.io pub/sub re-subscribed after %d attempts", attempt)
-                        if self.on_resubscribed is not None:
-                            self.server.start_background_task(
-                                self.on_resubscribed, time.monotonic() - deaf_since
-                            )
+                        self.server.start_background_task(
+                            self.resubscribed, time.monotonic() - deaf_since
+                        )
                     attempt = 0
                 async for message in self.pubsub.listen():
                     metrics.PUBSUB_MESSAGES.inc()
@@ -179,8 +180,8 @@ class ResilientRedisManager(IndexedRooms, socketio.AsyncRedisManager):  # type: 
                 subscribed = False
                 await asyncio.sleep(self.RETRY_SECONDS)
 
-    def supervise(self) -> None:
-        """Restart the listener task if it ended (called from the presence heartbeat)."""
+    async def supervise(self, _beat: None = None) -> None:
+        """Restart the listener task if it ended (on every presence heartbeat)."""
         task = getattr(self, "thread", None)
         if task is not None and task.done() and not task.cancelled():
             log.error("socket.io pub/sub listener had stopped; restarting it")

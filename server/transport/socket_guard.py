@@ -16,8 +16,9 @@ import logging
 from redis.asyncio import Redis
 
 from server.domain.accounts.signer import Identity
-from server.domain.accounts.tokens import Tokens
+from server.domain.accounts.tokens import REVOKED, Tokens
 from server.protocol.errors import log_failure
+from server.protocol.notifier import Invalidation
 from server.protocol.outbound import Error
 from server.runtime.clock import Clock
 from server.runtime.loops import BackgroundLoop
@@ -35,12 +36,12 @@ class SocketGuard(BackgroundLoop):
     name = "socket-guard"
 
     def __init__(
-        self, notifier: SocketNotifier, redis: Redis, tokens: Tokens, clock: Clock
+        self, redis: Redis, tokens: Tokens, notifier: SocketNotifier, clock: Clock
     ) -> None:
         super().__init__()
-        self._notifier = notifier
         self._redis = redis
         self._tokens = tokens
+        self._notifier = notifier
         self._clock = clock
         self._expires: dict[str, int] = {}  # sid -> token expiry (server ms)
         self._users: dict[str, set[str]] = {}  # user -> sids on this node
@@ -48,7 +49,6 @@ class SocketGuard(BackgroundLoop):
         self._identity: dict[str, Identity] = {}  # sid -> the token it connected with
         self._due: list[tuple[int, str]] = []
         self._closing: set[asyncio.Task[None]] = set()
-        tokens.on_revoke(self.disconnect_user)
 
     async def admit(self, sid: str, identity: Identity) -> bool:
         """Watch a socket that was just registered with presence. False when its token was
@@ -95,8 +95,17 @@ class SocketGuard(BackgroundLoop):
             self.forget(sid)
             await self._close(self._notifier.here(sid), "token_expired", EXPIRED)
 
+    async def announce_sign_out(self, token_id: str) -> None:
+        """A token was signed out here: tell every node (this one too, through the channel)."""
+        await self._notifier.invalidate("token", token_id)
+
+    async def heard(self, news: Invalidation) -> None:
+        """Node-to-node news, in channel order: a signed-out token's sockets here close."""
+        if news.kind == "token":
+            self.heard_sign_out(news.key)
+
     def heard_sign_out(self, token_id: str) -> None:
-        """From the pub/sub channel (no await there): close its sockets in a task of ours."""
+        """Close the token's sockets in a task of ours: the channel's reader must not wait."""
         task = asyncio.ensure_future(self.signed_out(token_id))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
@@ -107,6 +116,10 @@ class SocketGuard(BackgroundLoop):
             if identity.token_id == token_id:
                 self.forget(sid)
                 await self._close(self._notifier.here(sid), "token_revoked", SIGNED_OUT)
+
+    async def revoked(self, user_id: str) -> None:
+        """Every token of the user stopped passing: close all their sockets, on every node."""
+        await self.disconnect_user(user_id, "token_revoked", REVOKED)
 
     async def disconnect_user(self, user_id: str, code: str, message: str) -> None:
         """Close every socket of the user, on whichever node holds it."""

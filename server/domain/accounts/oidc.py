@@ -23,9 +23,9 @@ from joserfc.errors import (
 )
 from joserfc.jwk import KeySet
 
-from server.app.config import Config
 from server.protocol.errors import MentorburstError, Unavailable
 from server.runtime.clock import Clock
+from server.runtime.config import Config
 
 SCOPE = "openid email profile"
 LEEWAY_SECONDS = 60

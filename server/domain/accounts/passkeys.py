@@ -30,10 +30,10 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from server.app.config import Config
 from server.domain.accounts.store import Account, AccountStore, Passkey
 from server.protocol.errors import InvalidPayload, Unauthorized
 from server.runtime.clock import Clock
+from server.runtime.config import Config
 from server.store import keys
 
 CEREMONY_SECONDS = 300

@@ -6,7 +6,7 @@ a person says they can help with, used where no burst says otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from server.domain.accounts.store import Account, AccountStore
@@ -15,6 +15,7 @@ from server.domain.matching.catalog import SkillCatalog
 from server.protocol.errors import InvalidPayload, NotFound
 from server.queue import SkillQueue
 from server.runtime.clock import Clock
+from server.runtime.hooks import Hook
 
 
 def profile_of(account: Account) -> dict[str, Any]:
@@ -31,6 +32,15 @@ def profile_of(account: Account) -> dict[str, Any]:
     return profile
 
 
+@dataclass(frozen=True)
+class ProfileChanged:
+    """A person saved their profile; ``describes_help`` when it now says what they can help
+    with (a headline, expertise or skills)."""
+
+    user_id: str
+    describes_help: bool
+
+
 class Profiles:
     def __init__(
         self,
@@ -39,16 +49,14 @@ class Profiles:
         queue: SkillQueue,
         ratings: Ratings,
         clock: Clock,
-        on_change: Callable[[str, bool], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._catalog = catalog
         self._queue = queue
         self._ratings = ratings
         self._clock = clock
-        # Told (user id, whether the profile now says what they can help with): the matcher
-        # re-embeds their expertise, the directory lists them.
-        self._on_change = on_change
+        # The matcher re-embeds their expertise; the directory lists them.
+        self.changed: Hook[ProfileChanged] = Hook("profiles.changed")
 
     async def update(
         self,
@@ -75,9 +83,8 @@ class Profiles:
         if wont_cover is not None:
             values["wont_cover"] = wont_cover
         await self._store.update_profile(account.id, values)
-        if self._on_change is not None:
-            describes = bool(values["headline"] or values["expertise"] or values["profile_skills"])
-            await self._on_change(account.id, describes)
+        describes = bool(values["headline"] or values["expertise"] or values["profile_skills"])
+        await self.changed(ProfileChanged(account.id, describes))
         updated = await self._store.get(account.id)
         if updated is None:
             raise NotFound("No such account.")

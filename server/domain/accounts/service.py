@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from server.app.config import Config
 from server.domain.accounts.passkeys import Passkeys
 from server.domain.accounts.profile import Profiles, profile_of
 from server.domain.accounts.signer import Identity
@@ -15,6 +14,7 @@ from server.domain.accounts.store import KEPT_KINDS, Account, AccountStore
 from server.domain.accounts.tokens import Issued, Tokens
 from server.domain.accounts.users import Users
 from server.protocol.errors import Forbidden, NotFound, Unauthorized
+from server.runtime.config import Config
 
 # Said in the UI and docs/accounts.md: what deleting an account leaves behind, and why.
 KEPT_AFTER_DELETE = (

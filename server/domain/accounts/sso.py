@@ -17,12 +17,12 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from server.app.config import Config
 from server.domain.accounts.oidc import OidcClient, OidcRefused
 from server.domain.accounts.store import KEPT_KINDS, AccountStore
 from server.domain.accounts.users import new_id
 from server.protocol.errors import Conflict, Forbidden
 from server.protocol.inbound import clean_line
+from server.runtime.config import Config
 from server.store import keys
 
 FLOW_SECONDS = 600

@@ -7,7 +7,6 @@ at once, on every node, because every REST call and socket checks it against Red
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,9 +14,7 @@ from server.domain.accounts.signer import Identity, TokenSigner
 from server.domain.accounts.store import AccountStore
 from server.protocol.errors import Unauthorized
 from server.runtime.clock import Clock
-
-# Called after a revocation so the user's open sockets (on any node) are closed.
-Disconnect = Callable[[str, str, str], Awaitable[None]]
+from server.runtime.hooks import Hook
 
 REVOKED = "You were signed out (everywhere, or your account was deleted). Sign in again."
 
@@ -45,15 +42,10 @@ class Tokens:
         self._signer = signer
         self._store = store
         self._clock = clock
-        self._disconnect: Disconnect | None = None
-        self._announce_sign_out: Callable[[str], Awaitable[None]] | None = None
-
-    def on_revoke(self, disconnect: Disconnect) -> None:
-        self._disconnect = disconnect
-
-    def on_sign_out(self, announce: Callable[[str], Awaitable[None]]) -> None:
-        """``announce(token_id)`` tells every node a token was signed out."""
-        self._announce_sign_out = announce
+        # Every token of this user (id) stopped passing: their open sockets, on any node, close.
+        self.revoked: Hook[str] = Hook("tokens.revoked")
+        # This one token (id) was signed out: every node closes the sockets opened with it.
+        self.signed_out: Hook[str] = Hook("tokens.signed_out")
 
     async def issue(self, user_id: str) -> Issued:
         """A fresh token for an existing account, at its current epoch and name."""
@@ -84,8 +76,8 @@ class Tokens:
         """This token only (this browser): it stops passing at once, and every node closes the
         sockets opened with it when it hears so."""
         await self._store.revoke_token(identity.token_id, identity.expires_at, self._clock.now_ms())
-        if self._announce_sign_out is not None and identity.token_id:
-            await self._announce_sign_out(identity.token_id)
+        if identity.token_id:
+            await self.signed_out(identity.token_id)
 
     async def bearer(self, header: str | None) -> Identity:
         if not header or not header.startswith("Bearer "):
@@ -99,5 +91,4 @@ class Tokens:
 
     async def close_sockets(self, user_id: str) -> None:
         """Tell each of the user's sockets why, then close them (their tokens no longer pass)."""
-        if self._disconnect is not None:
-            await self._disconnect(user_id, "token_revoked", REVOKED)
+        await self.revoked(user_id)

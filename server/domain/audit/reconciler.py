@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
 from server.domain.audit.invariants import Auditor, Violation
 from server.protocol.errors import log_failure
 from server.runtime import metrics
+from server.runtime.hooks import Hook
 from server.runtime.loops import BackgroundLoop
 from server.store import keys
 from server.store.scripts import Lua
@@ -43,7 +43,6 @@ class Reconciler(BackgroundLoop):
         node_id: str,
         *,
         interval: float = 30.0,
-        on_repaired: Callable[[Violation], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__()
         self._redis = redis
@@ -51,7 +50,8 @@ class Reconciler(BackgroundLoop):
         self._node_id = node_id
         self._interval = interval
         self._auditor = Auditor(redis, lua)
-        self._on_repaired = on_repaired
+        # A violation was mended (a freed mentor may be matched at once).
+        self.repaired: Hook[Violation] = Hook("reconciler.repaired")
         self.repairs: Counter[str] = Counter()
 
     async def run_once(self) -> list[Violation]:
@@ -69,8 +69,7 @@ class Reconciler(BackgroundLoop):
                 self.repairs[violation.kind] += 1
                 metrics.RECONCILER_REPAIRS.labels(violation.kind).inc()
                 repaired.append(violation)
-                if self._on_repaired is not None:
-                    await self._on_repaired(violation)
+                await self.repaired(violation)
         return repaired
 
     async def run(self) -> None:

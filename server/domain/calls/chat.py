@@ -17,10 +17,10 @@ from redis.asyncio import Redis
 
 from server.domain.accounts.users import new_id
 from server.protocol.errors import Conflict, Forbidden
+from server.protocol.notifier import Notifier
 from server.protocol.outbound import ChatMessage
 from server.store import keys
 from server.store.scripts import Lua
-from server.transport.notifier import Notifier
 
 MAX_TEXT = 4000
 

@@ -10,8 +10,10 @@ the outcomes into what both people hear: ``session:extend_requested`` for a firs
 from __future__ import annotations
 
 from server.domain.calls.lifecycle import Calls, seconds
+from server.domain.calls.sessions import SessionStore
 from server.domain.presence import Credit
 from server.protocol.errors import Forbidden, MentorburstError
+from server.protocol.notifier import Notifier
 from server.protocol.outbound import ExtendRequested, Outbound
 from server.store.scripts import Lua
 
@@ -34,8 +36,10 @@ class ExtendRefused(MentorburstError):
 
 
 class ExtraTime:
-    def __init__(self, calls: Calls, lua: Lua) -> None:
+    def __init__(self, calls: Calls, sessions: SessionStore, notifier: Notifier, lua: Lua) -> None:
         self._calls = calls
+        self._sessions = sessions
+        self._notifier = notifier
         self._lua = lua
 
     async def request(self, user_id: str, session_id: str, minutes: int) -> bool:
@@ -65,8 +69,8 @@ class ExtraTime:
         await self._tell_both(credit.session_id, started)
 
     async def _tell_both(self, session_id: str, message: Outbound) -> None:
-        session = await self._calls.sessions.get(session_id)
+        session = await self._sessions.get(session_id)
         if session is None:
             return
         for user_id in session.people:
-            await self._calls.notifier.to_user(user_id, message)
+            await self._notifier.to_user(user_id, message)

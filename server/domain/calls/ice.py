@@ -8,7 +8,7 @@ import hashlib
 import hmac
 from typing import Any
 
-from server.app.config import Config
+from server.runtime.config import Config
 
 
 def ice_servers(config: Config, user_id: str, now_ms: int) -> list[dict[str, Any]]:

@@ -4,29 +4,29 @@
 Every state change is one Lua script that also writes the deadlines it implies; this module
 turns the outcomes into notifications. Ending is split in two: the script ends the session and
 settles both people atomically, and leaves a ``settle`` deadline; :meth:`Calls.settle` then does
-the follow-ups (``session:ended``, matching the freed mentor or requeued mentee, re-pairing in an
-event) inline and clears it. If this node dies or Redis fails in between, the deadline fires on
-any node and the follow-ups run again: each is safe to repeat.
+the follow-ups (``session:ended``, then :attr:`Calls.settled`: matching the freed mentor or
+requeued mentee, re-pairing in an event) inline and clears it. If this node dies or Redis fails
+in between, the deadline fires on any node and the follow-ups run again: each is safe to repeat.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from msgspec import UNSET
 from msgspec.structs import replace
 
-from server.app.config import Config
 from server.domain.accounts.users import DELETED_NAME, Users
 from server.domain.calls.ice import ice_servers
 from server.domain.calls.ratings import Ratings, Reputation, bayesian, prior_mean
 from server.domain.calls.relay import SignalRelay
-from server.domain.calls.sessions import Closed, Session, SessionStore
+from server.domain.calls.sessions import Closed, EventCall, Session, SessionStore
+from server.domain.presence import Gone
 from server.protocol.errors import Conflict, Forbidden, log_failure
+from server.protocol.notifier import Notifier
 from server.protocol.outbound import (
     EventRound,
     PeerCard,
@@ -39,12 +39,11 @@ from server.protocol.outbound import (
 from server.queue import Match
 from server.runtime import metrics
 from server.runtime.clock import Clock
-from server.timer import Timers
-from server.transport.notifier import Notifier
+from server.runtime.config import Config
+from server.runtime.hooks import Hook
+from server.timer import Deadline, Timers
 
 log = logging.getLogger(__name__)
-
-SettledListener = Callable[[Session], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -101,6 +100,7 @@ class Calls:
         timers: Timers,
         notifier: Notifier,
         relay: SignalRelay,
+        event_context: EventContext,
     ) -> None:
         self.config = config
         self.relay = relay
@@ -110,17 +110,13 @@ class Calls:
         self.users = users
         self.timers = timers
         self.notifier = notifier
-        # Run after a session ended and both people heard it: drop-in matches the freed people,
-        # events re-pair the one whose partner left. Each must be safe to run twice.
-        self.settled_listeners: list[SettledListener] = []
-        # Told (session id, event id) when a side of an event call first reports media flowing.
-        self.event_media_listeners: list[Callable[[str, str], Awaitable[None]]] = []
-        # Set by the events service: the intros, shared skills and prompt of a round call.
-        self.event_context: EventContext | None = None
-        timers.on("connect", self._connect_deadline)
-        timers.on("warn", self._warning)
-        timers.on("end", self._end_deadline)
-        timers.on("settle", self.settle)
+        # The intros, shared skills and prompt of a round call.
+        self.event_context = event_context
+        # A session ended and both people heard it: drop-in matches the freed people, events
+        # re-pair the one whose partner left. Each handler must be safe to run twice.
+        self.settled: Hook[Session] = Hook("calls.settled")
+        # A side of an event call first reported media flowing.
+        self.event_media: Hook[EventCall] = Hook("calls.event_media")
 
     # -- payloads --------------------------------------------------------------------------
 
@@ -168,7 +164,7 @@ class Calls:
         )
         if session.event_id:
             message.event_id = session.event_id
-            if context is None and self.event_context is not None:
+            if context is None:
                 context = await self.event_context(session)
             side = (context or {}).get(user_id)
             if side is not None:
@@ -254,7 +250,7 @@ class Calls:
         """``session:matched`` to both; for a call already running, ``session:started`` too."""
         cards = await self.peer_cards(session)
         context = None
-        if session.event_id and self.event_context is not None:
+        if session.event_id:
             context = await self.event_context(session)
         for user_id in session.people:
             await self.notifier.to_user(
@@ -281,7 +277,7 @@ class Calls:
         for session in sessions:
             self.relay.prime(session, sockets, seen)
         cards = await self.cards(sorted({uid for s in sessions for uid in s.people}))
-        contexts = await self.event_context.many(sessions) if self.event_context else {}
+        contexts = await self.event_context.many(sessions)
 
         async def send(session: Session) -> None:
             context = contexts.get(session.id, {})
@@ -309,10 +305,10 @@ class Calls:
         if reply[0] == "started":
             await self._started(session_id, int(reply[1]), int(reply[2]))
         elif reply[0] == "live" and reply[3] and str(reply[4]) == "1":
-            for listener in self.event_media_listeners:
-                await listener(session_id, str(reply[3]))
+            await self.event_media(EventCall(session_id, str(reply[3])))
 
-    async def _connect_deadline(self, session_id: str) -> None:
+    async def connect_due(self, session_id: str) -> None:
+        """``Deadline.CONNECT``: media flowed by now, or the call ends as ``no_connection``."""
         reply = await self.sessions.mark_connected(session_id, "", force=True)
         if reply[0] == "started":
             await self._started(session_id, int(reply[1]), int(reply[2]))
@@ -329,7 +325,8 @@ class Calls:
 
     # -- live ------------------------------------------------------------------------------
 
-    async def _warning(self, arg: str) -> None:
+    async def warning_due(self, arg: str) -> None:
+        """``Deadline.WARN``: tell both how long is left ("<session id>:<ms left>")."""
         session_id, _, remaining_ms = arg.rpartition(":")
         session = await self.sessions.get(session_id)
         if session is None or session.state != "live":
@@ -342,7 +339,8 @@ class Calls:
         for user_id in session.people:
             await self.notifier.to_user(user_id, message)
 
-    async def _end_deadline(self, session_id: str) -> None:
+    async def time_up(self, session_id: str) -> None:
+        """``Deadline.END``: the countdown ran out (unless the call was made longer since)."""
         session = await self.sessions.get(session_id)
         if session is not None and session.ends_at and session.ends_at > self.clock.now_ms():
             return  # extended or credited after this deadline was claimed: its new one ends it
@@ -402,6 +400,11 @@ class Calls:
         await self.settle_now(session_id, closed)
         return True
 
+    async def after_gone(self, gone: Gone) -> None:
+        """Someone's reconnect grace ran out during a call: the script ended it; settle it."""
+        if gone.ended_session:
+            await self.settle_now(gone.ended_session)
+
     async def settle_now(self, session_id: str, closed: Closed | None = None) -> None:
         """Run the follow-ups of an end at once; on failure its deadline runs them later."""
         try:
@@ -410,8 +413,9 @@ class Calls:
             log_failure(log, f"settling {session_id} (its deadline retries)", exc)
 
     async def settle(self, session_id: str, closed: Closed | None = None) -> None:
-        """Everything after an end that is not state: tell both, then the listeners. Right
-        after the end script, ``closed`` carries what it read; a retry reads it again."""
+        """Everything after an end that is not state: tell both, then :attr:`settled`. Right
+        after the end script, ``closed`` carries what it read; a retry (``Deadline.SETTLE``)
+        reads it again."""
         session = closed.session if closed else await self.sessions.get(session_id)
         if session is not None and session.state == "ended":
             if session.relayed or session.event_id:
@@ -422,6 +426,5 @@ class Calls:
             for user_id in session.people:
                 sockets = closed.sockets_of(user_id) if closed else None
                 await self.notifier.to_user(user_id, message, sockets=sockets)
-            for listener in self.settled_listeners:
-                await listener(session)
-        await self.timers.cancel("settle", session_id)
+            await self.settled(session)
+        await self.timers.cancel(Deadline.SETTLE, session_id)

@@ -24,11 +24,11 @@ from redis.asyncio import Redis
 
 from server.domain.calls.sessions import Session
 from server.protocol.errors import Conflict, Forbidden, InvalidPayload
+from server.protocol.notifier import Notifier
 from server.protocol.outbound import NotesUpdate
 from server.runtime.offload import Offload
 from server.store import keys
 from server.store.scripts import NOTES_MAX_BYTES, Lua
-from server.transport.notifier import Notifier
 
 log = logging.getLogger(__name__)
 

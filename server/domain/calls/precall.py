@@ -27,9 +27,8 @@ from server.domain.calls.candidates import (
     filter_offer,
     this_machine,
 )
-from server.protocol.errors import InvalidPayload, MentorburstError, Unavailable
+from server.protocol.errors import InvalidPayload, MentorburstError, RateLimited, Unavailable
 from server.store import keys
-from server.transport.ratelimit import RateLimited
 
 log = logging.getLogger(__name__)
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
 
 from server.domain.accounts.users import Users
-from server.domain.calls.sessions import Session, SessionStore
+from server.domain.calls.sessions import EventCall, Session, SessionStore
 from server.protocol.errors import Conflict, Forbidden, MentorburstError
+from server.runtime.hooks import Hook
 from server.store import keys
 from server.store.scripts import Lua
 
@@ -84,10 +84,10 @@ class Ratings:
         self._users = users
         self._lua = lua
         self._sessions = sessions
-        # Told (session id, event id) after an event call's rating is stored: the host console.
-        self.event_rating_listeners: list[Callable[[str, str], Awaitable[None]]] = []
-        # Called with a mentor's id when a mentee's stars changed its reputation.
-        self.reputation_listeners: list[Callable[[str], Awaitable[None]]] = []
+        # An event call's rating was stored (the host console shows it).
+        self.event_rated: Hook[EventCall] = Hook("ratings.event_rated")
+        # A mentee's stars changed this mentor's reputation (the mentor's id).
+        self.reputation_changed: Hook[str] = Hook("ratings.reputation_changed")
 
     async def rate(self, rater: str, rating: GivenRating) -> str:
         """Stored before this returns; returns the rater's role. A mentee's stars move the
@@ -107,11 +107,9 @@ class Ratings:
             code = reply[1]
             raise _RATE_ERRORS[code](_RATE_MESSAGES[code], code=code)
         if reply[2]:
-            for listener in self.event_rating_listeners:
-                await listener(rating.session_id, str(reply[2]))
+            await self.event_rated(EventCall(rating.session_id, str(reply[2])))
         if reply[1] == "mentee" and int(reply[4]):
-            for reputation_listener in self.reputation_listeners:
-                await reputation_listener(str(reply[3]))
+            await self.reputation_changed(str(reply[3]))
         return str(reply[1])
 
     async def report(self, reporter: str, session: Session, reason: str) -> str:

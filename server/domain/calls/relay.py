@@ -22,63 +22,26 @@ when it is published as any event is. What makes the cache true:
   ``session:take``) invalidates that person's cached sockets on every node, this one at once,
   and the person's other sockets hear ``session:moved``.
 
-The signal rate budget is kept per node, not in Redis: a person's sockets are normally on one
-node, and one Redis round trip per candidate would halve the relay. It is counted in plain fixed
-windows (:class:`LocalBudget`, a dozen lines) because the ``limits`` library's memory storage cost
-a tenth of the relay's CPU in a profile. Every other budget stays in Redis.
+The signal rate budget is spent by the edge before it calls :meth:`SignalRelay.relay`, per node
+(``RateLimits.spend_signal``): one Redis round trip per candidate would halve the relay.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from server.domain.calls.sessions import Session, SessionStore
 from server.protocol.errors import Forbidden
+from server.protocol.notifier import Invalidation, Notifier
 from server.protocol.outbound import SessionMoved, Signal
-from server.transport.notifier import Notifier
-from server.transport.ratelimit import Budget, RateLimits
 
 MARKED = ("offer", "answer")
 
 
-class LocalBudget:
-    """A budget's rates counted in fixed windows in this process: (window start, count) per
-    person and rate, forgotten once their window is over."""
-
-    def __init__(self, budget: Budget) -> None:
-        self.budget = budget
-        self._rates = [(rate.amount, rate.get_expiry()) for rate in budget.rates]
-        self._windows: dict[tuple[str, int], tuple[float, int]] = {}
-        self._swept = time.monotonic()
-
-    def spend(self, who: str, now: float) -> int:
-        """0 when allowed, else the seconds until the window that refused it ends."""
-        if now - self._swept > 60:
-            self._sweep(now)
-        for index, (amount, seconds) in enumerate(self._rates):
-            started, count = self._windows.get((who, index), (now, 0))
-            if now - started >= seconds:
-                started, count = now, 0
-            if count >= amount:
-                return max(1, round(started + seconds - now))
-            self._windows[(who, index)] = (started, count + 1)
-        return 0
-
-    def _sweep(self, now: float) -> None:
-        self._swept = now
-        longest = max(seconds for _, seconds in self._rates)
-        for key, (started, _) in list(self._windows.items()):
-            if now - started >= longest:
-                del self._windows[key]
-
-
 class SignalRelay:
-    def __init__(self, sessions: SessionStore, notifier: Notifier, limits: RateLimits) -> None:
+    def __init__(self, sessions: SessionStore, notifier: Notifier) -> None:
         self._sessions = sessions
         self._notifier = notifier
-        self._limits = limits
-        self._budget = LocalBudget(limits.budgets.signal)
         self._pairs: dict[str, frozenset[str]] = {}
         self._marked: set[tuple[str, str]] = set()  # (session, sender) whose offer/answer is in
         # user -> where their side of the call is heard: "<node>|<sid>" members, and whether
@@ -91,10 +54,6 @@ class SignalRelay:
         self, sender: str, socket: str, session_id: str, kind: str, data: dict[str, Any]
     ) -> None:
         """Relay a signal from ``sender``'s ``socket`` ("<node>|<sid>") to the peer."""
-        if self._limits.enabled:
-            wait = self._budget.spend(sender, time.monotonic())
-            if wait:
-                self._limits.refuse(self._budget.budget, wait)
         pair = self._pairs.get(session_id)
         peer = next(iter(pair - {sender})) if pair and sender in pair else ""
         reach = self._reach.get(peer)
@@ -154,6 +113,17 @@ class SignalRelay:
                 self._reach[uid] = (sockets[uid], False)
 
     # -- invalidation (from the pub/sub channel, in order) -----------------------------------
+
+    async def sockets_moved(self, users: list[str]) -> None:
+        """The sockets of these people (each in a call) changed: every node, this one too
+        through the channel, forgets where their side of the call is heard."""
+        for user in users:
+            await self._notifier.invalidate("sockets", user)
+
+    async def heard(self, news: Invalidation) -> None:
+        """Node-to-node news, in channel order: a session ended or someone's sockets changed."""
+        if news.kind in ("session", "sockets"):
+            self.invalidate(news.kind, news.key)
 
     def invalidate(self, kind: str, key: str) -> None:
         """``("session", sid)`` when a session ended; ``("sockets", user)`` when the sockets of

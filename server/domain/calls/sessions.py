@@ -61,6 +61,15 @@ class Session:
 
 
 @dataclass(frozen=True)
+class EventCall:
+    """A call of a speed-mentoring event that the host's console shows changed (its media
+    flowed, it was rated)."""
+
+    session_id: str
+    event_id: str
+
+
+@dataclass(frozen=True)
 class Closed:
     """An end as the end script saw it: the outcome, the session's record, and where both
     people's sockets are (``{user: ["<node>|<sid>", ...]}``)."""

@@ -23,12 +23,12 @@ from redis.exceptions import LockNotOwnedError
 
 from server.domain.matching.matcher import Matcher
 from server.protocol.errors import log_failure
+from server.protocol.notifier import Notifier
 from server.protocol.outbound import MentorUpdate, PersonRef, QueueUpdate, WaitingQuestion
 from server.queue import SkillQueue
 from server.runtime.clock import Clock
 from server.runtime.loops import BackgroundLoop
 from server.store import keys
-from server.transport.notifier import Notifier
 
 log = logging.getLogger(__name__)
 

@@ -8,19 +8,22 @@ the notifier. Every transition that could race is a Lua script, so it holds no s
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from msgspec import UNSET
 
-from server.app.config import Config
+from server.domain.accounts.users import Users
+from server.domain.audit.invariants import Violation
 from server.domain.calls.lifecycle import Calls
 from server.domain.calls.ratings import GivenRating, Ratings
-from server.domain.calls.sessions import Session
+from server.domain.calls.sessions import Session, SessionStore
 from server.domain.dropin.broadcast import QueueBroadcaster
 from server.domain.matching.catalog import SkillCatalog
 from server.domain.matching.matcher import Matcher
+from server.domain.presence import Gone
 from server.protocol.errors import Conflict, InvalidPayload, NotFound
+from server.protocol.notifier import Notifier
 from server.protocol.outbound import (
     Outbound,
     PersonRef,
@@ -31,10 +34,23 @@ from server.protocol.outbound import (
 )
 from server.queue import Eta, Match, SkillQueue, Ticket
 from server.runtime.clock import Clock
+from server.runtime.config import Config
+from server.runtime.hooks import Hook
 from server.store import keys
-from server.timer import Timers
+from server.timer import Deadline, Timers
 
 log = logging.getLogger(__name__)
+
+# Repairs after which a mentor is idle again and should look for a match at once.
+READY_AFTER_REPAIR = ("busy_mentor", "idle_outside_pools")
+
+
+@dataclass(frozen=True)
+class CameOnline:
+    """A mentor who was offline started a burst in these skills."""
+
+    mentor_id: str
+    skills: list[str]
 
 
 class DropIn:
@@ -45,27 +61,29 @@ class DropIn:
         clock: Clock,
         catalog: SkillCatalog,
         queue: SkillQueue,
+        users: Users,
+        sessions: SessionStore,
         calls: Calls,
         ratings: Ratings,
         timers: Timers,
         broadcaster: QueueBroadcaster,
         matcher: Matcher,
+        notifier: Notifier,
     ) -> None:
         self.config = config
         self.clock = clock
         self.catalog = catalog
         self.queue = queue
+        self.users = users
+        self.sessions = sessions
         self.calls = calls
         self.ratings = ratings
         self.broadcaster = broadcaster
         self.matcher = matcher
         self.timers = timers
-        # Told (mentor id, skills) when a mentor starts a burst: office-hours watchers.
-        self.online_listeners: list[Callable[[str, list[str]], Awaitable[None]]] = []
-        calls.settled_listeners.append(self._after_call)
-        timers.on("cooldown", self._cooldown_over)
-        timers.on("burst", self._burst_over)
-        timers.on("widen", self._widen_due)
+        self.notifier = notifier
+        # A mentor started a burst (office-hours watchers hear it).
+        self.came_online: Hook[CameOnline] = Hook("dropin.came_online")
 
     def check_skill(self, slug: str) -> None:
         if slug not in self.catalog:
@@ -83,7 +101,7 @@ class DropIn:
         if mentor_id is not None:
             if mentor_id == mentee_id:
                 raise InvalidPayload("mentor_id: you can't ask yourself.")
-            if await self.calls.users.name(mentor_id) is None:
+            if await self.users.name(mentor_id) is None:
                 raise NotFound("No such mentor.")
             queue, topic = keys.direct_queue(mentor_id), skill
             candidates, fallback, widen = [mentor_id], False, False
@@ -135,9 +153,10 @@ class DropIn:
         counts = (await self.queue.counts([skill]))[skill]
         return {**await self._ticket_view(mentee_id, result, counts), "skill": skill}
 
-    async def _widen_due(self, mentee_id: str) -> None:
-        """A mentee has waited ``--widen-after-seconds``: with no mentor online for its skill,
-        offer the nearest skills that have one, and "Something else"; else look again later."""
+    async def widen_due(self, mentee_id: str) -> None:
+        """``Deadline.WIDEN``: a mentee has waited ``--widen-after-seconds``: with no mentor
+        online for its skill, offer the nearest skills that have one, and "Something else"; else
+        look again later."""
         ticket = await self.queue.ticket(mentee_id)
         if ticket is None or ticket.direct or ticket.skill == self.catalog.open_slug:
             return
@@ -145,11 +164,11 @@ class DropIn:
             return
         if (await self.queue.counts([ticket.skill]))[ticket.skill][1] > 0:
             later = self.clock.now_ms() + round(self.config.widen_after_seconds * 1000)
-            await self.timers.schedule("widen", mentee_id, later)
+            await self.timers.schedule(Deadline.WIDEN, mentee_id, later)
             return
         options = await self.widen_options(ticket.question, ticket.skill)
         if await self.queue.offer_widening(mentee_id, ticket.ticket_id, [o.slug for o in options]):
-            await self.calls.notifier.to_user(
+            await self.notifier.to_user(
                 mentee_id,
                 QueueWiden(ticket_id=ticket.ticket_id, skill=ticket.skill, options=options),
             )
@@ -205,7 +224,7 @@ class DropIn:
             question=ticket.question,
         )
         if ticket.direct:
-            name = await self.calls.users.name(ticket.direct) or ""
+            name = await self.users.name(ticket.direct) or ""
             update.mentor = PersonRef(ticket.direct, name)
         if ticket.widen_offer:
             update.widen = [SkillRef(slug, self.catalog.name(slug)) for slug in ticket.widen_offer]
@@ -231,8 +250,7 @@ class DropIn:
         )
         self.broadcaster.mark(*skills, *[s for s in previous.split(",") if s])
         if before.get("state", "offline") == "offline":
-            for listener in self.online_listeners:
-                await listener(mentor_id, skills)
+            await self.came_online(CameOnline(mentor_id, skills))
         if burst.state == "idle":
             await self.mentor_ready(mentor_id)  # tells the mentor, matched or not
         else:
@@ -254,10 +272,12 @@ class DropIn:
         else:
             await self.broadcaster.send_mentor_update(mentor_id)
 
-    async def _cooldown_over(self, mentor_id: str) -> None:
+    async def cooldown_over(self, mentor_id: str) -> None:
+        """``Deadline.COOLDOWN``: a mentor that has not rated is matchable again."""
         await self.mentor_ready(mentor_id, wake=True)
 
-    async def _burst_over(self, mentor_id: str) -> None:
+    async def burst_over(self, mentor_id: str) -> None:
+        """``Deadline.BURST``: the burst's time is up (unless it was made longer since)."""
         burst = await self.queue.mentor(mentor_id)
         if burst and int(burst.get("burst_ends_at", 0)) <= self.clock.now_ms():
             await self.mentor_offline(mentor_id)
@@ -271,7 +291,7 @@ class DropIn:
         self.broadcaster.mark(match.skill)
         return session
 
-    async def _after_call(self, session: Session) -> None:
+    async def after_call(self, session: Session) -> None:
         """The freed people of a drop-in call: the requeued mentee and an idle mentor look for
         their next match at once. Safe to repeat (both scripts re-check everything)."""
         if session.event_id:
@@ -295,21 +315,27 @@ class DropIn:
             # At once, whatever it heard before: its place and ETA changed with the decline.
             update = await self.queue_update(session.mentee_id)
             if update:
-                await self.calls.notifier.to_user(session.mentee_id, update)
+                await self.notifier.to_user(session.mentee_id, update)
 
-    async def after_gone(self, user_id: str, left_skill: str, mentor_skills: list[str]) -> None:
+    async def after_gone(self, gone: Gone) -> None:
         """A user's presence grace ran out and the script took them out of drop-in."""
-        if left_skill:
-            self.broadcaster.mark(left_skill)
+        mentor_skills = gone.mentor_skills if gone.mentor_outcome else []
+        if gone.left_skill:
+            self.broadcaster.mark(gone.left_skill)
         if mentor_skills:
             self.broadcaster.mark(*mentor_skills)
-            await self.broadcaster.send_mentor_update(user_id)
+            await self.broadcaster.send_mentor_update(gone.user_id)
+
+    async def after_repair(self, violation: Violation) -> None:
+        """The reconciler freed a mentor stuck busy or outside its pools: look for a match."""
+        if violation.kind in READY_AFTER_REPAIR:
+            await self.mentor_ready(violation.subject)
 
     # -- after the call --------------------------------------------------------------------
 
     async def rate(self, rater: str, rating: GivenRating) -> None:
         role = await self.ratings.rate(rater, rating)
-        if role == "mentor" and await self.calls.sessions.live_session_id(rater) is None:
+        if role == "mentor" and await self.sessions.live_session_id(rater) is None:
             await self.mentor_ready(rater, wake=True)
 
     async def report(self, reporter: str, session_id: str, reason: str) -> None:
@@ -340,11 +366,11 @@ class DropIn:
             mentor_update = await self.broadcaster.mentor_update(user_id)
             if mentor_update is not None:
                 out.append(mentor_update)
-        session_id = await self.calls.sessions.live_session_id(user_id)
-        session = await self.calls.sessions.get(session_id) if session_id else None
+        session_id = await self.sessions.live_session_id(user_id)
+        session = await self.sessions.get(session_id) if session_id else None
         if session:
             matched = await self.calls.matched(session, user_id)
-            held = await self.calls.sessions.holder(session.id, user_id)
+            held = await self.sessions.holder(session.id, user_id)
             matched.resumed = True
             matched.held_elsewhere = held is not None and held != socket
             out.append(matched)

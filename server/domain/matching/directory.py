@@ -17,6 +17,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from server.domain.accounts.profile import ProfileChanged
 from server.domain.calls.ratings import Ratings, bayesian
 from server.domain.matching.catalog import SkillCatalog
 from server.domain.matching.matcher import Matcher
@@ -87,6 +88,11 @@ class Directory:
         self._hours = hours
         self._catalog = catalog
         self._clock = clock
+
+    async def profile_changed(self, change: ProfileChanged) -> None:
+        """A saved profile that says what its person can help with lists them."""
+        if change.describes_help:
+            await self.listed(change.user_id)
 
     async def listed(self, user_id: str) -> None:
         """A profile now says what this person can help with: list them."""

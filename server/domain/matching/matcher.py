@@ -13,14 +13,16 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from server.app.config import Config
+from server.domain.accounts.profile import ProfileChanged
 from server.domain.matching.catalog import SkillCatalog
 from server.domain.matching.embeddings import Embedder
 from server.domain.matching.expertise import Expertise
 from server.domain.matching.facts import MentorFacts
 from server.domain.matching.ranking import Candidate, rank_in_skill, rank_open
 from server.domain.matching.skillmodel import SkillModel, Suggestion
+from server.protocol.notifier import Invalidation, Notifier
 from server.runtime.clock import Clock
+from server.runtime.config import Config
 from server.store import keys
 
 # Candidates passed to a claim; the script falls back to the pool's own order after them.
@@ -37,12 +39,15 @@ class Matcher:
         embedder: Embedder,
         skills: SkillModel,
         expertise: Expertise,
+        facts: MentorFacts,
         catalog: SkillCatalog,
         config: Config,
         clock: Clock,
+        notifier: Notifier,
     ) -> None:
         self._redis = redis
-        self.facts = MentorFacts(redis)
+        self.facts = facts
+        self._notifier = notifier
         self.embedder = embedder
         self.skills = skills
         self.expertise = expertise
@@ -50,6 +55,22 @@ class Matcher:
         self._clock = clock
         self._fair_ms = round(config.fair_idle_seconds * 1000)
         self.threshold = config.open_fit_threshold
+
+    async def mentor_changed(self, mentor_id: str) -> None:
+        """A mentor's reputation or profile changed: the ranking's copies of its facts go, on
+        this node now and on every node soon (:meth:`heard`)."""
+        self.facts.forget(mentor_id)
+        await self._notifier.invalidate("mentor", mentor_id)
+
+    async def profile_changed(self, change: ProfileChanged) -> None:
+        """A saved profile: its expertise is embedded again when next needed."""
+        self.expertise.forget(change.user_id)
+        await self.mentor_changed(change.user_id)
+
+    async def heard(self, news: Invalidation) -> None:
+        """Node-to-node news, in channel order: another node saw a mentor's facts change."""
+        if news.kind == "mentor":
+            self.facts.forget(news.key)
 
     @property
     def open_skill(self) -> str | None:

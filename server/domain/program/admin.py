@@ -12,9 +12,9 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from server.app.doctor import running_redis
 from server.protocol.errors import Forbidden
 from server.store import keys
+from server.store.embedded import running_redis
 
 
 class Admins:

@@ -13,12 +13,13 @@ from typing import Any
 from redis.asyncio import Redis
 
 from server.domain.accounts.users import Users
+from server.domain.dropin.flow import CameOnline
 from server.domain.matching.catalog import SkillCatalog
 from server.protocol.errors import InvalidPayload, NotFound
+from server.protocol.notifier import Notifier
 from server.protocol.outbound import Notify, PersonRef, SkillRef, WatchRef
 from server.store import keys
 from server.store.scripts import Lua
-from server.transport.notifier import Notifier
 
 WATCH_TTL_S = 30 * 86400
 MAX_WATCHES = 50
@@ -89,8 +90,9 @@ class Watches:
                 )
         return out
 
-    async def mentor_online(self, mentor_id: str, skills: list[str]) -> None:
+    async def mentor_online(self, online: CameOnline) -> None:
         """A mentor started a burst: tell (once) everyone watching it or its skills."""
+        mentor_id, skills = online.mentor_id, online.skills
         fired = await self._lua(self._lua.scripts.watch_fire, mentor_id, ",".join(skills))
         if not fired:
             return

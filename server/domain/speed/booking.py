@@ -16,9 +16,10 @@ from msgspec import UNSET
 
 from server.domain.accounts.users import new_id
 from server.domain.calls.lifecycle import Calls
-from server.domain.calls.sessions import Session
+from server.domain.calls.sessions import Session, SessionStore
 from server.domain.speed.rounds import Person, pair_round
 from server.domain.speed.store import EventStore, Participant
+from server.protocol.notifier import Notifier
 from server.protocol.outbound import EventRound
 from server.store.scripts import Lua
 
@@ -45,10 +46,19 @@ def pair_skill(mentor: frozenset[str], mentee: frozenset[str], event: frozenset[
 
 
 class RoundBooker:
-    def __init__(self, lua: Lua, store: EventStore, calls: Calls) -> None:
+    def __init__(
+        self,
+        lua: Lua,
+        store: EventStore,
+        calls: Calls,
+        sessions: SessionStore,
+        notifier: Notifier,
+    ) -> None:
         self._lua = lua
         self._store = store
         self._calls = calls
+        self._sessions = sessions
+        self._notifier = notifier
 
     async def begin_round(self, event_id: str, round_no: int) -> bool:
         """Pair and book round ``round_no``; False when someone else moved the event first."""
@@ -109,7 +119,7 @@ class RoundBooker:
         first = {
             p.id: round_message(event_id, round_no, ends_at, in_call.get(p.id)) for p in people
         }
-        sessions = await self._calls.sessions.get_many(sorted(booked))
+        sessions = await self._sessions.get_many(sorted(booked))
         await self._calls.announce_round(sessions, first)
 
     async def end_round(self, event_id: str, round_no: int, *, final: bool = False) -> str | None:
@@ -169,10 +179,10 @@ class RoundBooker:
         return False
 
     async def _announce_pair(self, event_id: str, round_no: int, ends_at: int, sid: str) -> None:
-        session = await self._calls.sessions.get(sid)
+        session = await self._sessions.get(sid)
         if session is None:
             return
         message = round_message(event_id, round_no, ends_at, sid)
         for user_id in session.people:
-            await self._calls.notifier.to_user(user_id, message)
+            await self._notifier.to_user(user_id, message)
         await self._calls.send_matched(session, started=True)

@@ -18,16 +18,19 @@ from redis.asyncio import Redis
 
 from server.domain.accounts.users import new_id
 from server.domain.calls.lifecycle import Calls
-from server.domain.calls.sessions import Session
+from server.domain.calls.sessions import EventCall, Session
 from server.domain.dropin.broadcast import QueueBroadcaster
 from server.domain.matching.catalog import SkillCatalog
+from server.domain.presence import Gone
 from server.domain.speed.booking import RoundBooker
 from server.domain.speed.console import HostConsole
-from server.domain.speed.context import CallContext, intro_of
+from server.domain.speed.context import intro_of
 from server.domain.speed.reports import EventReports
 from server.domain.speed.store import EventStore
 from server.protocol.errors import Conflict, Forbidden, InvalidPayload, NotFound, log_failure
+from server.protocol.notifier import Notifier
 from server.protocol.outbound import EventConsole, EventUpdate, Outbound
+from server.runtime.clock import Clock
 from server.runtime.loops import BackgroundLoop
 from server.store import keys
 from server.store.scripts import Lua
@@ -52,30 +55,32 @@ class SpeedEvents(BackgroundLoop):
         *,
         redis: Redis,
         lua: Lua,
+        clock: Clock,
         catalog: SkillCatalog,
+        notifier: Notifier,
         calls: Calls,
         broadcaster: QueueBroadcaster,
+        store: EventStore,
+        booker: RoundBooker,
+        reports: EventReports,
+        console: HostConsole,
         interval: float = 0.2,
     ) -> None:
         super().__init__()
         self._redis = redis
         self._lua = lua
+        self._clock = clock
         self._catalog = catalog
+        self._notifier = notifier
         self._calls = calls
         self._broadcaster = broadcaster
         self._interval = interval
         self._dirty: set[str] = set()
         self._console_dirty: set[str] = set()
-        self.store = EventStore(redis)
-        self.booker = RoundBooker(lua, self.store, calls)
-        self.reports = EventReports(self.store, calls.ratings)
-        self.console = HostConsole(self.store, calls.ratings)
-        calls.timers.on("event-round", self._round_timer)
-        calls.timers.on("event-break", self._break_timer)
-        calls.settled_listeners.append(self._session_settled)
-        calls.event_media_listeners.append(self._call_changed)
-        calls.ratings.event_rating_listeners.append(self._call_changed)
-        calls.event_context = CallContext(self.store)
+        self.store = store
+        self.booker = booker
+        self.reports = reports
+        self.console = console
 
     def _check_skills(self, skills: list[str]) -> None:
         for slug in skills:
@@ -188,7 +193,7 @@ class SpeedEvents(BackgroundLoop):
         await self.store.host_only(user_id, event_id)
         await self._redis.hset(
             keys.event(event_id),
-            mapping={"announcement": text, "announcement_at": self._calls.clock.now_ms()},
+            mapping={"announcement": text, "announcement_at": self._clock.now_ms()},
         )
         await self._broadcast(event_id)
 
@@ -221,15 +226,18 @@ class SpeedEvents(BackgroundLoop):
         if state is not None:
             await self._broadcast(event_id, include_left=state == "ended")
 
-    async def _round_timer(self, arg: str) -> None:
+    async def round_over(self, arg: str) -> None:
+        """``Deadline.EVENT_ROUND``: round ``"<event id>:<round>"`` is over."""
         event_id, _, round_no = arg.rpartition(":")
         await self._end_round(event_id, int(round_no))
 
-    async def _break_timer(self, arg: str) -> None:
+    async def break_over(self, arg: str) -> None:
+        """``Deadline.EVENT_BREAK``: the break after ``"<event id>:<round>"`` is over."""
         event_id, _, round_no = arg.rpartition(":")
         await self._begin_round(event_id, int(round_no) + 1)
 
-    async def _session_settled(self, session: Session) -> None:
+    async def session_settled(self, session: Session) -> None:
+        """An event call ended and both heard it: re-pair the one who stayed, if possible."""
         if not session.event_id:
             return
         if await self.booker.repair(session):
@@ -237,8 +245,13 @@ class SpeedEvents(BackgroundLoop):
         else:
             self.mark_console(session.event_id)
 
-    async def _call_changed(self, session_id: str, event_id: str) -> None:
-        self.mark_console(event_id)
+    async def call_changed(self, call: EventCall) -> None:
+        self.mark_console(call.event_id)
+
+    async def after_gone(self, gone: Gone) -> None:
+        """Someone's grace ran out: if they were in an event, the lobby shows it."""
+        if gone.event_id:
+            self.mark(gone.event_id)
 
     # -- catching up and broadcasting ------------------------------------------------------
 
@@ -260,7 +273,7 @@ class SpeedEvents(BackgroundLoop):
         return out
 
     async def console_view(self, event_id: str) -> EventConsole:
-        return await self.console.view(event_id, self._calls.clock.now_ms())
+        return await self.console.view(event_id, self._clock.now_ms())
 
     def mark(self, event_id: str) -> None:
         """Coalesce lobby churn: one ``event:update`` per event per interval."""
@@ -278,13 +291,13 @@ class SpeedEvents(BackgroundLoop):
         people = await self.store.people(event_id)
         recipients = {p.id for p in people if include_left or p.left_round is None}
         recipients.add(state["host_id"])
-        await self._calls.notifier.to_each(recipients, EventUpdate.of(state))
+        await self._notifier.to_each(recipients, EventUpdate.of(state))
         await self._push_console(event_id, state["host_id"])
 
     async def _push_console(self, event_id: str, host_id: str) -> None:
         self._console_dirty.discard(event_id)
         view = await self.console_view(event_id)
-        await self._calls.notifier.to_user(host_id, view)
+        await self._notifier.to_user(host_id, view)
 
     async def run(self) -> None:
         while not self.stopping:

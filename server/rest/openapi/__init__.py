@@ -25,7 +25,7 @@ from server.rest.openapi.operations import OPERATIONS, Operation
 PATH = "/api/openapi.json"
 REF = "#/components/schemas/{name}"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
-# Ids the routes take from the path (server.rest.path_id): anything else is simply not found.
+# Ids the routes take from the path (server.rest.requests.path_id): anything else is not found.
 PATH_IDS = {"user_id", "session_id", "event_id"}
 ID_SCHEMA = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
 _PARAM = re.compile(r"{(\w+)}")

@@ -144,6 +144,12 @@ class Config:
     # presence grace runs. Not flags: tests shorten them.
     ping_interval_seconds: float = 25
     ping_timeout_seconds: float = 20
+    # An ended call's follow-ups (notifications, matching the freed people) run inline right
+    # after the end; this is how long the ``settle`` deadline waits before any node runs them
+    # again. And how long a node holds a deadline it claimed before another node may fire it
+    # (a node that died mid-handler). Not flags: recovery times, which tests shorten.
+    settle_seconds: float = 5
+    timer_lease_seconds: float = 10
     # Abuse limits (server/transport/ratelimit.py; budgets in the `limits` notation, docs/protocol.md).
     rate_limits: bool = True
     # Retention (docs/protocol.md "Retention"): nothing in Redis grows forever.
