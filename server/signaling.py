@@ -18,6 +18,7 @@ from server.domain.calls.chat import Chat
 from server.domain.calls.extra_time import ExtraTime
 from server.domain.calls.lifecycle import Calls
 from server.domain.calls.notes import Notes
+from server.domain.calls.ratings import GivenRating
 from server.domain.dropin.flow import DropIn
 from server.domain.presence import Presence
 from server.domain.speed import SpeedEvents
@@ -32,6 +33,7 @@ from server.protocol.errors import (
     log_failure,
     redis_unavailable,
 )
+from server.protocol.notifier import Notifier
 from server.runtime import logs, metrics
 from server.runtime.clock import Clock
 from server.transport import proxies
@@ -95,8 +97,10 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         chat: Chat,
         notes: Notes,
         extensions: ExtraTime,
+        notifier: Notifier,
     ) -> None:
         super().__init__("/")
+        self.notifier = notifier
         self.users = users
         self.chat = chat
         self.notes = notes
@@ -199,8 +203,8 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         except REDIS_OUTAGE as exc:
             log.warning("connect refused: Redis unavailable (%s)", exc)
             raise socketio.exceptions.ConnectionRefusedError("unavailable") from None
-        for event, payload in catch_up:
-            await self.emit(event, payload, to=sid)
+        for message in catch_up:
+            await self.notifier.to_socket(self._socket(sid), message)
         for credit in credits:  # after the catch-up, so the new end is heard last
             await self.extensions.credited(credit)
 
@@ -211,8 +215,8 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             catch_up = await self.events.resume(user_id) + await self.dropin.resume(
                 user_id, self._socket(sid), ended_since=since_ms
             )
-            for event, payload in catch_up:
-                await self.emit(event, payload, to=sid)
+            for message in catch_up:
+                await self.notifier.to_socket(self._socket(sid), message)
 
     async def resubscribed(self, deaf_seconds: float) -> None:
         """Pub/sub is heard again after ``deaf_seconds``: catch every local socket up on what
@@ -260,8 +264,7 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     @route("mentee:join", p.MenteeJoin)
     async def mentee_join(self, user_id: str, msg: p.MenteeJoin) -> dict[str, Any]:
-        question = p.trimmed(msg.question, "question", 1, 500)
-        return await self.dropin.mentee_join(user_id, msg.skill, question, msg.mentor_id)
+        return await self.dropin.mentee_join(user_id, msg.skill, msg.question, msg.mentor_id)
 
     @route("mentee:widen", p.MenteeWiden)
     async def mentee_widen(self, user_id: str, msg: p.MenteeWiden) -> dict[str, Any]:
@@ -305,8 +308,6 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     @route("chat:send", p.ChatSend)
     async def chat_send(self, user_id: str, msg: p.ChatSend) -> dict[str, Any]:
-        if not msg.text.strip():
-            raise InvalidPayload("text: must not be blank")
         return {"message": await self.chat.send(user_id, msg.session_id, msg.text)}
 
     @route("notes:sync", p.NotesSync)
@@ -320,12 +321,11 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     @route("rate", p.Rate)
     async def rate(self, user_id: str, msg: p.Rate) -> None:
-        await self.dropin.rate(user_id, msg)
+        await self.dropin.rate(user_id, given(msg))
 
     @route("report", p.Report)
     async def report(self, user_id: str, msg: p.Report) -> None:
-        reason = p.trimmed(msg.reason, "reason", 1, 1000)
-        await self.dropin.report(user_id, p.Report(msg.session_id, reason))
+        await self.dropin.report(user_id, msg.session_id, msg.reason)
 
     # -- speed-mentoring events ---------------------------------------------------------------
 
@@ -335,7 +335,10 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         await self.limits.check(guesses, user_id)
         name = await self.users.name(user_id) or ""
         try:
-            return {"event": await self.events.join(user_id, name, msg)}
+            joined = await self.events.join(
+                user_id, name, msg.code, msg.role, skills=msg.skills, intro=msg.intro
+            )
+            return {"event": joined}
         except NotFound:
             await self.limits.spend(guesses, user_id)  # codes are not for guessing
             raise
@@ -358,11 +361,15 @@ class SignalingNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     @route("event:announce", p.EventAnnounce)
     async def event_announce(self, user_id: str, msg: p.EventAnnounce) -> None:
-        await self.events.announce(user_id, msg.event_id, p.trimmed(msg.text, "text", 1, 280))
+        await self.events.announce(user_id, msg.event_id, msg.text)
 
     @route("event:prompt", p.EventPrompt)
     async def event_prompt(self, user_id: str, msg: p.EventPrompt) -> None:
-        await self.events.set_prompt(user_id, msg)
+        await self.events.set_prompt(user_id, msg.event_id, msg.round, msg.text)
+
+
+def given(msg: p.Rate) -> GivenRating:
+    return GivenRating(msg.session_id, msg.stars, msg.tags, msg.note, msg.follow_up, msg.reflection)
 
 
 def _refused(error: MentorburstError) -> dict[str, Any]:

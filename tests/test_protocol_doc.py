@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
+import msgspec
+
+from server.protocol import outbound
 from server.runtime.config import _FLAGS
 from server.signaling import ROUTES
 
@@ -16,6 +20,40 @@ SHARED = ROOT.parent / "shared" / "protocol.md"
 def test_every_event_the_server_handles_is_documented() -> None:
     for event in ROUTES:
         assert f"`{event}`" in DOC, event
+
+
+def test_every_event_the_server_sends_is_documented_with_its_fields() -> None:
+    events = outbound.every_event()
+    assert len(events) >= 17, "found too few outbound structs; the walk is stale"
+    for event, kind in events.items():
+        assert f"`{event}`" in DOC, event
+        for field in msgspec.structs.fields(kind):
+            name = field.encode_name
+            assert f'"{name}"' in DOC or f"`{name}`" in DOC, f"{event}: {name}"
+
+
+def test_every_event_the_server_sends_is_a_struct_in_outbound() -> None:
+    """Events leave as ``server/protocol/outbound.py`` structs: no ``emit`` names its event with
+    a string, and no event name only the server sends is spelled outside that module (a client
+    event of the same name, such as ``signal``, is the handler's to spell)."""
+    server_only = set(outbound.every_event()) - set(ROUTES) - {"error"}  # "error": a REST key too
+    found = []
+    for path in sorted((ROOT / "server").rglob("*.py")):
+        if path.name == "outbound.py" and path.parent.name == "protocol":
+            continue
+        where = path.relative_to(ROOT)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "emit"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                found.append(f"{where}:{node.lineno}: emit({node.args[0].value!r}, ...)")
+            elif isinstance(node, ast.Constant) and node.value in server_only:
+                found.append(f"{where}:{node.lineno}: {node.value!r}")
+    assert not found, found
 
 
 def test_every_flag_is_documented() -> None:

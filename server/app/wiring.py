@@ -238,7 +238,7 @@ async def build(
 
     # -- the edge: rate limits, sockets that live as long as their login, the Socket.IO events --
     limits = RateLimits(redis.connection_pool, config, lua)
-    guard = SocketGuard(sio, redis, tokens, notifier, now)
+    guard = SocketGuard(redis, tokens, notifier, now)
     namespace = SignalingNamespace(
         calls=calls,
         dropin=dropin,
@@ -252,6 +252,7 @@ async def build(
         chat=chat,
         notes=notes,
         extensions=extra_time,
+        notifier=notifier,
     )
     sio.register_namespace(namespace)
     manager: ResilientRedisManager = sio.manager

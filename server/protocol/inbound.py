@@ -5,10 +5,17 @@
 :func:`check_values` walks the whole payload (free-form parts such as a signal's ``data``
 included, since they are relayed and stored): numbers outside the 64-bit range, non-finite
 floats, text that is not valid Unicode and absurd nesting are refused there.
+
+Each field's rule lives here and only here, with the contract's limit: a type and a ``Meta``
+where msgspec can say it, and the struct's ``__post_init__`` where the text is trimmed or
+cleaned first (a question is 1 to 500 characters *after* trimming). A handler gets a struct
+whose every field already holds, and re-checks nothing.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 import unicodedata
@@ -102,24 +109,58 @@ def clean_line(text: str) -> str:
     return _UNSHOWN.sub("", text).strip()
 
 
-def person_line(value: str, field: str, low: int, high: int) -> str:
-    """A name, title, label or intro at the edge: :func:`clean_line`, then ``low..high``
-    characters (a name that cleans to nothing is refused)."""
+def cleaned(value: str, field: str, low: int, high: int) -> str:
+    """A name, title, label or intro: :func:`clean_line`, then ``low..high`` characters (a name
+    that cleans to nothing is refused). Raises ValueError, which :func:`parse` reports."""
     text = clean_line(value)
     if not low <= len(text) <= high:
-        raise InvalidPayload(f"{field}: must be {low} to {high} characters after cleaning")
+        span = f"at most {high}" if low == 0 else f"{low} to {high}"
+        raise ValueError(f"{field}: must be {span} characters after cleaning")
     return text
 
 
-def trimmed(value: str, field: str, low: int, high: int) -> str:
+def stripped(value: str, field: str, low: int, high: int) -> str:
+    """Text trimmed, then ``low..high`` characters. Raises ValueError, which :func:`parse`
+    reports."""
     text = value.strip()
     if not low <= len(text) <= high:
-        raise InvalidPayload(f"{field}: must be {low} to {high} characters after trimming")
+        raise ValueError(f"{field}: must be {low} to {high} characters after trimming")
     return text
+
+
+def person_line(value: str, field: str, low: int, high: int) -> str:
+    """:func:`cleaned`, for a value that is not a payload field (raises InvalidPayload)."""
+    try:
+        return cleaned(value, field, low, high)
+    except ValueError as exc:
+        raise InvalidPayload(str(exc)) from None
+
+
+def base64_text(value: str, field: str, most_bytes: int | None = None) -> str:
+    """Base64 text, decoding to at most ``most_bytes``. Raises ValueError."""
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"{field}: must be base64") from None
+    if most_bytes is not None and len(raw) > most_bytes:
+        raise ValueError(f"{field}: at most {most_bytes} bytes; send smaller changes")
+    return value
+
+
+QUESTION = (1, 500)  # a question, after trimming (mentee:join, POST /api/skills/suggest)
+INTRO_MAX = 140  # event:join's intro, one clean line
+PROMPT_MAX = 200  # event:prompt's text, one clean line
+NOTES_UPDATE_MAX_BYTES = 32 * 1024  # one notes:update, decoded
+
+Cleaned = Annotated[str, Meta(description="one line: whitespace runs become one space, trimmed")]
+Trimmed = Annotated[str, Meta(description="trimmed before its length is checked")]
 
 
 class Login(Struct):
-    name: Annotated[str, Meta(max_length=200)]
+    name: Annotated[Cleaned, Meta(description="1 to 60 characters after cleaning")]
+
+    def __post_init__(self) -> None:
+        self.name = cleaned(self.name, "name", 1, 60)
 
 
 class AuthRenew(Struct):
@@ -142,9 +183,21 @@ class Empty(Struct):
 
 class MenteeJoin(Struct):
     skill: Slug
-    question: Annotated[str, Meta(max_length=2000)]
+    question: Annotated[Trimmed, Meta(description="1 to 500 characters after trimming")]
     # (ext) a personal request: only this mentor takes it ("Ask Jamie", "Ask again").
     mentor_id: Id | None = None
+
+    def __post_init__(self) -> None:
+        self.question = stripped(self.question, "question", *QUESTION)
+
+
+class SuggestRequest(Struct):
+    """``POST /api/skills/suggest``: the question a person is about to ask."""
+
+    question: Annotated[Trimmed, Meta(description="1 to 500 characters after trimming")]
+
+    def __post_init__(self) -> None:
+        self.question = stripped(self.question, "question", *QUESTION)
 
 
 class MenteeWiden(Struct):
@@ -168,7 +221,11 @@ class Signal(Struct):
 
 class ChatSend(Struct):
     session_id: Id
-    text: Annotated[str, Meta(min_length=1, max_length=4000)]
+    text: Annotated[str, Meta(min_length=1, max_length=4000)]  # sent as typed, not trimmed
+
+    def __post_init__(self) -> None:
+        if not self.text.strip():
+            raise ValueError("text: must not be blank")
 
 
 class SessionExtend(Struct):
@@ -178,12 +235,18 @@ class SessionExtend(Struct):
 
 class NotesSync(Struct):
     session_id: Id
-    state_vector: Annotated[str, Meta(max_length=8192)] = ""
+    state_vector: Annotated[str, Meta(max_length=8192)] = ""  # base64; "" for none yet
+
+    def __post_init__(self) -> None:
+        base64_text(self.state_vector, "state_vector")
 
 
 class NotesUpdate(Struct):
     session_id: Id
-    update: Annotated[str, Meta(min_length=1, max_length=48_000)]
+    update: Annotated[str, Meta(min_length=1, description="base64, at most 32 KiB decoded")]
+
+    def __post_init__(self) -> None:
+        base64_text(self.update, "update", NOTES_UPDATE_MAX_BYTES)
 
 
 class Rate(Struct):
@@ -202,15 +265,21 @@ class Offer(Struct):
 
 class Report(Struct):
     session_id: Id
-    reason: Annotated[str, Meta(min_length=1, max_length=1000)]
+    reason: Annotated[Trimmed, Meta(description="1 to 1000 characters after trimming")]
+
+    def __post_init__(self) -> None:
+        self.reason = stripped(self.reason, "reason", 1, 1000)
 
 
 class EventCreate(Struct):
-    title: Annotated[str, Meta(max_length=300)]
+    title: Annotated[Cleaned, Meta(description="1 to 120 characters after cleaning")]
     round_seconds: Annotated[int, Meta(ge=1, le=3600)]
     rounds: Annotated[int, Meta(ge=1, le=50)]
     break_seconds: Annotated[int, Meta(ge=0, le=1800)]
     skills: Annotated[list[Slug], Meta(max_length=20)] = []
+
+    def __post_init__(self) -> None:
+        self.title = cleaned(self.title, "title", 1, 120)
 
 
 class EventJoin(Struct):
@@ -218,7 +287,13 @@ class EventJoin(Struct):
     role: Literal["mentor", "mentee"]
     # None (absent): the person's profile skills / headline; [] or "": none.
     skills: Annotated[list[Slug], Meta(max_length=20)] | None = None
-    intro: Annotated[str, Meta(max_length=400)] | None = None
+    intro: Annotated[Cleaned, Meta(description="at most 140 characters after cleaning")] | None = (
+        None
+    )
+
+    def __post_init__(self) -> None:
+        if self.intro is not None:
+            self.intro = cleaned(self.intro, "intro", 0, INTRO_MAX)
 
 
 class EventRef(Struct):
@@ -227,10 +302,71 @@ class EventRef(Struct):
 
 class EventAnnounce(Struct):
     event_id: Id
-    text: Annotated[str, Meta(max_length=280)]
+    text: Annotated[Trimmed, Meta(description="1 to 280 characters after trimming")]
+
+    def __post_init__(self) -> None:
+        self.text = stripped(self.text, "text", 1, 280)
 
 
 class EventPrompt(Struct):
     event_id: Id
-    round: Annotated[int, Meta(ge=1, le=50)]
-    text: Annotated[str, Meta(max_length=400)]
+    round: Annotated[int, Meta(ge=1, le=50)]  # and at most the event's rounds (its state)
+    text: Annotated[Cleaned, Meta(description="at most 200 characters after cleaning")]
+
+    def __post_init__(self) -> None:
+        self.text = cleaned(self.text, "text", 0, PROMPT_MAX)
+
+
+class ProfileUpdate(Struct, forbid_unknown_fields=True):
+    """``PUT /api/me/profile``."""
+
+    headline: Annotated[Cleaned, Meta(description="at most 120 characters after cleaning")] = ""
+    expertise: Annotated[str, Meta(max_length=1000)] = ""  # trimmed
+    skills: Annotated[list[Slug], Meta(max_length=20)] = []
+    name: Annotated[Cleaned, Meta(description="1 to 60 characters after cleaning")] | None = None
+    # (ext) boundaries: what this mentor won't cover (shown before and during a call)
+    wont_cover: (
+        Annotated[Cleaned, Meta(description="at most 300 characters after cleaning")] | None
+    ) = None
+
+    def __post_init__(self) -> None:
+        self.headline = cleaned(self.headline, "headline", 0, 120)
+        self.expertise = self.expertise.strip()
+        if self.name is not None:
+            self.name = cleaned(self.name, "name", 1, 60)
+        if self.wont_cover is not None:
+            self.wont_cover = cleaned(self.wont_cover, "wont_cover", 0, 300)
+
+
+class Ceremony(Struct):
+    """A passkey ceremony's answer (``POST /api/passkeys/register``, ``.../signin``)."""
+
+    ceremony_id: Annotated[str, Meta(min_length=1, max_length=64)]
+    credential: dict[str, Any]
+    label: Annotated[Cleaned, Meta(description="at most 60 characters after cleaning")] = ""
+
+    def __post_init__(self) -> None:
+        self.label = cleaned(self.label, "label", 0, 60)
+
+
+class OidcFinish(Struct):
+    state: Annotated[str, Meta(min_length=1, max_length=128)]
+    code: Annotated[str, Meta(min_length=1, max_length=2048)]
+    binding: Annotated[str, Meta(min_length=1, max_length=128)]
+
+
+class WatchRequest(Struct, forbid_unknown_fields=True):
+    mentor_id: Id | None = None
+    skill: Slug | None = None
+
+
+class AppliedRequest(Struct, forbid_unknown_fields=True):
+    """How the mentee applied a call's advice (trimmed), or ``skip``."""
+
+    note: Annotated[str, Meta(max_length=1000)] = ""
+    skip: bool = False
+
+    def __post_init__(self) -> None:
+        self.note = self.note.strip()
+        if not self.skip and not self.note:
+            raise ValueError("note: say how you applied it, or skip")

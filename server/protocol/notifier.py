@@ -4,24 +4,31 @@ on Socket.IO, so no domain module imports the transport."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
+
+from server.protocol.outbound import Outbound
 
 
 class Notifier(Protocol):
+    """Every message is an :class:`~server.protocol.outbound.Outbound` struct, which names its
+    event."""
+
     async def to_user(
         self,
         user_id: str,
-        event: str,
-        data: dict[str, Any],
+        message: Outbound,
         *,
         sockets: list[str] | None = None,
         skip: str | None = None,
     ) -> None: ...
 
-    async def to_socket(self, socket: str, event: str, data: dict[str, Any]) -> None: ...
+    async def to_socket(self, socket: str, message: Outbound) -> None: ...
 
-    async def to_users(self, event: str, data_by_user: dict[str, dict[str, Any]]) -> None: ...
+    async def to_each(self, user_ids: Iterable[str], message: Outbound) -> None: ...
+
+    async def to_users(self, messages: Mapping[str, Outbound]) -> None: ...
 
     async def invalidate(self, kind: str, key: str) -> None: ...
 

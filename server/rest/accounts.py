@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
 from aiohttp import web
-from msgspec import Meta, Struct
 
-from server.domain.accounts.profile import ProfileUpdate
 from server.domain.accounts.service import Accounts
 from server.protocol import inbound as p
 from server.rest.requests import authenticated, body, services
@@ -17,18 +13,6 @@ routes = web.RouteTableDef()
 
 def accounts(request: web.Request) -> Accounts:
     return services(request).accounts
-
-
-class Ceremony(Struct):
-    ceremony_id: Annotated[str, Meta(min_length=1, max_length=64)]
-    credential: dict[str, Any]
-    label: Annotated[str, Meta(max_length=200)] = ""
-
-
-class OidcFinish(Struct):
-    state: Annotated[str, Meta(min_length=1, max_length=128)]
-    code: Annotated[str, Meta(min_length=1, max_length=2048)]
-    binding: Annotated[str, Meta(min_length=1, max_length=128)]
 
 
 @routes.get("/api/auth/config")
@@ -52,8 +36,11 @@ async def me(request: web.Request) -> web.Response:
 async def update_profile(request: web.Request) -> web.Response:
     a = accounts(request)
     account = await a.account(authenticated(request))
-    msg = p.parse(ProfileUpdate, await body(request))
-    return web.json_response(await a.profiles.update(account, msg))
+    msg = p.parse(p.ProfileUpdate, await body(request))
+    profile = await a.profiles.update(
+        account, msg.headline, msg.expertise, msg.skills, name=msg.name, wont_cover=msg.wont_cover
+    )
+    return web.json_response(profile)
 
 
 @routes.post("/api/me/signout")
@@ -97,9 +84,8 @@ async def passkey_register(request: web.Request) -> web.Response:
     a = accounts(request)
     a.require_guests_allowed()
     account = await a.account(authenticated(request))
-    msg = p.parse(Ceremony, await body(request))
-    label = p.person_line(msg.label, "label", 0, 60)
-    passkey, kind = await a.passkeys.register(account, msg.ceremony_id, msg.credential, label)
+    msg = p.parse(p.Ceremony, await body(request))
+    passkey, kind = await a.passkeys.register(account, msg.ceremony_id, msg.credential, msg.label)
     return web.json_response({"passkey": passkey.public(), "kind": kind}, status=201)
 
 
@@ -122,7 +108,7 @@ async def passkey_signin_options(request: web.Request) -> web.Response:
 async def passkey_signin(request: web.Request) -> web.Response:
     a = accounts(request)
     a.require_guests_allowed()
-    msg = p.parse(Ceremony, await body(request))
+    msg = p.parse(p.Ceremony, await body(request))
     user_id = await a.passkeys.signin(msg.ceremony_id, msg.credential)
     return web.json_response((await a.tokens.issue(user_id)).as_dict())
 
@@ -143,7 +129,7 @@ async def oidc_start(request: web.Request) -> web.Response:
 async def oidc_finish(request: web.Request) -> web.Response:
     a = accounts(request)
     sso = a.require_sso()
-    msg = p.parse(OidcFinish, await body(request))
+    msg = p.parse(p.OidcFinish, await body(request))
     signed_in = await sso.finish(msg.state, msg.code, msg.binding)
     issued = await a.tokens.issue(signed_in.user_id)
     return web.json_response({**issued.as_dict(), "outcome": signed_in.outcome})

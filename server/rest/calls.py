@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.domain.calls.ice import ice_servers
+from server.domain.calls.ratings import GivenRating
 from server.protocol import inbound as p
 from server.protocol.errors import Forbidden, InvalidPayload, NotFound
 from server.rest.requests import authenticated, body, path_id, services
@@ -49,7 +50,17 @@ async def rate(request: web.Request) -> web.Response:
         raise InvalidPayload("The payload must be a JSON object.")
     rating = p.parse(p.Rate, {**data, "session_id": path_id(request, "session_id", "session")})
     try:
-        await s.dropin.rate(identity.user_id, rating)
+        await s.dropin.rate(
+            identity.user_id,
+            GivenRating(
+                rating.session_id,
+                rating.stars,
+                rating.tags,
+                rating.note,
+                rating.follow_up,
+                rating.reflection,
+            ),
+        )
     except Forbidden as exc:
         if exc.code != "not_in_session":
             raise

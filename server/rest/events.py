@@ -18,7 +18,10 @@ async def create_event(request: web.Request) -> web.Response:
     s = services(request)
     identity = authenticated(request)
     await s.limits.spend(s.limits.budgets.event_create, request.remote or "")
-    created = await s.events.create(identity.user_id, p.parse(p.EventCreate, await body(request)))
+    msg = p.parse(p.EventCreate, await body(request))
+    created = await s.events.create(
+        identity.user_id, msg.title, msg.round_seconds, msg.rounds, msg.break_seconds, msg.skills
+    )
     return web.json_response(created, status=201)
 
 

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from aiohttp import web
-from msgspec import Meta, Struct
 
 from server.domain.matching.directory import LIMIT, BadCursor, Cursor, Query
 from server.protocol import inbound as p
@@ -17,10 +16,6 @@ routes = web.RouteTableDef()
 SUGGESTIONS = 5
 # Past sessions this close in meaning to the waiting question are offered as pointers.
 PAST_SIMILAR = 0.35
-
-
-class SuggestRequest(Struct):
-    question: Annotated[str, Meta(max_length=2000)]
 
 
 @routes.get("/api/skills")
@@ -51,7 +46,7 @@ async def suggest(request: web.Request) -> web.Response:
     budget of its own per address, and is not counted as a change."""
     s = services(request)
     await s.limits.spend(s.limits.budgets.suggest, request.remote or "")
-    question = p.trimmed(p.parse(SuggestRequest, await body(request)).question, "question", 1, 500)
+    question = p.parse(p.SuggestRequest, await body(request)).question
     ranked = await s.matcher.suggest(question)
     preparation = await s.preparer.check(question)
     return web.json_response(

@@ -15,8 +15,7 @@ async def login(request: web.Request) -> web.Response:
     s = services(request)
     await s.limits.take(s.limits.budgets.login, request.remote or "")
     await s.limits.spend(s.limits.budgets.login_window, request.remote or "")
-    msg = p.parse(p.Login, await body(request))
-    name = p.person_line(msg.name, "name", 1, 60)
+    name = p.parse(p.Login, await body(request)).name
     return web.json_response(await s.accounts.guest_login(name, s.clock.now_ms()))
 
 

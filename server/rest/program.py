@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aiohttp import web
-from msgspec import Meta, Struct
 
 from server.app.services import Services
 from server.domain.program.analytics import CSV_TABLES, Analytics
@@ -15,16 +12,6 @@ from server.protocol.errors import InvalidPayload, NotFound
 from server.rest.requests import authenticated, body, path_id, services
 
 routes = web.RouteTableDef()
-
-
-class WatchRequest(Struct, forbid_unknown_fields=True):
-    mentor_id: p.Id | None = None
-    skill: p.Slug | None = None
-
-
-class AppliedRequest(Struct, forbid_unknown_fields=True):
-    note: Annotated[str, Meta(max_length=1000)] = ""
-    skip: bool = False
 
 
 # -- office hours ------------------------------------------------------------------------------
@@ -89,7 +76,7 @@ async def list_watches(request: web.Request) -> web.Response:
 @routes.post("/api/me/watches")
 async def add_watch(request: web.Request) -> web.Response:
     s = services(request)
-    msg = p.parse(WatchRequest, await body(request))
+    msg = p.parse(p.WatchRequest, await body(request))
     watches = await s.program.watches.add(authenticated(request).user_id, msg.mentor_id, msg.skill)
     return web.json_response({"watches": watches}, status=201)
 
@@ -97,7 +84,7 @@ async def add_watch(request: web.Request) -> web.Response:
 @routes.post("/api/me/watches/remove")
 async def remove_watch(request: web.Request) -> web.Response:
     s = services(request)
-    msg = p.parse(WatchRequest, await body(request))
+    msg = p.parse(p.WatchRequest, await body(request))
     watches = await s.program.watches.remove(
         authenticated(request).user_id, msg.mentor_id, msg.skill
     )
@@ -116,12 +103,10 @@ async def followups(request: web.Request) -> web.Response:
 @routes.post("/api/sessions/{session_id}/applied")
 async def applied(request: web.Request) -> web.Response:
     s = services(request)
-    msg = p.parse(AppliedRequest, await body(request))
+    user_id = authenticated(request).user_id  # before the body: its note rule is a 400
+    msg = p.parse(p.AppliedRequest, await body(request))
     await s.program.followups.answer(
-        authenticated(request).user_id,
-        path_id(request, "session_id", "session"),
-        msg.note,
-        msg.skip,
+        user_id, path_id(request, "session_id", "session"), msg.note, msg.skip
     )
     return web.json_response({"ok": True})
 

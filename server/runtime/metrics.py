@@ -125,12 +125,11 @@ def matched(joined_at_ms: int | None, matched_at_ms: int) -> None:
         MATCH_LATENCY.observe(max(0, matched_at_ms - joined_at_ms) / 1000)
 
 
-def session_ended(payload: dict[str, Any]) -> None:
-    """A ``session:ended`` payload (once per session): its reason and no-shows."""
-    SESSION_ENDS.labels(payload.get("reason") or "unknown").inc()
-    no_show = payload.get("no_show") or ()
-    if no_show:
-        NO_SHOWS.inc(len(no_show))
+def session_ended(reason: str | None, no_shows: int) -> None:
+    """A session ended (counted once per session): its reason and how many did not show."""
+    SESSION_ENDS.labels(reason or "unknown").inc()
+    if no_shows:
+        NO_SHOWS.inc(no_shows)
 
 
 def deadline_fired(kind: str, late_ms: float) -> None:

@@ -32,6 +32,7 @@ from redis.asyncio import Redis
 from socketio import packet
 
 from server.protocol.notifier import Invalidation
+from server.protocol.outbound import Error
 from server.runtime import metrics
 from server.runtime.hooks import Hook
 from server.transport import wirejson
@@ -75,13 +76,8 @@ class MentorburstServer(socketio.AsyncServer):  # type: ignore[misc]
             log.info("undecodable packet from %s: %s", eio_sid, exc)
             sid = self.manager.sid_from_eio_sid(eio_sid, "/")
             if sid is not None:
-                await self.emit(
-                    "error",
-                    {"code": "invalid_payload", "message": f"Undecodable packet: {exc}."},
-                    to=sid,
-                    namespace="/",
-                    ignore_queue=True,
-                )
+                error = Error(code="invalid_payload", message=f"Undecodable packet: {exc}.")
+                await self.emit(error.EVENT, error, to=sid, namespace="/", ignore_queue=True)
 
 
 RedisFactory = Callable[[str], Redis]

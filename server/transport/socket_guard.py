@@ -3,7 +3,8 @@ by its node; a revocation closes every socket of the user on every node.
 
 Expiry needs no Redis: each node keeps its own sockets' expiry times in a heap and checks it every
 second. ``auth:renew`` (a fresh token sent over a socket) moves that socket's expiry on.
-Revocation goes through python-socketio's Redis manager, which reaches sockets on other nodes.
+Revocation goes through the notifier (python-socketio's Redis manager underneath), which reaches
+sockets on other nodes: each hears ``error`` with the reason, then closes.
 """
 
 from __future__ import annotations
@@ -11,17 +12,18 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
-from typing import Any
 
 from redis.asyncio import Redis
 
 from server.domain.accounts.signer import Identity
 from server.domain.accounts.tokens import REVOKED, Tokens
 from server.protocol.errors import log_failure
-from server.protocol.notifier import Invalidation, Notifier
+from server.protocol.notifier import Invalidation
+from server.protocol.outbound import Error
 from server.runtime.clock import Clock
 from server.runtime.loops import BackgroundLoop
 from server.store import keys
+from server.transport.notifier import SocketNotifier
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +36,9 @@ class SocketGuard(BackgroundLoop):
     name = "socket-guard"
 
     def __init__(
-        self, sio: Any, redis: Redis, tokens: Tokens, notifier: Notifier, clock: Clock
+        self, redis: Redis, tokens: Tokens, notifier: SocketNotifier, clock: Clock
     ) -> None:
         super().__init__()
-        self._sio = sio
         self._redis = redis
         self._tokens = tokens
         self._notifier = notifier
@@ -92,7 +93,7 @@ class SocketGuard(BackgroundLoop):
             if self._expires.get(sid) != expires_at:
                 continue  # renewed or gone since
             self.forget(sid)
-            await self._close(sid, "token_expired", EXPIRED)
+            await self._close(self._notifier.here(sid), "token_expired", EXPIRED)
 
     async def announce_sign_out(self, token_id: str) -> None:
         """A token was signed out here: tell every node (this one too, through the channel)."""
@@ -114,7 +115,7 @@ class SocketGuard(BackgroundLoop):
         for sid, identity in list(self._identity.items()):
             if identity.token_id == token_id:
                 self.forget(sid)
-                await self._close(sid, "token_revoked", SIGNED_OUT)
+                await self._close(self._notifier.here(sid), "token_revoked", SIGNED_OUT)
 
     async def revoked(self, user_id: str) -> None:
         """Every token of the user stopped passing: close all their sockets, on every node."""
@@ -123,14 +124,14 @@ class SocketGuard(BackgroundLoop):
     async def disconnect_user(self, user_id: str, code: str, message: str) -> None:
         """Close every socket of the user, on whichever node holds it."""
         for member in await self._redis.smembers(keys.sockets(user_id)):
-            await self._close(member.split("|", 1)[1], code, message)
+            await self._close(member, code, message)
 
-    async def _close(self, sid: str, code: str, message: str) -> None:
+    async def _close(self, socket: str, code: str, message: str) -> None:
+        """``socket`` is "<node>|<sid>", on any node."""
         try:
-            await self._sio.emit("error", {"code": code, "message": message}, to=sid)
-            await self._sio.disconnect(sid, namespace="/")
+            await self._notifier.close(socket, Error(code=code, message=message))
         except Exception as exc:
-            log_failure(log, f"closing socket {sid}", exc)
+            log_failure(log, f"closing socket {socket}", exc)
 
     async def run(self) -> None:
         while not self.stopping:

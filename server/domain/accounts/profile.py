@@ -7,27 +7,15 @@ a person says they can help with, used where no burst says otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
-
-from msgspec import Meta, Struct
+from typing import Any
 
 from server.domain.accounts.store import Account, AccountStore
 from server.domain.calls.ratings import Ratings
 from server.domain.matching.catalog import SkillCatalog
 from server.protocol.errors import InvalidPayload, NotFound
-from server.protocol.inbound import Slug, person_line
 from server.queue import SkillQueue
 from server.runtime.clock import Clock
 from server.runtime.hooks import Hook
-
-
-class ProfileUpdate(Struct, forbid_unknown_fields=True):
-    headline: Annotated[str, Meta(max_length=120)] = ""
-    expertise: Annotated[str, Meta(max_length=1000)] = ""
-    skills: Annotated[list[Slug], Meta(max_length=20)] = []
-    name: Annotated[str, Meta(max_length=200)] | None = None
-    # (ext) boundaries: what this mentor won't cover (shown before and during a call)
-    wont_cover: Annotated[str, Meta(max_length=300)] | None = None
 
 
 def profile_of(account: Account) -> dict[str, Any]:
@@ -70,20 +58,30 @@ class Profiles:
         # The matcher re-embeds their expertise; the directory lists them.
         self.changed: Hook[ProfileChanged] = Hook("profiles.changed")
 
-    async def update(self, account: Account, msg: ProfileUpdate) -> dict[str, Any]:
-        unknown = [s for s in msg.skills if s not in self._catalog.slugs]
+    async def update(
+        self,
+        account: Account,
+        headline: str,
+        expertise: str,
+        skills: list[str],
+        name: str | None = None,
+        wont_cover: str | None = None,
+    ) -> dict[str, Any]:
+        """Replace the profile (text already checked at the edge); ``name`` and ``wont_cover``
+        only when given."""
+        unknown = [s for s in skills if s not in self._catalog.slugs]
         if unknown:
             raise InvalidPayload(f"skills: unknown skill {unknown[0]!r}", code="unknown_skill")
         values = {
-            "headline": person_line(msg.headline, "headline", 0, 120),
-            "expertise": msg.expertise.strip(),
-            "profile_skills": ",".join(dict.fromkeys(msg.skills)),
+            "headline": headline,
+            "expertise": expertise,
+            "profile_skills": ",".join(dict.fromkeys(skills)),
             "updated_at": str(self._clock.now_ms()),
         }
-        if msg.name is not None:
-            values["name"] = person_line(msg.name, "name", 1, 60)
-        if msg.wont_cover is not None:
-            values["wont_cover"] = person_line(msg.wont_cover, "wont_cover", 0, 300)
+        if name is not None:
+            values["name"] = name
+        if wont_cover is not None:
+            values["wont_cover"] = wont_cover
         await self._store.update_profile(account.id, values)
         describes = bool(values["headline"] or values["expertise"] or values["profile_skills"])
         await self.changed(ProfileChanged(account.id, describes))

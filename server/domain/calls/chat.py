@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from server.domain.accounts.users import new_id
 from server.protocol.errors import Conflict, Forbidden
 from server.protocol.notifier import Notifier
+from server.protocol.outbound import ChatMessage
 from server.store import keys
 from server.store.scripts import Lua
 
@@ -39,12 +40,17 @@ class Chat:
                 raise Conflict("This call's chat is full.", code="chat_full")
             raise Forbidden("You are not in that session.", code="not_in_session")
         _, seq, mentee, mentor, at = reply
-        message = {"id": message_id, "seq": int(seq), "from": sender, "text": text, "at": int(at)}
+        delivered = ChatMessage(
+            session_id=session_id,
+            id=message_id,
+            seq=int(seq),
+            sender=sender,
+            text=text,
+            at=int(at),
+        )
         for user_id in (mentee, mentor):
-            await self._notifier.to_user(
-                user_id, "chat:message", {"session_id": session_id, **message}
-            )
-        return message
+            await self._notifier.to_user(user_id, delivered)
+        return {"id": message_id, "seq": int(seq), "from": sender, "text": text, "at": int(at)}
 
     async def messages(self, session_id: str) -> list[dict[str, Any]]:
         """The session's chat, oldest first."""

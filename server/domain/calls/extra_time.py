@@ -9,13 +9,12 @@ the outcomes into what both people hear: ``session:extend_requested`` for a firs
 
 from __future__ import annotations
 
-from typing import Any
-
 from server.domain.calls.lifecycle import Calls, seconds
 from server.domain.calls.sessions import SessionStore
 from server.domain.presence import Credit
 from server.protocol.errors import Forbidden, MentorburstError
 from server.protocol.notifier import Notifier
+from server.protocol.outbound import ExtendRequested, Outbound
 from server.store.scripts import Lua
 
 REFUSALS = {
@@ -54,29 +53,24 @@ class ExtraTime:
         if kind == "requested":
             await self._tell_both(
                 session_id,
-                "session:extend_requested",
-                {"session_id": session_id, "by": user_id, "minutes": int(reply[1])},
+                ExtendRequested(session_id=session_id, by=user_id, minutes=int(reply[1])),
             )
             return False
         _, started_at, ends_at, added_ms = reply
-        payload = self._calls.started_payload(session_id, int(started_at), int(ends_at))
-        await self._tell_both(
-            session_id, "session:started", {**payload, "extended_s": seconds(int(added_ms))}
-        )
+        started = self._calls.started(session_id, int(started_at), int(ends_at))
+        started.extended_s = seconds(int(added_ms))
+        await self._tell_both(session_id, started)
         return True
 
     async def credited(self, credit: Credit) -> None:
         """Tell both people a drop was given back."""
-        payload = self._calls.started_payload(credit.session_id, credit.started_at, credit.ends_at)
-        await self._tell_both(
-            credit.session_id,
-            "session:started",
-            {**payload, "credited_s": seconds(credit.credited_ms)},
-        )
+        started = self._calls.started(credit.session_id, credit.started_at, credit.ends_at)
+        started.credited_s = seconds(credit.credited_ms)
+        await self._tell_both(credit.session_id, started)
 
-    async def _tell_both(self, session_id: str, event: str, payload: dict[str, Any]) -> None:
+    async def _tell_both(self, session_id: str, message: Outbound) -> None:
         session = await self._sessions.get(session_id)
         if session is None:
             return
         for user_id in session.people:
-            await self._notifier.to_user(user_id, event, payload)
+            await self._notifier.to_user(user_id, message)

@@ -13,16 +13,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
+
+from msgspec import UNSET
+from msgspec.structs import replace
 
 from server.domain.accounts.users import DELETED_NAME, Users
 from server.domain.calls.ice import ice_servers
-from server.domain.calls.ratings import Ratings, bayesian, prior_mean
+from server.domain.calls.ratings import Ratings, Reputation, bayesian, prior_mean
 from server.domain.calls.relay import SignalRelay
 from server.domain.calls.sessions import Closed, EventCall, Session, SessionStore
 from server.domain.presence import Gone
 from server.protocol.errors import Conflict, Forbidden, log_failure
 from server.protocol.notifier import Notifier
+from server.protocol.outbound import (
+    EventRound,
+    PeerCard,
+    Rating,
+    SessionEnded,
+    SessionMatched,
+    SessionStarted,
+    SessionWarning,
+)
 from server.queue import Match
 from server.runtime import metrics
 from server.runtime.clock import Clock
@@ -33,19 +46,46 @@ from server.timer import Deadline, Timers
 log = logging.getLogger(__name__)
 
 
-# An event call's context as each participant sees it: user id -> fields for session:matched
-# (a "peer" dict among them is merged into the peer card).
+@dataclass(frozen=True)
+class RoundSide:
+    """What a round call's ``session:matched`` adds for one of its two people: the other's
+    intro and skills (on the peer card), the skills they share, the round's prompt."""
+
+    peer_intro: str
+    peer_skills: list[str]
+    shared_skills: list[str]
+    prompt: str | None
+    round: int
+    rounds: int
+    event_title: str
+
+
 class EventContext(Protocol):
-    """What a round call's ``session:matched`` adds (``server/domain/speed/context.py``)."""
+    """An event call's context as each participant sees it (``server/domain/speed/context.py``):
+    user id -> their :class:`RoundSide`."""
 
-    async def __call__(self, session: Session) -> dict[str, dict[str, Any]]: ...
+    async def __call__(self, session: Session) -> dict[str, RoundSide]: ...
 
-    async def many(self, sessions: list[Session]) -> dict[str, dict[str, dict[str, Any]]]: ...
+    async def many(self, sessions: list[Session]) -> dict[str, dict[str, RoundSide]]: ...
 
 
 def seconds(ms: int) -> int | float:
     value = ms / 1000
     return int(value) if value.is_integer() else value
+
+
+def peer_card(
+    user_id: str, name: str, headline: str, wont_cover: str, reputation: Reputation
+) -> PeerCard:
+    """How the other side of a call sees a person: the one builder of the peer card. Headline
+    and boundaries only once the person wrote them."""
+    return PeerCard(
+        id=user_id,
+        name=name,
+        headline=headline or UNSET,
+        wont_cover=wont_cover or UNSET,
+        rating=Rating(reputation.mean, reputation.count, reputation.score),
+    )
 
 
 class Calls:
@@ -80,77 +120,82 @@ class Calls:
 
     # -- payloads --------------------------------------------------------------------------
 
-    async def peer_cards(self, session: Session) -> dict[str, dict[str, Any]]:
+    async def peer_cards(self, session: Session) -> dict[str, PeerCard]:
         """user id -> how the other person sees them (name, rating, and (ext) headline and what
         they won't cover), for both people."""
         return await self.cards(list(session.people))
 
-    async def cards(self, people: list[str]) -> dict[str, dict[str, Any]]:
+    async def cards(self, people: list[str]) -> dict[str, PeerCard]:
         """How others see these people, in two reads however many."""
         cards = await self.users.cards(people)
         reputations = await self.ratings.reputations(people)
         return {
-            uid: {
-                "id": uid,
-                **{k: v for k, v in cards[uid].items() if v or k == "name"},
-                "rating": reputations[uid].as_dict(),
-            }
+            uid: peer_card(
+                uid,
+                cards[uid]["name"],
+                cards[uid]["headline"],
+                cards[uid]["wont_cover"],
+                reputations[uid],
+            )
             for uid in people
         }
 
-    async def matched_payload(
+    async def matched(
         self,
         session: Session,
         user_id: str,
-        cards: dict[str, dict[str, Any]] | None = None,
-        context: dict[str, dict[str, Any]] | None = None,
-    ) -> dict[str, Any]:
-        """The ``session:matched`` payload as ``user_id`` sees it."""
-        role = session.role_of(user_id)
+        cards: dict[str, PeerCard] | None = None,
+        context: dict[str, RoundSide] | None = None,
+    ) -> SessionMatched:
+        """``session:matched`` as ``user_id`` sees it."""
+        role = session.role_of(user_id) or ""
         cards = cards or await self.peer_cards(session)
         now = self.clock.now_ms()
-        payload: dict[str, Any] = {
-            "session_id": session.id,
-            "role": role,
-            "peer": cards[session.peer_of(user_id)],
-            "skill": session.skill,
-            "question": session.question,
-            "duration_s": seconds(session.duration_ms),
-            "offerer": role == "mentee",
-            "ice_servers": ice_servers(self.config, user_id, now),
-            "server_now": now,
-        }
+        message = SessionMatched(
+            session_id=session.id,
+            role=role,
+            peer=cards[session.peer_of(user_id)],
+            skill=session.skill,
+            question=session.question,
+            duration_s=seconds(session.duration_ms),
+            offerer=role == "mentee",
+            ice_servers=ice_servers(self.config, user_id, now),
+            server_now=now,
+        )
         if session.event_id:
-            payload["event_id"] = session.event_id
+            message.event_id = session.event_id
             if context is None:
                 context = await self.event_context(session)
-            extra = dict((context or {}).get(user_id, {}))
-            payload["peer"] = {**payload["peer"], **extra.pop("peer", {})}
-            payload.update(extra)
+            side = (context or {}).get(user_id)
+            if side is not None:
+                message.peer = replace(message.peer, intro=side.peer_intro, skills=side.peer_skills)
+                message.shared_skills = side.shared_skills
+                message.prompt = side.prompt
+                message.round = side.round
+                message.rounds = side.rounds
+                message.event_title = side.event_title
         else:
-            payload["decline_until"] = session.matched_at + round(
-                self.config.decline_seconds * 1000
-            )
-        return payload
+            message.decline_until = session.matched_at + round(self.config.decline_seconds * 1000)
+        return message
 
     @staticmethod
-    def ended_payload(session: Session) -> dict[str, Any]:
-        return {
-            "session_id": session.id,
-            "reason": session.reason,
-            "rate_until": session.rate_until,
-            "no_show": session.no_show,
-            "by": session.actor or None,
-        }
+    def ended(session: Session) -> SessionEnded:
+        return SessionEnded(
+            session_id=session.id,
+            reason=session.reason,
+            rate_until=session.rate_until,
+            no_show=session.no_show,
+            by=session.actor or None,
+        )
 
-    def started_payload(self, session_id: str, started_at: int, ends_at: int) -> dict[str, Any]:
+    def started(self, session_id: str, started_at: int, ends_at: int) -> SessionStarted:
         """``session:started``: the countdown, with the server's clock to correct against."""
-        return {
-            "session_id": session_id,
-            "started_at": started_at,
-            "ends_at": ends_at,
-            "server_now": self.clock.now_ms(),
-        }
+        return SessionStarted(
+            session_id=session_id,
+            started_at=started_at,
+            ends_at=ends_at,
+            server_now=self.clock.now_ms(),
+        )
 
     # -- matched ---------------------------------------------------------------------------
 
@@ -172,21 +217,22 @@ class Calls:
             direct=claim.get("direct", ""),
         )
         prior = prior_mean(*claim["prior"])
-        cards = {}
-        for uid, (name, headline, wont_cover, count, total) in claim["cards"].items():
-            shown = {"name": name or DELETED_NAME, "headline": headline, "wont_cover": wont_cover}
-            cards[uid] = {
-                "id": uid,
-                **{k: v for k, v in shown.items() if v},
-                "rating": bayesian(int(count), float(total), prior).as_dict(),
-            }
+        cards = {
+            uid: peer_card(
+                uid,
+                name or DELETED_NAME,
+                headline,
+                wont_cover,
+                bayesian(int(count), float(total), prior),
+            )
+            for uid, (name, headline, wont_cover, count, total) in claim["cards"].items()
+        }
         metrics.matched(session.joined_at, session.matched_at)
         for uid in session.people:
             sockets = claim["sockets"].get(uid)
             await self.notifier.to_user(
                 uid,
-                "session:matched",
-                await self.matched_payload(session, uid, cards),
+                await self.matched(session, uid, cards),
                 sockets=sockets if isinstance(sockets, list) else None,
             )
         return session
@@ -208,20 +254,14 @@ class Calls:
             context = await self.event_context(session)
         for user_id in session.people:
             await self.notifier.to_user(
-                user_id,
-                "session:matched",
-                await self.matched_payload(session, user_id, cards, context),
+                user_id, await self.matched(session, user_id, cards, context)
             )
             if started and session.started_at and session.ends_at:
                 await self.notifier.to_user(
-                    user_id,
-                    "session:started",
-                    self.started_payload(session.id, session.started_at, session.ends_at),
+                    user_id, self.started(session.id, session.started_at, session.ends_at)
                 )
 
-    async def announce_round(
-        self, sessions: list[Session], first: dict[str, tuple[str, dict[str, Any]]]
-    ) -> None:
+    async def announce_round(self, sessions: list[Session], first: dict[str, EventRound]) -> None:
         """A round's calls, all at once: each person first gets ``first`` (their
         ``event:round``), then every call its ``session:matched`` and ``session:started``. The
         reads are batched (cards, context, where everyone's sockets are), delivery is direct for
@@ -230,8 +270,8 @@ class Calls:
         sockets = await self.sessions.sockets_of(sorted(first))
         await asyncio.gather(
             *(
-                self.notifier.to_user(uid, event, payload, sockets=sockets.get(uid))
-                for uid, (event, payload) in first.items()
+                self.notifier.to_user(uid, message, sockets=sockets.get(uid))
+                for uid, message in first.items()
             )
         )
         for session in sessions:
@@ -242,15 +282,11 @@ class Calls:
         async def send(session: Session) -> None:
             context = contexts.get(session.id, {})
             for uid in session.people:
-                payload = await self.matched_payload(session, uid, cards, context)
-                await self.notifier.to_user(
-                    uid, "session:matched", payload, sockets=sockets.get(uid)
-                )
+                matched = await self.matched(session, uid, cards, context)
+                await self.notifier.to_user(uid, matched, sockets=sockets.get(uid))
                 if session.started_at and session.ends_at:
-                    started = self.started_payload(session.id, session.started_at, session.ends_at)
-                    await self.notifier.to_user(
-                        uid, "session:started", started, sockets=sockets.get(uid)
-                    )
+                    started = self.started(session.id, session.started_at, session.ends_at)
+                    await self.notifier.to_user(uid, started, sockets=sockets.get(uid))
 
         await asyncio.gather(*(send(s) for s in sessions))
 
@@ -283,9 +319,9 @@ class Calls:
         session = await self.sessions.get(session_id)
         if session is None:
             return
-        payload = self.started_payload(session_id, started_at, ends_at)
+        message = self.started(session_id, started_at, ends_at)
         for user_id in session.people:
-            await self.notifier.to_user(user_id, "session:started", payload)
+            await self.notifier.to_user(user_id, message)
 
     # -- live ------------------------------------------------------------------------------
 
@@ -295,13 +331,13 @@ class Calls:
         session = await self.sessions.get(session_id)
         if session is None or session.state != "live":
             return
-        payload = {
-            "session_id": session_id,
-            "remaining_s": seconds(int(remaining_ms)),
-            "server_now": self.clock.now_ms(),
-        }
+        message = SessionWarning(
+            session_id=session_id,
+            remaining_s=seconds(int(remaining_ms)),
+            server_now=self.clock.now_ms(),
+        )
         for user_id in session.people:
-            await self.notifier.to_user(user_id, "session:warning", payload)
+            await self.notifier.to_user(user_id, message)
 
     async def time_up(self, session_id: str) -> None:
         """``Deadline.END``: the countdown ran out (unless the call was made longer since)."""
@@ -313,7 +349,7 @@ class Calls:
             await self.end(session_id, reason, expect="live")
 
     async def relay_signal(
-        self, sender: str, socket: str, session_id: str, kind: str, data: dict[str, Any]
+        self, sender: str, socket: str, session_id: str, kind: str, data: dict[str, object]
     ) -> None:
         await self.relay.relay(sender, socket, session_id, kind, data)
 
@@ -385,10 +421,10 @@ class Calls:
             if session.relayed or session.event_id:
                 # Before anyone hears the end: no node relays for this session any more.
                 await self.notifier.invalidate("session", session_id)
-            payload = self.ended_payload(session)
-            metrics.session_ended(payload)
+            message = self.ended(session)
+            metrics.session_ended(session.reason, len(session.no_show))
             for user_id in session.people:
                 sockets = closed.sockets_of(user_id) if closed else None
-                await self.notifier.to_user(user_id, "session:ended", payload, sockets=sockets)
+                await self.notifier.to_user(user_id, message, sockets=sockets)
             await self.settled(session)
         await self.timers.cancel(Deadline.SETTLE, session_id)

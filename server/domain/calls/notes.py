@@ -16,7 +16,6 @@ tenth of a second or more.
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
 from typing import Any
 
@@ -26,6 +25,7 @@ from redis.asyncio import Redis
 from server.domain.calls.sessions import Session
 from server.protocol.errors import Conflict, Forbidden, InvalidPayload
 from server.protocol.notifier import Notifier
+from server.protocol.outbound import NotesUpdate
 from server.runtime.offload import Offload
 from server.store import keys
 from server.store.scripts import NOTES_MAX_BYTES, Lua
@@ -35,15 +35,7 @@ log = logging.getLogger(__name__)
 TEXT = "notes"  # the name of the Y.Text both sides edit
 NEXT_STEP = "Next step:"
 COMPACT_AT = 200
-MAX_UPDATE_BYTES = 32 * 1024
 MAX_BYTES = NOTES_MAX_BYTES
-
-
-def decode(data: str, field: str) -> bytes:
-    try:
-        return base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidPayload(f"{field}: must be base64") from None
 
 
 def encode(data: bytes) -> str:
@@ -112,7 +104,7 @@ class Notes:
         if session.role_of(user_id) is None:
             raise Forbidden("You are not in that session.", code="not_in_session")
         updates = await self._updates(session, seed_as=user_id)
-        vector = decode(state_vector, "state_vector") if state_vector else b"\x00"
+        vector = base64.b64decode(state_vector) if state_vector else b"\x00"
         try:
             missing, state = await self._offload.run(missing_and_state, updates, vector)
         except ValueError:
@@ -120,12 +112,12 @@ class Notes:
         return {"update": encode(missing), "state_vector": encode(state)}
 
     async def update(self, user_id: str, session_id: str, update: str) -> None:
-        """Keep a change and relay it to every socket of both people."""
-        raw = decode(update, "update")
-        if len(raw) > MAX_UPDATE_BYTES:
-            raise InvalidPayload(f"update: at most {MAX_UPDATE_BYTES} bytes; send smaller changes")
+        """Keep a change (base64, its size checked at the edge) and relay it to every socket of
+        both people."""
         try:
-            pycrdt.get_state(raw)  # decodes every part of it without the cost of applying it
+            pycrdt.get_state(
+                base64.b64decode(update)
+            )  # decodes every part of it without the cost of applying it
         except ValueError:
             raise InvalidPayload("update: not a Yjs update") from None
         reply = await self._lua(self._lua.scripts.notes_append, session_id, user_id, update, 0)
@@ -139,9 +131,9 @@ class Notes:
                     code="notes_too_large",
                 )
             raise Forbidden("You are not in that live session.", code="not_in_session")
-        payload = {"session_id": session_id, "from": user_id, "update": update}
+        message = NotesUpdate(session_id=session_id, sender=user_id, update=update)
         for person in reply[2:4]:
-            await self._notifier.to_user(person, "notes:update", payload)
+            await self._notifier.to_user(person, message)
         if int(reply[1]) >= COMPACT_AT:
             await self._compact(session_id)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
@@ -11,7 +11,6 @@ from redis.asyncio import Redis
 from server.domain.accounts.users import Users
 from server.domain.calls.sessions import EventCall, Session, SessionStore
 from server.protocol.errors import Conflict, Forbidden, MentorburstError
-from server.protocol.inbound import Rate
 from server.runtime.hooks import Hook
 from server.store import keys
 from server.store.scripts import Lua
@@ -46,6 +45,19 @@ _REPORT_MESSAGES = {
 
 
 @dataclass(frozen=True)
+class GivenRating:
+    """One person's rating of a call, as they gave it (``note`` and ``reflection`` stay private
+    to them)."""
+
+    session_id: str
+    stars: int
+    tags: list[str] = field(default_factory=list)
+    note: str = ""
+    follow_up: bool = False
+    reflection: str = ""
+
+
+@dataclass(frozen=True)
 class Reputation:
     mean: float | None
     count: int
@@ -77,7 +89,7 @@ class Ratings:
         # A mentee's stars changed this mentor's reputation (the mentor's id).
         self.reputation_changed: Hook[str] = Hook("ratings.reputation_changed")
 
-    async def rate(self, rater: str, rating: Rate) -> str:
+    async def rate(self, rater: str, rating: GivenRating) -> str:
         """Stored before this returns; returns the rater's role. A mentee's stars move the
         mentor's reputation only if the call's media connected (``rate.lua``)."""
         record = {

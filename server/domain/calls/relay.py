@@ -33,6 +33,7 @@ from typing import Any
 from server.domain.calls.sessions import Session, SessionStore
 from server.protocol.errors import Forbidden
 from server.protocol.notifier import Invalidation, Notifier
+from server.protocol.outbound import SessionMoved, Signal
 
 MARKED = ("offer", "answer")
 
@@ -62,12 +63,12 @@ class SignalRelay:
             or (kind in MARKED and (session_id, sender) not in self._marked)
         ):
             peer, reach = await self._authorise(sender, socket, session_id, kind)
-        payload = {"session_id": session_id, "from": sender, "type": kind, "data": data}
+        message = Signal(session_id=session_id, sender=sender, type=kind, data=data)
         sockets, held = reach
         if held:
-            await self._notifier.to_socket(sockets[0], "signal", payload)
+            await self._notifier.to_socket(sockets[0], message)
         else:
-            await self._notifier.to_user(peer, "signal", payload, sockets=sockets)
+            await self._notifier.to_user(peer, message, sockets=sockets)
 
     async def _authorise(
         self, sender: str, socket: str, session_id: str, kind: str
@@ -92,7 +93,7 @@ class SignalRelay:
         forgets where that side was heard, and the user's other sockets hear it moved."""
         self.invalidate("sockets", user)
         await self._notifier.invalidate("sockets", user)
-        await self._notifier.to_user(user, "session:moved", {"session_id": session_id}, skip=socket)
+        await self._notifier.to_user(user, SessionMoved(session_id=session_id), skip=socket)
 
     @property
     def invalidations(self) -> int:

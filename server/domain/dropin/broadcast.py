@@ -17,12 +17,14 @@ import contextlib
 import logging
 from typing import Any
 
+from msgspec import UNSET
 from redis.asyncio import Redis
 from redis.exceptions import LockNotOwnedError
 
 from server.domain.matching.matcher import Matcher
 from server.protocol.errors import log_failure
 from server.protocol.notifier import Notifier
+from server.protocol.outbound import MentorUpdate, PersonRef, QueueUpdate, WaitingQuestion
 from server.queue import SkillQueue
 from server.runtime.clock import Clock
 from server.runtime.loops import BackgroundLoop
@@ -98,10 +100,10 @@ class QueueBroadcaster(BackgroundLoop):
         shown_key = keys.PREFIX + f"qlast:{skill}"
         window = str(self._clock.now_ms() // FULL_EVERY_MS)
         full, line = await self._queue.places(skill, NEAR, window)
-        mentor = None
+        mentor: PersonRef | None = None
         if skill.startswith("@"):  # a mentor's personal requests: say whose
-            mentor = {"id": skill[1:], "name": await self._redis.hget(keys.user(skill[1:]), "name")}
-        updates: dict[str, dict[str, Any]] = {}
+            mentor = PersonRef(skill[1:], await self._redis.hget(keys.user(skill[1:]), "name"))
+        updates: dict[str, QueueUpdate] = {}
         shown: dict[str, str] = {}
         for position, waiting in enumerate(line, start=1):
             eta = await self._queue.mentee_eta(
@@ -113,20 +115,17 @@ class QueueBroadcaster(BackgroundLoop):
             )
             if waiting.shown.partition("|")[0] == fingerprint:
                 continue
-            update: dict[str, Any] = {
-                "ticket_id": waiting.ticket_id,
-                "skill": waiting.topic or skill,
-                "position": position,
-                "eta_s": eta.seconds,
-                "waiting": waiting_n,
-            }
-            if eta.reason:
-                update["eta_reason"] = eta.reason
-            if mentor:
-                update["mentor"] = mentor
-            updates[waiting.mentee_id] = update
+            updates[waiting.mentee_id] = QueueUpdate(
+                ticket_id=waiting.ticket_id,
+                skill=waiting.topic or skill,
+                position=position,
+                eta_s=eta.seconds,
+                waiting=waiting_n,
+                eta_reason=eta.reason or UNSET,
+                mentor=mentor or UNSET,
+            )
             shown[waiting.mentee_id] = fingerprint
-        await self._notifier.to_users("queue:update", updates)
+        await self._notifier.to_users(updates)
         if full:
             shown[WINDOW_FIELD] = window
         if shown:
@@ -149,7 +148,7 @@ class QueueBroadcaster(BackgroundLoop):
                 mentors.update(await self._all_online())
             mentors.update(m for m in await self._redis.smembers(keys.online(skill)))
         # one publish for all of them: a hundred mentors is not a hundred round trips
-        await self._notifier.to_users("mentor:update", await self.mentor_updates(sorted(mentors)))
+        await self._notifier.to_users(await self.mentor_updates(sorted(mentors)))
 
     async def _all_online(self) -> set[str]:
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -172,18 +171,18 @@ class QueueBroadcaster(BackgroundLoop):
             await asyncio.sleep(0)  # the state changes settling in this turn come along
             while self._mentors_owed:
                 owed, self._mentors_owed = sorted(self._mentors_owed), set()
-                await self._notifier.to_users("mentor:update", await self.mentor_updates(owed))
+                await self._notifier.to_users(await self.mentor_updates(owed))
         except Exception as exc:
             log_failure(log, "mentor updates", exc)
         finally:
             self._mentor_sender = None
 
-    async def mentor_update(self, mentor_id: str) -> dict[str, Any]:
-        """The ``mentor:update`` payload for a mentor; empty if it never went online."""
-        return (await self.mentor_updates([mentor_id])).get(mentor_id, {})
+    async def mentor_update(self, mentor_id: str) -> MentorUpdate | None:
+        """A mentor's ``mentor:update``; None if it never went online."""
+        return (await self.mentor_updates([mentor_id])).get(mentor_id)
 
-    async def mentor_updates(self, mentor_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """``mentor:update`` payloads for many mentors in two round trips (bursts, then counts)."""
+    async def mentor_updates(self, mentor_ids: list[str]) -> dict[str, MentorUpdate]:
+        """``mentor:update`` for many mentors in two round trips (bursts, then counts)."""
         if not mentor_ids:
             return {}
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -209,63 +208,86 @@ class QueueBroadcaster(BackgroundLoop):
         if open_skill and questions.get(open_skill) and self._matcher is not None:
             texts = await self._matcher.expertise.texts(list(skills_of))
             fitting = await self._matcher.fitting_questions(texts, questions[open_skill])
-        payloads = {
-            m: self._mentor_payload(
-                bursts[m],
-                skills,
-                counts,
+        lists = {
+            m: (
                 questions.get(keys.direct_queue(m), []),
                 [q for s in skills if s != open_skill for q in questions[s]] + fitting.get(m, []),
             )
             for m, skills in skills_of.items()
         }
-        await self._mark_declined(bursts, payloads)
-        return payloads
+        shown = {m: self._shown_questions(*lists[m]) for m in lists}
+        flags = await self._passed_on(bursts, shown)
+        return {
+            m: self._mentor_update(
+                bursts[m],
+                skills_of[m],
+                counts,
+                *lists[m],
+                [
+                    WaitingQuestion(
+                        skill=q["skill"],
+                        question=q["question"],
+                        since=q["since"],
+                        personal=is_personal or UNSET,
+                        declined=declined,
+                        connect_failed=unreachable,
+                    )
+                    for (q, is_personal), (declined, unreachable) in zip(
+                        shown[m], flags.get(m, []), strict=True
+                    )
+                ],
+            )
+            for m in lists
+        }
 
-    async def _mark_declined(
-        self, bursts: dict[str, dict[str, str]], payloads: dict[str, dict[str, Any]]
-    ) -> None:
-        """Flag the waiting questions a mentor passed on in this burst, so its list says why they
-        wait: ``declined`` that question (by ticket: a new question from the same person is not
-        flagged), ``connect_failed`` with the person asking. Then drop the ids."""
-        asked = [m for m, p in payloads.items() if p["questions"]]
+    @staticmethod
+    def _shown_questions(
+        personal: list[dict[str, Any]], others: list[dict[str, Any]]
+    ) -> list[tuple[dict[str, Any], bool]]:
+        """The questions a mentor's list shows, each with whether it is a personal request:
+        personal requests first, then the rest oldest first."""
+        waiting = [(q, True) for q in personal] + [
+            (q, False) for q in sorted(others, key=lambda q: q["since"])
+        ]
+        return waiting[:QUESTIONS]
+
+    async def _passed_on(
+        self, bursts: dict[str, dict[str, str]], shown: dict[str, list[tuple[dict[str, Any], bool]]]
+    ) -> dict[str, list[tuple[bool, bool]]]:
+        """For each question a mentor's list shows, whether the mentor passed on it in this
+        burst, so its list says why it waits: ``declined`` that question (by ticket: a new
+        question from the same person is not flagged), ``connect_failed`` with the person
+        asking. The ids are read here and never shown."""
+        asked = [m for m, questions in shown.items() if questions]
         async with self._redis.pipeline(transaction=False) as pipe:
             for m in asked:
                 burst = bursts[m].get("burst", "")
-                questions = payloads[m]["questions"]
+                questions = [q for q, _ in shown[m]]
                 pipe.smismember(keys.declined(m, burst), [q["ticket"] or "" for q in questions])
                 pipe.smismember(keys.unreachable(m, burst), [q["mentee"] for q in questions])
             found = await pipe.execute() if asked else []
-        for i, m in enumerate(asked):
-            flags = zip(found[2 * i], found[2 * i + 1], strict=True)
-            for question, (declined, unreachable) in zip(
-                payloads[m]["questions"], flags, strict=True
-            ):
-                question["declined"] = bool(declined)
-                question["connect_failed"] = bool(unreachable)
-        for payload in payloads.values():
-            payload["questions"] = [
-                {k: v for k, v in q.items() if k not in ("mentee", "ticket")}
-                for q in payload["questions"]
+        return {
+            m: [
+                (bool(declined), bool(unreachable))
+                for declined, unreachable in zip(found[2 * i], found[2 * i + 1], strict=True)
             ]
+            for i, m in enumerate(asked)
+        }
 
-    def _mentor_payload(
+    def _mentor_update(
         self,
         burst: dict[str, str],
         skills: list[str],
         counts: dict[str, tuple[int, int, float]],
         personal: list[dict[str, Any]],
         others: list[dict[str, Any]],
-    ) -> dict[str, Any]:
-        """Personal requests first (flagged ``"personal": true``), then the rest oldest first."""
-        waiting = [{**q, "personal": True} for q in personal] + sorted(
-            others, key=lambda q: q["since"]
-        )
+        questions: list[WaitingQuestion],
+    ) -> MentorUpdate:
         open_skill = self._queue.open_skill
-        return {
-            "burst_ends_at": int(burst.get("burst_ends_at", 0)),
-            "sessions_done": int(burst.get("sessions_done", 0)),
-            "waiting": {
+        return MentorUpdate(
+            burst_ends_at=int(burst.get("burst_ends_at", 0)),
+            sessions_done=int(burst.get("sessions_done", 0)),
+            waiting={
                 skill: (
                     sum(1 for q in others if q["skill"] == open_skill)
                     if skill == open_skill
@@ -273,11 +295,11 @@ class QueueBroadcaster(BackgroundLoop):
                 )
                 for skill in skills
             },
-            "personal_waiting": len(personal),
-            "state": burst.get("state", "offline"),
-            "max_sessions": int(burst.get("max_sessions", 0)) or None,
-            "questions": [dict(q) for q in waiting[:QUESTIONS]],
-        }
+            personal_waiting=len(personal),
+            state=burst.get("state", "offline"),
+            max_sessions=int(burst.get("max_sessions", 0)) or None,
+            questions=questions,
+        )
 
     async def run(self) -> None:
         while not self.stopping:

@@ -11,19 +11,28 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from msgspec import UNSET
+
 from server.domain.accounts.users import Users
 from server.domain.audit.invariants import Violation
 from server.domain.calls.lifecycle import Calls
-from server.domain.calls.ratings import Ratings
+from server.domain.calls.ratings import GivenRating, Ratings
 from server.domain.calls.sessions import Session, SessionStore
 from server.domain.dropin.broadcast import QueueBroadcaster
 from server.domain.matching.catalog import SkillCatalog
 from server.domain.matching.matcher import Matcher
 from server.domain.presence import Gone
 from server.protocol.errors import Conflict, InvalidPayload, NotFound
-from server.protocol.inbound import Rate, Report
 from server.protocol.notifier import Notifier
-from server.queue import Match, SkillQueue, Ticket
+from server.protocol.outbound import (
+    Outbound,
+    PersonRef,
+    QueueUpdate,
+    QueueWiden,
+    SkillRef,
+    WidenOption,
+)
+from server.queue import Eta, Match, SkillQueue, Ticket
 from server.runtime.clock import Clock
 from server.runtime.config import Config
 from server.runtime.hooks import Hook
@@ -158,36 +167,36 @@ class DropIn:
             await self.timers.schedule(Deadline.WIDEN, mentee_id, later)
             return
         options = await self.widen_options(ticket.question, ticket.skill)
-        if await self.queue.offer_widening(
-            mentee_id, ticket.ticket_id, [o["slug"] for o in options]
-        ):
+        if await self.queue.offer_widening(mentee_id, ticket.ticket_id, [o.slug for o in options]):
             await self.notifier.to_user(
                 mentee_id,
-                "queue:widen",
-                {"ticket_id": ticket.ticket_id, "skill": ticket.skill, "options": options},
+                QueueWiden(ticket_id=ticket.ticket_id, skill=ticket.skill, options=options),
             )
 
-    async def widen_options(self, question: str, skill: str) -> list[dict[str, Any]]:
+    async def widen_options(self, question: str, skill: str) -> list[WidenOption]:
         """Up to two nearest catalog skills with a mentor online now, then the open skill."""
         near = await self.matcher.adjacent(question, skill, limit=len(self.catalog.slugs))
         counts = await self.queue.counts([s.slug for s in near])
         options = [
-            {**s.as_dict(), "mentors_online": counts[s.slug][1]}
+            WidenOption(s.slug, s.name, round(s.score, 4), mentors_online=counts[s.slug][1])
             for s in near
             if counts[s.slug][1] > 0
         ][:2]
         open_slug = self.catalog.open_slug
         if open_slug:
-            options.append({"slug": open_slug, "name": self.catalog.name(open_slug), "score": None})
+            options.append(WidenOption(open_slug, self.catalog.name(open_slug), None))
         return options
+
+    async def _eta(self, mentee_id: str, ticket: Ticket, counts: tuple[int, int, float]) -> Eta:
+        _, online, service_s = counts
+        return await self.queue.mentee_eta(
+            mentee_id, ticket.skill, ticket.position, online, service_s, ticket.passed
+        )
 
     async def _ticket_view(
         self, mentee_id: str, ticket: Ticket, counts: tuple[int, int, float]
     ) -> dict[str, Any]:
-        _, online, service_s = counts
-        eta = await self.queue.mentee_eta(
-            mentee_id, ticket.skill, ticket.position, online, service_s, ticket.passed
-        )
+        eta = await self._eta(mentee_id, ticket, counts)
         ack: dict[str, Any] = {
             "ticket_id": ticket.ticket_id,
             "position": ticket.position,
@@ -197,24 +206,28 @@ class DropIn:
             ack["eta_reason"] = eta.reason
         return ack
 
-    async def queue_update(self, mentee_id: str) -> dict[str, Any] | None:
+    async def queue_update(self, mentee_id: str) -> QueueUpdate | None:
         """A waiting mentee's ``queue:update`` now, with (ext) its question, so a reloaded
         page can show what it asked; None when it is not waiting."""
         ticket = await self.queue.ticket(mentee_id)
         if ticket is None:
             return None
         counts = (await self.queue.counts([ticket.skill]))[ticket.skill]
-        view = await self._ticket_view(mentee_id, ticket, counts)
-        update = {**view, "skill": ticket.label, "waiting": counts[0], "question": ticket.question}
+        eta = await self._eta(mentee_id, ticket, counts)
+        update = QueueUpdate(
+            ticket_id=ticket.ticket_id,
+            skill=ticket.label,
+            position=ticket.position,
+            eta_s=eta.seconds,
+            waiting=counts[0],
+            eta_reason=eta.reason or UNSET,
+            question=ticket.question,
+        )
         if ticket.direct:
-            update["mentor"] = {
-                "id": ticket.direct,
-                "name": await self.users.name(ticket.direct) or "",
-            }
+            name = await self.users.name(ticket.direct) or ""
+            update.mentor = PersonRef(ticket.direct, name)
         if ticket.widen_offer:
-            update["widen"] = [
-                {"slug": slug, "name": self.catalog.name(slug)} for slug in ticket.widen_offer
-            ]
+            update.widen = [SkillRef(slug, self.catalog.name(slug)) for slug in ticket.widen_offer]
         return update
 
     async def mentee_leave(self, mentee_id: str) -> None:
@@ -302,7 +315,7 @@ class DropIn:
             # At once, whatever it heard before: its place and ETA changed with the decline.
             update = await self.queue_update(session.mentee_id)
             if update:
-                await self.notifier.to_user(session.mentee_id, "queue:update", update)
+                await self.notifier.to_user(session.mentee_id, update)
 
     async def after_gone(self, gone: Gone) -> None:
         """A user's presence grace ran out and the script took them out of drop-in."""
@@ -320,14 +333,14 @@ class DropIn:
 
     # -- after the call --------------------------------------------------------------------
 
-    async def rate(self, rater: str, rating: Rate) -> None:
+    async def rate(self, rater: str, rating: GivenRating) -> None:
         role = await self.ratings.rate(rater, rating)
         if role == "mentor" and await self.sessions.live_session_id(rater) is None:
             await self.mentor_ready(rater, wake=True)
 
-    async def report(self, reporter: str, report: Report) -> None:
-        session = await self.calls.participant(reporter, report.session_id)
-        await self.ratings.report(reporter, session, report.reason)
+    async def report(self, reporter: str, session_id: str, reason: str) -> None:
+        session = await self.calls.participant(reporter, session_id)
+        await self.ratings.report(reporter, session, reason)
         if session.state != "ended":
             await self.calls.end(session.id, "left", actor=reporter)
 
@@ -335,36 +348,32 @@ class DropIn:
 
     async def resume(
         self, user_id: str, socket: str, *, ended_since: int | None = None
-    ) -> list[tuple[str, dict[str, Any]]]:
+    ) -> list[Outbound]:
         """What a (re)connecting ``socket`` ("<node>|<sid>") needs to catch up: its ticket, its
         burst, its live session (and whether another open socket holds that call); with
         ``ended_since``, also the end of a session that ended after then (a socket that stayed
         connected while its node could not hear pub/sub may have missed it)."""
-        out: list[tuple[str, dict[str, Any]]] = []
+        out: list[Outbound] = []
         if ended_since is not None:
             latest = await self.ratings.latest_session(user_id)
             if latest and latest.state == "ended" and (latest.ended_at or 0) >= ended_since:
-                out.append(("session:ended", self.calls.ended_payload(latest)))
+                out.append(self.calls.ended(latest))
         update = await self.queue_update(user_id)
         if update:
-            out.append(("queue:update", update))
+            out.append(update)
         burst = await self.queue.mentor(user_id)
         if burst and burst.get("state", "offline") != "offline":
-            out.append(("mentor:update", await self.broadcaster.mentor_update(user_id)))
+            mentor_update = await self.broadcaster.mentor_update(user_id)
+            if mentor_update is not None:
+                out.append(mentor_update)
         session_id = await self.sessions.live_session_id(user_id)
         session = await self.sessions.get(session_id) if session_id else None
         if session:
-            matched = await self.calls.matched_payload(session, user_id)
+            matched = await self.calls.matched(session, user_id)
             held = await self.sessions.holder(session.id, user_id)
-            elsewhere = held is not None and held != socket
-            out.append(
-                ("session:matched", {**matched, "resumed": True, "held_elsewhere": elsewhere})
-            )
+            matched.resumed = True
+            matched.held_elsewhere = held is not None and held != socket
+            out.append(matched)
             if session.state == "live" and session.started_at and session.ends_at:
-                out.append(
-                    (
-                        "session:started",
-                        self.calls.started_payload(session.id, session.started_at, session.ends_at),
-                    )
-                )
+                out.append(self.calls.started(session.id, session.started_at, session.ends_at))
         return out

@@ -16,7 +16,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from server.domain.calls.ratings import Ratings
-from server.protocol.errors import Conflict, Forbidden, InvalidPayload
+from server.protocol.errors import Conflict, Forbidden
 from server.runtime.clock import Clock
 from server.store import keys
 from server.store.scripts import Lua
@@ -72,10 +72,9 @@ class FollowUps:
         return {"total": int(total), "last_30_days": int(recent)}
 
     async def answer(self, user_id: str, session_id: str, note: str, skip: bool) -> None:
-        if not skip and not note.strip():
-            raise InvalidPayload("note: say how you applied it, or skip")
+        """The mentee's note on how they applied the call (trimmed, given unless ``skip``)."""
         reply = await self._lua(
-            self._lua.scripts.applied_note, session_id, user_id, note.strip(), int(skip)
+            self._lua.scripts.applied_note, session_id, user_id, note, int(skip)
         )
         if reply[0] == "err":
             kind, message = _ERRORS[str(reply[1])]

@@ -37,7 +37,7 @@ class Slot(Struct, forbid_unknown_fields=True):
     start: Annotated[str, Meta(pattern=_DATETIME)] | None = None  # once: local date and time
     weekday: Annotated[int, Meta(ge=0, le=6)] | None = None  # weekly: 0 = Monday
     time: Annotated[str, Meta(pattern=_TIME)] | None = None  # weekly: local time
-    note: Annotated[str, Meta(max_length=140)] = ""
+    note: Annotated[str, Meta(description="at most 140 characters after cleaning")] = ""
 
 
 class HoursUpdate(Struct, forbid_unknown_fields=True):

@@ -17,6 +17,7 @@ from server.domain.dropin.flow import CameOnline
 from server.domain.matching.catalog import SkillCatalog
 from server.protocol.errors import InvalidPayload, NotFound
 from server.protocol.notifier import Notifier
+from server.protocol.outbound import Notify, PersonRef, SkillRef, WatchRef
 from server.store import keys
 from server.store.scripts import Lua
 
@@ -102,10 +103,10 @@ class Watches:
             if watcher in told:
                 continue  # watching the mentor and its skill: one notice
             told.add(watcher)
-            payload: dict[str, Any] = {
-                "kind": "mentor_online",
-                "mentor": {"id": mentor_id, "name": name},
-                "skills": [{"slug": s, "name": self._catalog.name(s)} for s in skills],
-                "watch": {"kind": kind, "target": target},
-            }
-            await self._notifier.to_user(watcher, "notify", payload)
+            notice = Notify(
+                kind="mentor_online",
+                mentor=PersonRef(mentor_id, name),
+                skills=[SkillRef(s, self._catalog.name(s)) for s in skills],
+                watch=WatchRef(kind, target),
+            )
+            await self._notifier.to_user(watcher, notice)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+
+from msgspec import UNSET
 
 from server.domain.accounts.users import new_id
 from server.domain.calls.lifecycle import Calls
@@ -19,24 +20,21 @@ from server.domain.calls.sessions import Session, SessionStore
 from server.domain.speed.rounds import Person, pair_round
 from server.domain.speed.store import EventStore, Participant
 from server.protocol.notifier import Notifier
+from server.protocol.outbound import EventRound
 from server.store.scripts import Lua
 
 log = logging.getLogger(__name__)
 
 
-def round_payload(
-    event_id: str, round_no: int, ends_at: int, sid: str | None = None
-) -> dict[str, Any]:
+def round_message(event_id: str, round_no: int, ends_at: int, sid: str | None = None) -> EventRound:
     """``event:round``: a session to join, or (without one) sitting this round out."""
-    payload: dict[str, Any] = {
-        "event_id": event_id,
-        "round": round_no,
-        "sitting_out": sid is None,
-        "ends_at": ends_at,
-    }
-    if sid is not None:
-        payload["session_id"] = sid
-    return payload
+    return EventRound(
+        event_id=event_id,
+        round=round_no,
+        sitting_out=sid is None,
+        ends_at=ends_at,
+        session_id=UNSET if sid is None else sid,
+    )
 
 
 def pair_skill(mentor: frozenset[str], mentee: frozenset[str], event: frozenset[str]) -> str:
@@ -119,8 +117,7 @@ class RoundBooker:
         # gets its call (session:matched, session:started with the round's shared ends_at).
         in_call = {uid: sid for m, e, sid in pairs if sid in booked for uid in (e, m)}
         first = {
-            p.id: ("event:round", round_payload(event_id, round_no, ends_at, in_call.get(p.id)))
-            for p in people
+            p.id: round_message(event_id, round_no, ends_at, in_call.get(p.id)) for p in people
         }
         sessions = await self._sessions.get_many(sorted(booked))
         await self._calls.announce_round(sessions, first)
@@ -185,8 +182,7 @@ class RoundBooker:
         session = await self._sessions.get(sid)
         if session is None:
             return
+        message = round_message(event_id, round_no, ends_at, sid)
         for user_id in session.people:
-            await self._notifier.to_user(
-                user_id, "event:round", round_payload(event_id, round_no, ends_at, sid)
-            )
+            await self._notifier.to_user(user_id, message)
         await self._calls.send_matched(session, started=True)

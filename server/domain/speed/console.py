@@ -8,10 +8,17 @@ write, so it is never a second copy of the truth that could drift.
 
 from __future__ import annotations
 
-from typing import Any
-
 from server.domain.calls.ratings import Ratings
 from server.domain.speed.store import EventStore, Outcome, Participant, Round
+from server.protocol.outbound import (
+    ConsolePair,
+    ConsolePerson,
+    EventConsole,
+    PairStars,
+    PersonRef,
+    RatingsCount,
+    RoundStats,
+)
 
 
 def media(outcome: Outcome) -> str:
@@ -30,20 +37,20 @@ def mean(values: list[int]) -> float | None:
 
 def round_stats(
     rnd: Round, outcomes: dict[str, Outcome], stars: dict[str, list[int]]
-) -> dict[str, Any]:
+) -> RoundStats:
     """One round at a glance: its pairs, the share that got media flowing, its ratings so far."""
     connected = sum(1 for p in rnd.pairs if outcomes[p.session_id].connected)
     given = [n for p in rnd.pairs for n in stars.get(p.session_id, [])]
-    return {
-        "round": rnd.number,
-        "started_at": rnd.started_at,
-        "ends_at": rnd.ends_at,
-        "pairs": len(rnd.pairs),
-        "connected": connected,
-        "connected_share": round(connected / len(rnd.pairs), 3) if rnd.pairs else None,
-        "sitting_out": len(rnd.sitting_out),
-        "ratings": {"count": len(given), "mean": mean(given)},
-    }
+    return RoundStats(
+        round=rnd.number,
+        started_at=rnd.started_at,
+        ends_at=rnd.ends_at,
+        pairs=len(rnd.pairs),
+        connected=connected,
+        connected_share=round(connected / len(rnd.pairs), 3) if rnd.pairs else None,
+        sitting_out=len(rnd.sitting_out),
+        ratings=RatingsCount(count=len(given), mean=mean(given)),
+    )
 
 
 def status(person: Participant, state: str, round_no: int, busy: set[str], out: set[str]) -> str:
@@ -68,8 +75,8 @@ class HostConsole:
         self._store = store
         self._ratings = ratings
 
-    async def view(self, event_id: str, now_ms: int) -> dict[str, Any]:
-        """The ``event:console`` payload."""
+    async def view(self, event_id: str, now_ms: int) -> EventConsole:
+        """The host's ``event:console``."""
         state = await self._store.state(event_id)
         people = await self._store.people(event_id)
         rounds = await self._store.rounds(event_id)
@@ -80,8 +87,8 @@ class HostConsole:
         names = {p.id: p.name for p in people}
         current = next((r for r in rounds if r.number == state["round"]), None)
 
-        def who(uid: str) -> dict[str, str]:
-            return {"id": uid, "name": names.get(uid, "")}
+        def who(uid: str) -> PersonRef:
+            return PersonRef(uid, names.get(uid, ""))
 
         pairs = []
         busy: set[str] = set()
@@ -91,20 +98,20 @@ class HostConsole:
                 busy.update((pair.mentor_id, pair.mentee_id))
             given = ratings.get(pair.session_id, {})
             pairs.append(
-                {
-                    "session_id": pair.session_id,
-                    "round": current.number if current else 0,
-                    "mentor": who(pair.mentor_id),
-                    "mentee": who(pair.mentee_id),
-                    "media": media(outcome),
-                    "media_at": outcome.media_at,
-                    "state": outcome.state,
-                    "reason": outcome.reason or None,
-                    "stars": {
-                        "mentor": (given.get(pair.mentor_id) or {}).get("stars"),
-                        "mentee": (given.get(pair.mentee_id) or {}).get("stars"),
-                    },
-                }
+                ConsolePair(
+                    session_id=pair.session_id,
+                    round=current.number if current else 0,
+                    mentor=who(pair.mentor_id),
+                    mentee=who(pair.mentee_id),
+                    media=media(outcome),
+                    media_at=outcome.media_at,
+                    state=outcome.state,
+                    reason=outcome.reason or None,
+                    stars=PairStars(
+                        mentor=(given.get(pair.mentor_id) or {}).get("stars"),
+                        mentee=(given.get(pair.mentee_id) or {}).get("stars"),
+                    ),
+                )
             )
         out = set(current.sitting_out) if current else set()
         played = {p.id: 0 for p in people}
@@ -115,31 +122,31 @@ class HostConsole:
                     played[uid] = played.get(uid, 0) + 1
             for uid in rnd.sitting_out:
                 sat_out[uid] = sat_out.get(uid, 0) + 1
-        return {
-            "event_id": event_id,
-            "state": state["state"],
-            "round": state["round"],
-            "rounds": state["rounds"],
-            "ends_at": state["ends_at"],
-            "server_now": now_ms,
-            "people": [
-                {
-                    "id": p.id,
-                    "name": p.name,
-                    "role": p.role,
-                    "intro": p.intro,
-                    "skills": p.skills,
-                    "status": status(p, state["state"], state["round"], busy, out),
-                    "joined_round": p.joined_round,
-                    "left_round": p.left_round,
-                    "played": played[p.id],
-                    "sat_out": sat_out[p.id],
-                }
+        return EventConsole(
+            event_id=event_id,
+            state=state["state"],
+            round=state["round"],
+            rounds=state["rounds"],
+            ends_at=state["ends_at"],
+            server_now=now_ms,
+            people=[
+                ConsolePerson(
+                    id=p.id,
+                    name=p.name,
+                    role=p.role,
+                    intro=p.intro,
+                    skills=p.skills,
+                    status=status(p, state["state"], state["round"], busy, out),
+                    joined_round=p.joined_round,
+                    left_round=p.left_round,
+                    played=played[p.id],
+                    sat_out=sat_out[p.id],
+                )
                 for p in people
             ],
-            "pairs": pairs,
-            "stats": [round_stats(rnd, outcomes, stars) for rnd in rounds],
-            "prompts": {
+            pairs=pairs,
+            stats=[round_stats(rnd, outcomes, stars) for rnd in rounds],
+            prompts={
                 str(n): text for n, text in sorted((await self._store.prompts(event_id)).items())
             },
-        }
+        )

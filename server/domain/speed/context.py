@@ -9,39 +9,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.domain.calls.lifecycle import RoundSide
 from server.domain.calls.sessions import Session
 from server.domain.speed.store import EventStore
-from server.protocol.errors import InvalidPayload
-from server.protocol.inbound import clean_line
-
-INTRO_MAX = 140
-PROMPT_MAX = 200
-
-
-def checked_line(text: str, field: str, limit: int) -> str:
-    line = clean_line(text)
-    if len(line) > limit:
-        raise InvalidPayload(f"{field}: must be at most {limit} characters")
-    return line
+from server.protocol.inbound import INTRO_MAX, clean_line
 
 
 def intro_of(given: str | None, headline: str) -> str:
-    """The intro a person gave, or (when they gave none) their profile headline."""
+    """The intro a person gave (already one clean line, checked at the edge), or (when they
+    gave none) their profile headline, cut to an intro's length."""
     if given is None:
         return clean_line(headline)[:INTRO_MAX]
-    return checked_line(given, "intro", INTRO_MAX)
+    return given
 
 
 class CallContext:
     def __init__(self, store: EventStore) -> None:
         self._store = store
 
-    async def __call__(self, session: Session) -> dict[str, dict[str, Any]]:
-        """user id -> the fields ``session:matched`` adds for a round call (``peer`` is merged
-        into the peer card)."""
+    async def __call__(self, session: Session) -> dict[str, RoundSide]:
+        """user id -> what ``session:matched`` adds for that side of a round call."""
         return (await self.many([session])).get(session.id, {})
 
-    async def many(self, sessions: list[Session]) -> dict[str, dict[str, dict[str, Any]]]:
+    async def many(self, sessions: list[Session]) -> dict[str, dict[str, RoundSide]]:
         """The same for many calls of one event (a round): three reads in all."""
         round_calls = [s for s in sessions if s.event_id]
         if not round_calls:
@@ -60,19 +50,20 @@ class CallContext:
         ev: dict[str, str],
         records: dict[str, dict[str, Any]],
         prompt: str | None,
-    ) -> dict[str, dict[str, Any]]:
+    ) -> dict[str, RoundSide]:
         round_no = session.round or 0
         skills = {uid: list(records.get(uid, {}).get("skills") or []) for uid in session.people}
         shared = sorted(set(skills[session.mentor_id]) & set(skills[session.mentee_id]))
         context = {}
         for uid in session.people:
             peer = session.peer_of(uid)
-            context[uid] = {
-                "peer": {"intro": records.get(peer, {}).get("intro") or "", "skills": skills[peer]},
-                "shared_skills": shared,
-                "prompt": prompt,
-                "round": round_no,
-                "rounds": int(ev["rounds"]),
-                "event_title": ev["title"],
-            }
+            context[uid] = RoundSide(
+                peer_intro=records.get(peer, {}).get("intro") or "",
+                peer_skills=skills[peer],
+                shared_skills=shared,
+                prompt=prompt,
+                round=round_no,
+                rounds=int(ev["rounds"]),
+                event_title=ev["title"],
+            )
         return context

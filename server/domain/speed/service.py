@@ -24,12 +24,12 @@ from server.domain.matching.catalog import SkillCatalog
 from server.domain.presence import Gone
 from server.domain.speed.booking import RoundBooker
 from server.domain.speed.console import HostConsole
-from server.domain.speed.context import PROMPT_MAX, checked_line, intro_of
+from server.domain.speed.context import intro_of
 from server.domain.speed.reports import EventReports
 from server.domain.speed.store import EventStore
 from server.protocol.errors import Conflict, Forbidden, InvalidPayload, NotFound, log_failure
-from server.protocol.inbound import EventCreate, EventJoin, EventPrompt, person_line
 from server.protocol.notifier import Notifier
+from server.protocol.outbound import EventConsole, EventUpdate, Outbound
 from server.runtime.clock import Clock
 from server.runtime.loops import BackgroundLoop
 from server.store import keys
@@ -89,34 +89,50 @@ class SpeedEvents(BackgroundLoop):
 
     # -- people ----------------------------------------------------------------------------
 
-    async def create(self, host_id: str, msg: EventCreate) -> dict[str, Any]:
-        title = person_line(msg.title, "title", 1, 120)
-        self._check_skills(msg.skills)
+    async def create(
+        self,
+        host_id: str,
+        title: str,
+        round_seconds: int,
+        rounds: int,
+        break_seconds: int,
+        skills: list[str],
+    ) -> dict[str, Any]:
+        """A new event hosted by ``host_id`` (``title`` already one clean line)."""
+        self._check_skills(skills)
         event_id = new_id("e")
         for _ in range(20):
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
             created = await self._lua(
                 self._lua.scripts.event_create, event_id, code, host_id, title,
-                msg.round_seconds, msg.rounds, msg.break_seconds, ",".join(msg.skills),
+                round_seconds, rounds, break_seconds, ",".join(skills),
             )  # fmt: skip
             if created:
                 return {"event_id": event_id, "code": code}
         raise Conflict("Could not allocate a join code; try again.", code="try_again")
 
-    async def join(self, user_id: str, name: str, msg: EventJoin) -> dict[str, Any]:
-        """Join by code with a one-line intro and skills; either left out comes from the
+    async def join(
+        self,
+        user_id: str,
+        name: str,
+        code: str,
+        role: str,
+        skills: list[str] | None = None,
+        intro: str | None = None,
+    ) -> dict[str, Any]:
+        """Join by code with a one-line intro and skills; either left out (None) comes from the
         person's profile (its headline, its skills)."""
         headline, profile_skills = await self.store.profile_defaults(user_id)
-        skills = profile_skills if msg.skills is None else msg.skills
+        skills = profile_skills if skills is None else skills
         self._check_skills(skills)
         person = {
             "name": name,
-            "role": msg.role,
+            "role": role,
             "skills": list(dict.fromkeys(skills)),
-            "intro": intro_of(msg.intro, headline),
+            "intro": intro_of(intro, headline),
         }
         reply = await self._lua(
-            self._lua.scripts.event_join, msg.code.strip().upper(), user_id, json.dumps(person)
+            self._lua.scripts.event_join, code.strip().upper(), user_id, json.dumps(person)
         )
         if reply[0] == "err":
             kind, message = _JOIN_ERRORS[reply[1]]
@@ -177,28 +193,27 @@ class SpeedEvents(BackgroundLoop):
         await self.store.host_only(user_id, event_id)
         await self._redis.hset(
             keys.event(event_id),
-            mapping={"announcement": text.strip(), "announcement_at": self._clock.now_ms()},
+            mapping={"announcement": text, "announcement_at": self._clock.now_ms()},
         )
         await self._broadcast(event_id)
 
-    async def set_prompt(self, user_id: str, msg: EventPrompt) -> None:
+    async def set_prompt(self, user_id: str, event_id: str, round_no: int, text: str) -> None:
         """The host's prompt for one round, shown in every call of that round ("" clears it).
         The running round's prompt reaches its calls at once, through ``event:update``."""
-        ev = await self.store.host_only(user_id, msg.event_id)
+        ev = await self.store.host_only(user_id, event_id)
         upcoming = self.store.upcoming_round(ev)
         if upcoming is None:
             raise Conflict("That event has ended.", code="event_over")
-        if msg.round > int(ev["rounds"]):
+        if round_no > int(ev["rounds"]):
             raise InvalidPayload(f"round: the event has {ev['rounds']} rounds")
-        if msg.round < upcoming:
-            raise Conflict(f"Round {msg.round} is over.", code="round_over")
-        text = checked_line(msg.text, "text", PROMPT_MAX)
-        key = keys.event_prompts(msg.event_id)
+        if round_no < upcoming:
+            raise Conflict(f"Round {round_no} is over.", code="round_over")
+        key = keys.event_prompts(event_id)
         if text:
-            await self._redis.hset(key, str(msg.round), text)
+            await self._redis.hset(key, str(round_no), text)
         else:
-            await self._redis.hdel(key, str(msg.round))
-        await self._broadcast(msg.event_id)
+            await self._redis.hdel(key, str(round_no))
+        await self._broadcast(event_id)
 
     # -- the schedule ----------------------------------------------------------------------
 
@@ -240,8 +255,8 @@ class SpeedEvents(BackgroundLoop):
 
     # -- catching up and broadcasting ------------------------------------------------------
 
-    async def resume(self, user_id: str) -> list[tuple[str, dict[str, Any]]]:
-        out: list[tuple[str, dict[str, Any]]] = []
+    async def resume(self, user_id: str) -> list[Outbound]:
+        out: list[Outbound] = []
         event_ids = set(await self._redis.smembers(keys.hosted_events(user_id)))
         current = await self._redis.get(keys.user_event(user_id))
         if current:
@@ -252,12 +267,12 @@ class SpeedEvents(BackgroundLoop):
             except NotFound:
                 continue  # expired
             if state["state"] != "ended" or event_id == current:
-                out.append(("event:update", state))
+                out.append(EventUpdate.of(state))
             if state["state"] != "ended" and state["host_id"] == user_id:
-                out.append(("event:console", await self.console_view(event_id)))
+                out.append(await self.console_view(event_id))
         return out
 
-    async def console_view(self, event_id: str) -> dict[str, Any]:
+    async def console_view(self, event_id: str) -> EventConsole:
         return await self.console.view(event_id, self._clock.now_ms())
 
     def mark(self, event_id: str) -> None:
@@ -276,15 +291,13 @@ class SpeedEvents(BackgroundLoop):
         people = await self.store.people(event_id)
         recipients = {p.id for p in people if include_left or p.left_round is None}
         recipients.add(state["host_id"])
-        await asyncio.gather(
-            *(self._notifier.to_user(uid, "event:update", state) for uid in recipients)
-        )
+        await self._notifier.to_each(recipients, EventUpdate.of(state))
         await self._push_console(event_id, state["host_id"])
 
     async def _push_console(self, event_id: str, host_id: str) -> None:
         self._console_dirty.discard(event_id)
         view = await self.console_view(event_id)
-        await self._notifier.to_user(host_id, "event:console", view)
+        await self._notifier.to_user(host_id, view)
 
     async def run(self) -> None:
         while not self.stopping:

@@ -16,15 +16,11 @@ from typing import Any, Literal
 
 from msgspec import Struct
 
-from server.domain.accounts.profile import ProfileUpdate
 from server.domain.program.analytics import CSV_TABLES as PROGRAM_TABLES
 from server.domain.program.office_hours import HoursUpdate
 from server.domain.speed.reports import CSV_TABLES as EVENT_TABLES
 from server.protocol import inbound as p
-from server.rest.accounts import Ceremony, OidcFinish
-from server.rest.matching import SuggestRequest
 from server.rest.openapi import answers as a
-from server.rest.program import AppliedRequest, WatchRequest
 
 Auth = Literal["none", "bearer", "optional"]
 # The account was deleted between the token check and the change (another tab, another node).
@@ -177,7 +173,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "PUT", "/api/me/profile", "update_profile", "accounts", "Edit the profile",
-        answer=a.Profile, auth="bearer", body=ProfileUpdate,
+        answer=a.Profile, auth="bearer", body=p.ProfileUpdate,
         errors={400: "invalid_payload, unknown_skill", 404: GONE},
     ),
     Operation(
@@ -201,7 +197,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "POST", "/api/passkeys/register", "passkey_register", "accounts", "Add a passkey",
-        answer=a.PasskeyAdded, status=201, auth="bearer", body=Ceremony,
+        answer=a.PasskeyAdded, status=201, auth="bearer", body=p.Ceremony,
         errors={400: "invalid_payload, passkey_invalid, passkey_ceremony",
                 403: "sso_required", 404: GONE, 409: "passkey_exists"},
     ),
@@ -217,7 +213,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "POST", "/api/passkeys/signin", "passkey_signin", "accounts", "Sign in with a passkey",
-        answer=a.Issued, body=Ceremony,
+        answer=a.Issued, body=p.Ceremony,
         errors={400: "invalid_payload, passkey_invalid, passkey_ceremony",
                 401: "passkey_unknown", 403: "sso_required"},
     ),
@@ -230,7 +226,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "POST", "/api/oidc/finish", "oidc_finish", "accounts", "Finish organisation sign-in",
-        answer=a.SignedIn, body=OidcFinish,
+        answer=a.SignedIn, body=p.OidcFinish,
         errors={400: "invalid_payload, oidc_state, oidc_provider, oidc_signature, oidc_issuer, "
                      "oidc_audience, oidc_expired, oidc_nonce, oidc_claims",
                 403: "oidc_domain", 404: "oidc_disabled",
@@ -240,7 +236,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST", "/api/skills/suggest", "suggest", "matching",
         "The skills a question belongs to, and what it lacks", answer=a.Suggestions,
-        body=SuggestRequest,
+        body=p.SuggestRequest,
         errors={400: "invalid_payload (question: 1-500 characters after trimming)",
                 429: "rate_limited (--limit-suggest, per address)"},
     ),
@@ -283,12 +279,12 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST", "/api/me/watches", "add_watch", "program",
         "Tell me when a mentor (or a skill's mentor) comes online",
-        answer=a.Watches, status=201, auth="bearer", body=WatchRequest,
+        answer=a.Watches, status=201, auth="bearer", body=p.WatchRequest,
         errors={400: "invalid_payload, unknown_skill", 404: "not_found (no such mentor)"},
     ),
     Operation(
         "POST", "/api/me/watches/remove", "remove_watch", "program", "Remove a watch",
-        answer=a.Watches, auth="bearer", body=WatchRequest,
+        answer=a.Watches, auth="bearer", body=p.WatchRequest,
         errors={400: "invalid_payload, unknown_skill", 404: "not_found (no such mentor)"},
     ),
     Operation(
@@ -298,7 +294,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST", "/api/sessions/{session_id}/applied", "applied", "program",
         "How the mentee applied the advice (once)", answer=a.Ok, auth="bearer",
-        body=AppliedRequest,
+        body=p.AppliedRequest,
         errors={403: "not_in_session",
                 409: "session_live, not_applicable, already_answered"},
     ),
